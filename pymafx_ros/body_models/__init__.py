@@ -1,0 +1,1 @@
+"""SMPL-X / MANO / FLAME assets: data-directory layout, validated safe loading, layers."""

@@ -1,0 +1,1 @@
+"""Person, hand and face detection front ends (no ROS)."""

@@ -1,0 +1,1 @@
+"""PyMAF-X network: encoders, feedback loop, regressors, integration (torch only, no ROS)."""

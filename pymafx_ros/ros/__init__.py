@@ -1,0 +1,1 @@
+"""The ROS 2 adapter: node, parameters, conversions, TF/marker/diagnostic builders."""

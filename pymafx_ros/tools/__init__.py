@@ -1,0 +1,1 @@
+"""Command-line entry points (offline processing, parity check, asset helpers)."""
