@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
-STATE_DICT_TABLE = Path(__file__).parents[1] / "pymafx_ros" / "model" / "data" / "pymafx_v1.1_state_dict.tsv"
+STATE_DICT_TABLE = (
+    Path(__file__).parents[1] / "pymafx_ros" / "model" / "data" / "pymafx_v1.1_state_dict.tsv"
+)
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +31,11 @@ def parity_fixture() -> dict[str, np.ndarray]:
 @pytest.fixture(scope="session")
 def state_dict_table() -> Path:
     return STATE_DICT_TABLE
+
+
+@pytest.fixture(scope="session")
+def seeded_weights_seed0(state_dict_table):
+    """The seed-0 recipe's drawn tensors (float32), keyed like the official state dict."""
+    from pymafx_ros.model.seeded_weights import seeded_state_dict
+
+    return seeded_state_dict(state_dict_table, 0)

@@ -37,8 +37,10 @@ def placeholder_archive() -> Path:
         if path.is_file():
             return path
     tried = ", ".join(str(p) for p in candidates)
-    raise FileNotFoundError(f"placeholder asset archive {ARCHIVE_NAME} not found (tried {tried}); "
-                            f"set {ARCHIVE_ENV} to its path")
+    raise FileNotFoundError(
+        f"placeholder asset archive {ARCHIVE_NAME} not found (tried {tried}); "
+        f"set {ARCHIVE_ENV} to its path"
+    )
 
 
 def cache_root() -> Path:
@@ -50,7 +52,7 @@ def cache_root() -> Path:
 
 
 def placeholder_data_dir() -> Path:
-    """Unpack the placeholder archive once (keyed by its hash) and return its ``data/`` directory."""
+    """Unpack the placeholder archive once (keyed by its hash); return its ``data/`` directory."""
     archive = placeholder_archive()
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
     target = cache_root() / f"placeholder-{digest}"

@@ -69,7 +69,9 @@ def _draw(rng: np.random.Generator, rule: str, shape: tuple[int, ...]) -> np.nda
     raise ValueError(f"unknown init rule {rule!r}")
 
 
-def seeded_state_dict(table: str | Path | list[StateDictEntry], seed: int) -> dict[str, torch.Tensor]:
+def seeded_state_dict(
+    table: str | Path | list[StateDictEntry], seed: int
+) -> dict[str, torch.Tensor]:
     """Draw every non-'keep' tensor of the table with ``default_rng(seed)``, in table order.
 
     Returns float32 tensors keyed like the official state dict. Kept entries (asset buffers,
@@ -83,7 +85,9 @@ def seeded_state_dict(table: str | Path | list[StateDictEntry], seed: int) -> di
     for entry in sorted(entries, key=lambda e: e.key):
         if entry.init_rule == "keep":
             continue
-        out[entry.key] = torch.from_numpy(_draw(rng, entry.init_rule, entry.shape).astype(np.float32))
+        out[entry.key] = torch.from_numpy(
+            _draw(rng, entry.init_rule, entry.shape).astype(np.float32)
+        )
     return out
 
 
@@ -97,5 +101,7 @@ def apply_seeded_weights(module: torch.nn.Module, table: str | Path, seed: int) 
     with torch.no_grad():
         for key, value in drawn.items():
             if state[key].shape != value.shape:
-                raise ValueError(f"{key}: model shape {tuple(state[key].shape)} != table {tuple(value.shape)}")
+                raise ValueError(
+                    f"{key}: model shape {tuple(state[key].shape)} != table {tuple(value.shape)}"
+                )
             state[key].copy_(value)
