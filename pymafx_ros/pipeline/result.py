@@ -113,3 +113,19 @@ class FrameResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # People dropped because the network produced non-finite values for them.
     dropped_non_finite: int = 0
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a consumer needs to interpret people: joint names/tree, mesh topology, provenance."""
+
+    joint_names: tuple[str, ...]  # 55 SMPL-X kinematic joints
+    joint_parents: tuple[int, ...]  # -1 for the root
+    faces: np.ndarray  # (F, 3) int, SMPL-X triangles
+    num_vertices: int
+    num_betas: int
+    num_expression_coeffs: int
+    assets_source: str
+    weights_source: str
+    placeholder_assets: bool
+    placeholder_weights: bool
