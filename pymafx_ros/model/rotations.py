@@ -4,6 +4,8 @@ The parity functions (`rot6d_to_rotmat`, `axis_angle_to_rotmat`, `rotmat_to_quat
 `quaternion_to_axis_angle`, `rotmat_to_axis_angle`) reproduce the numerics of the official
 release, including its branch choices, with tensor selects instead of Python control flow.
 `rotmat_to_quaternion_xyzw` is the robust variant meant for ROS messages.
+Written here rather than taken from kornia/pytorch3d/smplx: those are not dependencies (or not
+batched over arbitrary dims), and parity needs the release's exact branch logic.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ _QUATERNION_EPS = 1e-6
 def _check_last_dims(x: Tensor, dims: tuple[int, ...], name: str, what: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
-    if tuple(x.shape[len(x.shape) - len(dims) :]) != dims or x.dim() < len(dims):
+    if x.dim() < len(dims) or tuple(x.shape[-len(dims) :]) != dims:
         shape = "x".join(str(d) for d in dims)
         raise ValueError(
             f"{name}: expected {what} with trailing shape ({shape}), got {tuple(x.shape)}; "
@@ -104,15 +106,15 @@ def rotmat_to_quaternion(rotmat: Tensor) -> Tensor:
     q2 = torch.stack((m01 - m10, m20 + m02, m12 + m21, t2), dim=-1)
     q3 = torch.stack((t3, m12 - m21, m20 - m02, m01 - m10), dim=-1)
 
-    low_z = (m22 < _QUATERNION_EPS).unsqueeze(-1)
-    x_over_y = (m00 > m11).unsqueeze(-1)
-    x_under_neg_y = (m00 < -m11).unsqueeze(-1)
+    # Pivot on t0/t1 when the (transposed) z diagonal is small, else on t2/t3.
+    low_z = m22 < _QUATERNION_EPS
+    x_over_y = m00 > m11
+    x_under_neg_y = m00 < -m11
+    t = torch.where(low_z, torch.where(x_over_y, t0, t1), torch.where(x_under_neg_y, t2, t3))
     q = torch.where(
-        low_z, torch.where(x_over_y, q0, q1), torch.where(x_under_neg_y, q2, q3)
-    )
-    t = torch.where(
-        low_z.squeeze(-1), torch.where(x_over_y.squeeze(-1), t0, t1),
-        torch.where(x_under_neg_y.squeeze(-1), t2, t3),
+        low_z[..., None],
+        torch.where(x_over_y[..., None], q0, q1),
+        torch.where(x_under_neg_y[..., None], q2, q3),
     )
     return q / torch.sqrt(t).unsqueeze(-1) * 0.5
 
@@ -144,6 +146,19 @@ def rotmat_to_axis_angle(rotmat: Tensor) -> Tensor:
     """
     axis_angle = quaternion_to_axis_angle(rotmat_to_quaternion(rotmat))
     return torch.where(torch.isnan(axis_angle), torch.zeros_like(axis_angle), axis_angle)
+
+
+def quaternion_to_rotmat(quaternion: Tensor) -> Tensor:
+    """Quaternion [..., 4] (w, x, y, z) -> rotation matrix [..., 3, 3]; normalises first."""
+    _check_last_dims(quaternion, (4,), "quaternion_to_rotmat", "quaternions")
+    q = quaternion / torch.linalg.vector_norm(quaternion, dim=-1, keepdim=True)
+    w, x, y, z = q.unbind(-1)
+    rows = (
+        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    )  # fmt: skip
+    return torch.stack(rows, dim=-1).reshape(*quaternion.shape[:-1], 3, 3)
 
 
 def rotmat_to_quaternion_xyzw(rotmat: Tensor) -> Tensor:

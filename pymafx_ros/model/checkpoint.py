@@ -1,0 +1,94 @@
+"""Strict loading of a PyMAF-X v1.1 checkpoint into the port's model.
+
+The official demo saves ``{'model': state_dict, ...}`` (keys possibly prefixed ``module.`` when
+trained with DataParallel); a bare state dict is accepted too. Loading is strict: every key of
+the model must be present with the same shape, and nothing else, else a readable error says what
+differs and which file was expected.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+
+EXPECTED_FILE = (
+    "the PyMAF-X v1.1 full-body checkpoint (PyMAF-X_model_checkpoint_v1.1.pt from the official "
+    "release, a dict with a 'model' state dict)"
+)
+_SHOWN = 5
+_DATA_PARALLEL_PREFIX = "module."
+
+
+class CheckpointError(RuntimeError):
+    """The file is not a loadable PyMAF-X v1.1 checkpoint for this model."""
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read the tensors of a checkpoint file (weights only, never arbitrary pickled objects)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist; expected {EXPECTED_FILE}")
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        raise CheckpointError(
+            f"{path}: cannot be read as a weights-only torch checkpoint ({err.__class__.__name__}:"
+            f" {str(err).splitlines()[0] if str(err) else ''}); expected {EXPECTED_FILE}"
+        ) from err
+    state = _unwrap(content, path)
+    if all(key.startswith(_DATA_PARALLEL_PREFIX) for key in state):
+        state = {key[len(_DATA_PARALLEL_PREFIX) :]: value for key, value in state.items()}
+    return state
+
+
+def _unwrap(content: object, path: Path) -> dict[str, torch.Tensor]:
+    """The state dict inside the official container ({'model': ...}) or a bare state dict."""
+    if isinstance(content, Mapping) and isinstance(content.get("model"), Mapping):
+        content = content["model"]
+    if not isinstance(content, Mapping) or not content:
+        raise CheckpointError(f"{path}: holds no state dict; expected {EXPECTED_FILE}")
+    not_tensors = [k for k, v in content.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise CheckpointError(
+            f"{path}: entries {not_tensors[:_SHOWN]} are not tensors; expected {EXPECTED_FILE}"
+        )
+    return dict(content)
+
+
+def _sample(keys: list[str]) -> str:
+    shown = ", ".join(keys[:_SHOWN])
+    more = f", ... ({len(keys) - _SHOWN} more)" if len(keys) > _SHOWN else ""
+    return f"{len(keys)}: {shown}{more}"
+
+
+def check_compatible(model: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
+    """Raise CheckpointError listing missing, unexpected and mis-shaped keys, if any."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    misshaped = sorted(
+        f"{key} {tuple(state[key].shape)} != {tuple(expected[key].shape)}"
+        for key in set(expected) & set(state)
+        if state[key].shape != expected[key].shape
+    )
+    if not (missing or unexpected or misshaped):
+        return
+    lines = [f"{source} does not match the PyMAF-X v1.1 model; expected {EXPECTED_FILE}."]
+    if missing:
+        lines.append(f"  missing keys {_sample(missing)}")
+    if unexpected:
+        lines.append(f"  unexpected keys {_sample(unexpected)}")
+    if misshaped:
+        lines.append(f"  mis-shaped keys (file != model) {_sample(misshaped)}")
+    raise CheckpointError("\n".join(lines))
+
+
+def load_checkpoint(model: nn.Module, path: str | Path) -> None:
+    """Load a checkpoint file into ``model`` strictly (keys, shapes), casting to its dtypes."""
+    state = read_state_dict(path)
+    check_compatible(model, state, str(path))
+    model.load_state_dict(state, strict=True)

@@ -1,0 +1,203 @@
+"""One HMR-style refinement step of PyMAF-X (``regressor.{0,1,2}``): features + state -> state.
+
+Body, hands and face each have a purely linear fc stack (the official dropouts are inactive at
+inference and the release has no activation between its fcs) and residual decoders. Both hands
+share one set of weights and run as one batch here, ordered [right; left] like the hand encoder.
+Visibility is decoded only when asked (last iteration without detector confidences).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# IWP "camera features" appended to the body input: vfov, crop ratio, crop centre (x, y).
+IWP_CAMERA_FEATURES = (0.8, 0.3, 0.5, 0.5)
+POSE_DIM = 24 * 6
+SHAPE_DIM = 10
+CAM_DIM = 3
+HAND_POSE_DIM = 15 * 6
+HAND_SHAPE_DIM = 10
+FACE_POSE_DIM = 3 * 6
+FACE_SHAPE_DIM = 100
+EXPRESSION_DIM = 50
+ORIENT_DIM = 6
+HIDDEN = 1024
+
+# Names of the refined quantities (the official ``init_<name>`` kwargs / ``pred_<name>`` outputs).
+STATE_NAMES = (
+    "pose", "shape", "cam",
+    "lhand", "rhand", "orient_lh", "orient_rh", "shape_lh", "shape_rh", "cam_lh", "cam_rh",
+    "face", "orient_fa", "shape_fa", "cam_fa",
+)  # fmt: skip
+
+INIT_BUFFER_NAMES = (
+    "init_cam", "init_exp", "init_face", "init_lhand", "init_orient", "init_pose", "init_rhand",
+    "init_shape", "init_shape_fa", "init_shape_rh",
+)  # fmt: skip
+
+SMPL_BUFFER_NAMES = (
+    "J_regressor", "J_regressor_extra", "faces_tensor", "lbs_weights", "parents", "posedirs",
+    "shapedirs", "tpose_joints", "v_template",
+)  # fmt: skip
+
+
+class _VertexJointSelector(nn.Module):
+    def __init__(self, extra_joints_idxs: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("extra_joints_idxs", extra_joints_idxs)
+
+
+class SmplBuffers(nn.Module):
+    """The official regressor's ``body_model`` (an SMPL layer) reduced to its stored buffers.
+
+    Inference never evaluates this SMPL model; the buffers exist so the v1.1 checkpoint loads
+    strictly. ``buffers`` maps each name of ``SMPL_BUFFER_NAMES`` to its tensor.
+    """
+
+    def __init__(self, buffers: dict[str, torch.Tensor], extra_joints_idxs: torch.Tensor) -> None:
+        super().__init__()
+        missing = [name for name in SMPL_BUFFER_NAMES if name not in buffers]
+        if missing:
+            raise ValueError(f"SmplBuffers: missing SMPL arrays {missing}")
+        for name in SMPL_BUFFER_NAMES:
+            self.register_buffer(name, buffers[name])
+        self.vertex_joint_selector = _VertexJointSelector(extra_joints_idxs)
+
+
+def _linear_stack(*sizes: int) -> list[nn.Linear]:
+    return [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+
+
+class Regressor(nn.Module):
+    """Parameter refinement for one feedback iteration, plus the init state it starts from.
+
+    Feature sizes: body ``feat_dim`` (2205 at iteration 0, else 2048), hands/face
+    ``feat_dim_part`` (2205, else 1024). ``init_buffers`` maps ``INIT_BUFFER_NAMES`` to [1, D].
+    """
+
+    def __init__(
+        self,
+        feat_dim: int,
+        feat_dim_part: int,
+        init_buffers: dict[str, torch.Tensor],
+        body_model: SmplBuffers,
+    ) -> None:
+        super().__init__()
+        body_in = feat_dim + POSE_DIM + SHAPE_DIM + CAM_DIM + len(IWP_CAMERA_FEATURES)
+        self.fc1, self.fc2 = _linear_stack(body_in, HIDDEN, HIDDEN)
+        self.decpose = nn.Linear(HIDDEN, POSE_DIM)
+        self.decshape = nn.Linear(HIDDEN, SHAPE_DIM)
+        self.deccam = nn.Linear(HIDDEN, CAM_DIM)
+
+        self.fc1_hand, self.fc2_hand = _linear_stack(feat_dim_part + HAND_POSE_DIM, HIDDEN, HIDDEN)
+        self.decrhand = nn.Linear(HIDDEN, HAND_POSE_DIM)
+        self.fc3_hand = nn.Linear(HIDDEN + HAND_SHAPE_DIM + ORIENT_DIM + CAM_DIM, HIDDEN)
+        self.decshape_rhand = nn.Linear(HIDDEN, HAND_SHAPE_DIM)
+        self.decorient_rhand = nn.Linear(HIDDEN, ORIENT_DIM)
+        self.deccam_rhand = nn.Linear(HIDDEN, CAM_DIM)
+
+        face_in = feat_dim_part + FACE_POSE_DIM + EXPRESSION_DIM
+        self.fc1_face, self.fc2_face = _linear_stack(face_in, HIDDEN, HIDDEN)
+        self.dechead = nn.Linear(HIDDEN, FACE_POSE_DIM)
+        self.decexp = nn.Linear(HIDDEN, EXPRESSION_DIM)
+        self.fc3_face = nn.Linear(HIDDEN + FACE_SHAPE_DIM + ORIENT_DIM + CAM_DIM, HIDDEN)
+        self.decshape_face = nn.Linear(HIDDEN, FACE_SHAPE_DIM)
+        self.decorient_face = nn.Linear(HIDDEN, ORIENT_DIM)
+        self.deccam_face = nn.Linear(HIDDEN, CAM_DIM)
+
+        self.fc1_vis, self.fc2_vis = _linear_stack(3 * HIDDEN, HIDDEN, HIDDEN)
+        self.decvis = nn.Linear(HIDDEN, 2)
+
+        self.body_model = body_model
+        missing = [name for name in INIT_BUFFER_NAMES if name not in init_buffers]
+        if missing:
+            raise ValueError(f"Regressor: missing init buffers {missing}")
+        for name in INIT_BUFFER_NAMES:
+            self.register_buffer(name, init_buffers[name])
+
+    def init_state(self, reference: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Starting state (``mesh_out[0]`` parameters) for the batch size of ``reference``.
+
+        Both hands start from the right-hand mean (the release never uses ``init_lhand``); hand
+        and face orientations from the body's mean global orientation; part cams from the body's.
+        """
+        batch = reference.shape[0]
+
+        def rows(buffer: torch.Tensor) -> torch.Tensor:
+            return buffer.expand(batch, -1)
+
+        return {
+            "pose": rows(self.init_pose),
+            "shape": rows(self.init_shape),
+            "cam": rows(self.init_cam),
+            "lhand": rows(self.init_rhand),
+            "rhand": rows(self.init_rhand),
+            "orient_lh": rows(self.init_orient),
+            "orient_rh": rows(self.init_orient),
+            "shape_lh": rows(self.init_shape_rh),
+            "shape_rh": rows(self.init_shape_rh),
+            "cam_lh": rows(self.init_cam),
+            "cam_rh": rows(self.init_cam),
+            "face": rows(self.init_face),
+            "orient_fa": rows(self.init_orient),
+            "shape_fa": rows(self.init_shape_fa),
+            "cam_fa": rows(self.init_cam),
+            "exp": rows(self.init_exp),
+        }
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        xc_hands: torch.Tensor,
+        xc_face: torch.Tensor,
+        state: dict[str, torch.Tensor],
+        predict_visibility: bool = False,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """Refine ``state`` (names of ``STATE_NAMES``) once; returns (new state, visibility).
+
+        x: [B, feat_dim]; xc_hands: [2B, feat_dim_part] rows [right; left]; xc_face: [B, ...].
+        The expression is not refined: as in the release it restarts from ``init_exp`` each
+        step (any ``exp`` in ``state`` is ignored). Visibility is [B, 2] raw scores (left,
+        right), compared with a threshold by the caller, or None unless ``predict_visibility``.
+        """
+        batch = x.shape[0]
+        cam_features = x.new_tensor(IWP_CAMERA_FEATURES).expand(batch, -1)
+        body_in = torch.cat([x, state["pose"], state["shape"], state["cam"], cam_features], 1)
+        body_hidden = self.fc2(self.fc1(body_in))
+        out = {
+            "cam": self.deccam(body_hidden) + state["cam"],
+            "pose": self.decpose(body_hidden) + state["pose"],
+            "shape": self.decshape(body_hidden) + state["shape"],
+        }
+
+        hand_pose = torch.cat([state["rhand"], state["lhand"]])
+        hand_hidden = self.fc2_hand(self.fc1_hand(torch.cat([xc_hands, hand_pose], 1)))
+        hand_pose = self.decrhand(hand_hidden) + hand_pose
+        hand_shape = torch.cat([state["shape_rh"], state["shape_lh"]])
+        hand_orient = torch.cat([state["orient_rh"], state["orient_lh"]])
+        hand_cam = torch.cat([state["cam_rh"], state["cam_lh"]])
+        hand_hidden = self.fc3_hand(torch.cat([hand_hidden, hand_shape, hand_orient, hand_cam], 1))
+        hand_shape = self.decshape_rhand(hand_hidden) + hand_shape
+        hand_orient = self.decorient_rhand(hand_hidden) + hand_orient
+        hand_cam = self.deccam_rhand(hand_hidden) + hand_cam
+        out["rhand"], out["lhand"] = hand_pose[:batch], hand_pose[batch:]
+        out["shape_rh"], out["shape_lh"] = hand_shape[:batch], hand_shape[batch:]
+        out["orient_rh"], out["orient_lh"] = hand_orient[:batch], hand_orient[batch:]
+        out["cam_rh"], out["cam_lh"] = hand_cam[:batch], hand_cam[batch:]
+
+        exp_init = self.init_exp.expand(batch, -1)
+        face_hidden = self.fc2_face(self.fc1_face(torch.cat([xc_face, state["face"], exp_init], 1)))
+        out["face"] = self.dechead(face_hidden) + state["face"]
+        out["exp"] = self.decexp(face_hidden) + exp_init
+        face_in = [face_hidden, state["shape_fa"], state["orient_fa"], state["cam_fa"]]
+        face_hidden = self.fc3_face(torch.cat(face_in, 1))
+        out["shape_fa"] = self.decshape_face(face_hidden) + state["shape_fa"]
+        out["orient_fa"] = self.decorient_face(face_hidden) + state["orient_fa"]
+        out["cam_fa"] = self.deccam_face(face_hidden) + state["cam_fa"]
+
+        visibility = None
+        if predict_visibility:
+            vis_in = torch.cat([body_hidden, hand_hidden[batch:], hand_hidden[:batch]], 1)
+            visibility = self.decvis(self.fc2_vis(self.fc1_vis(vis_in)))
+        return out, visibility
