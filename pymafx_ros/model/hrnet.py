@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from pymafx_ros.model.conv_blocks import (
     BasicBlock,
     Bottleneck,
+    ImageEncoder,
     check_image_batch,
     conv1x1,
     conv3x3,
@@ -112,7 +113,7 @@ def _stage(channels: Sequence[int], num_modules: int, last_fused: int | None) ->
     return nn.Sequential(*modules)
 
 
-class HRNetW48Encoder(nn.Module):
+class HRNetW48Encoder(ImageEncoder):
     """PyMAF-X body backbone: [B,3,224,224] -> [192x14x14, 96x28x28, 48x56x56] feature maps.
 
     State-dict layout equals the official ``encoders.body`` entries (including the 384-channel

@@ -9,7 +9,12 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pymafx_ros.model.conv_blocks import Bottleneck, check_image_batch, residual_stack
+from pymafx_ros.model.conv_blocks import (
+    Bottleneck,
+    ImageEncoder,
+    check_image_batch,
+    residual_stack,
+)
 
 RESNET50_BLOCKS = (3, 4, 6, 3)
 """Bottlenecks per ResNet-50 layer."""
@@ -27,7 +32,7 @@ def _deconv_layers(in_channels: int, widths: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class PoseResNetDeconvEncoder(nn.Module):
+class PoseResNetDeconvEncoder(ImageEncoder):
     """[B,3,224,224] -> [256x14x14, 256x28x28, 256x56x56], one map per deconvolution block.
 
     State-dict layout equals the official ``encoders.hand`` (and ``encoders.face``) entries.

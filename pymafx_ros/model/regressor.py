@@ -8,8 +8,13 @@ Visibility is decoded only when asked (last iteration without detector confidenc
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from smplx.lbs import batch_rodrigues
 from torch import nn
+
+from pymafx_ros.body_models.assets import PyMafxAssets
+from pymafx_ros.model.rotations import rotmat_to_rot6d
 
 # IWP "camera features" appended to the body input: vfov, crop ratio, crop centre (x, y).
 IWP_CAMERA_FEATURES = (0.8, 0.3, 0.5, 0.5)
@@ -36,35 +41,6 @@ INIT_BUFFER_NAMES = (
     "init_shape", "init_shape_fa", "init_shape_rh",
 )  # fmt: skip
 
-SMPL_BUFFER_NAMES = (
-    "J_regressor", "J_regressor_extra", "faces_tensor", "lbs_weights", "parents", "posedirs",
-    "shapedirs", "tpose_joints", "v_template",
-)  # fmt: skip
-
-
-class _VertexJointSelector(nn.Module):
-    def __init__(self, extra_joints_idxs: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("extra_joints_idxs", extra_joints_idxs)
-
-
-class SmplBuffers(nn.Module):
-    """The official regressor's ``body_model`` (an SMPL layer) reduced to its stored buffers.
-
-    Inference never evaluates this SMPL model; the buffers exist so the v1.1 checkpoint loads
-    strictly. ``buffers`` maps each name of ``SMPL_BUFFER_NAMES`` to its tensor.
-    """
-
-    def __init__(self, buffers: dict[str, torch.Tensor], extra_joints_idxs: torch.Tensor) -> None:
-        super().__init__()
-        missing = [name for name in SMPL_BUFFER_NAMES if name not in buffers]
-        if missing:
-            raise ValueError(f"SmplBuffers: missing SMPL arrays {missing}")
-        for name in SMPL_BUFFER_NAMES:
-            self.register_buffer(name, buffers[name])
-        self.vertex_joint_selector = _VertexJointSelector(extra_joints_idxs)
-
-
 def _linear_stack(*sizes: int) -> list[nn.Linear]:
     return [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
 
@@ -74,6 +50,8 @@ class Regressor(nn.Module):
 
     Feature sizes: body ``feat_dim`` (2205 at iteration 0, else 2048), hands/face
     ``feat_dim_part`` (2205, else 1024). ``init_buffers`` maps ``INIT_BUFFER_NAMES`` to [1, D].
+    ``body_model`` is the release's SMPL layer; only its buffers are kept (checkpoint layout),
+    inference never evaluates it.
     """
 
     def __init__(
@@ -81,7 +59,7 @@ class Regressor(nn.Module):
         feat_dim: int,
         feat_dim_part: int,
         init_buffers: dict[str, torch.Tensor],
-        body_model: SmplBuffers,
+        body_model: nn.Module,
     ) -> None:
         super().__init__()
         body_in = feat_dim + POSE_DIM + SHAPE_DIM + CAM_DIM + len(IWP_CAMERA_FEATURES)
@@ -201,3 +179,30 @@ class Regressor(nn.Module):
             vis_in = torch.cat([body_hidden, hand_hidden[batch:], hand_hidden[:batch]], 1)
             visibility = self.decvis(self.fc2_vis(self.fc1_vis(vis_in)))
         return out, visibility
+
+
+def initial_buffers(assets: PyMafxAssets) -> dict[str, torch.Tensor]:
+    """The regressor's ``init_*`` buffers [1, D] from the assets, as the release builds them.
+
+    Mean body pose/shape/cam from ``smpl_mean_params``; hand means as 6D of the SMPL-X
+    ``hands_mean{l,r}`` axis-angles (smplx's Rodrigues, for bit-equal buffers); identity jaw and
+    eyes; zero expression and hand/face shapes.
+    """
+
+    def hand_mean_6d(mean: np.ndarray) -> torch.Tensor:
+        rotmat = batch_rodrigues(torch.from_numpy(mean).reshape(-1, 3))
+        return rotmat_to_rot6d(rotmat).reshape(1, -1)
+
+    pose = torch.from_numpy(assets.mean_pose).reshape(1, POSE_DIM)
+    return {
+        "init_cam": torch.from_numpy(assets.mean_cam).reshape(1, CAM_DIM),
+        "init_exp": torch.zeros(1, EXPRESSION_DIM),
+        "init_face": rotmat_to_rot6d(torch.eye(3).expand(3, 3, 3)).reshape(1, FACE_POSE_DIM),
+        "init_lhand": hand_mean_6d(assets.smplx_left_hand.mean),
+        "init_orient": pose[:, :ORIENT_DIM].clone(),
+        "init_pose": pose,
+        "init_rhand": hand_mean_6d(assets.smplx_right_hand.mean),
+        "init_shape": torch.from_numpy(assets.mean_shape).reshape(1, SHAPE_DIM),
+        "init_shape_fa": torch.zeros(1, FACE_SHAPE_DIM),
+        "init_shape_rh": torch.zeros(1, HAND_SHAPE_DIM),
+    }

@@ -26,7 +26,7 @@ _SUBPIXEL = 1 << _SUBPIXEL_BITS
 # Samples further than this outside the image are clamped here (all zero anyway); keeps the
 # integer map inside int16 and stays symmetric under mirroring.
 _OUTSIDE_MARGIN_PX = 2
-# A crop that shrinks the frame by this factor or more samples a pyrDown level instead, so
+# A crop that shrinks the frame by this factor or more samples a halved level instead, so
 # that the bilinear sampling does not alias (the release resizes with an antialiasing filter).
 _PYRAMID_FACTOR = 2.0
 
@@ -48,7 +48,7 @@ def crop_to_image(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def image_to_crop(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Image pixels (N, K, 2) -> normalised crop coordinates (N, K, 2); inverse of crop_to_image."""
+    """Image pixels (N, K, 2) -> normalised crop coordinates (N, K, 2), the inverse map."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 1, 3)
     return (np.asarray(points, dtype=np.float64) - boxes[..., :2]) / (boxes[..., 2:3] / 2.0)
 
@@ -64,14 +64,19 @@ def normalised_to_crop_pixels(points: np.ndarray) -> np.ndarray:
 
 
 class _Pyramid:
-    """The frame and its pyrDown levels, built on first use and shared by all crops of a frame."""
+    """The frame and its 2x-downsampled levels, built on demand and shared by a frame's crops."""
 
     def __init__(self, rgb: np.ndarray) -> None:
         self._levels = [rgb]
 
     def level(self, index: int) -> np.ndarray:
         while len(self._levels) <= index:
-            self._levels.append(cv2.pyrDown(self._levels[-1]))
+            previous = self._levels[-1]
+            half = (previous.shape[1] // 2, previous.shape[0] // 2)
+            # 2x2 box average: level-L pixel i covers level-0 pixels [i 2^L, (i + 1) 2^L), a
+            # layout that mirrors onto itself (pyrDown centres pixels on even columns, which
+            # does not).
+            self._levels.append(cv2.resize(previous, half, interpolation=cv2.INTER_AREA))
         return self._levels[index]
 
 
@@ -81,7 +86,7 @@ def _pyramid_level(size: float, image_shape: tuple[int, ...]) -> int:
     if factor < _PYRAMID_FACTOR:
         return 0
     level = int(np.floor(np.log2(factor)))
-    # pyrDown halves odd sizes asymmetrically; only descend while both dimensions stay even.
+    # Odd sizes do not halve symmetrically; only descend while both dimensions stay even.
     height, width = image_shape[:2]
     usable = 0
     while usable < level and height % 2 == 0 and width % 2 == 0 and min(height, width) > 8:
@@ -112,7 +117,7 @@ def _crop_one(pyramid: _Pyramid, cx: float, cy: float, size: float) -> np.ndarra
     integer_map = np.empty((CROP_SIZE, CROP_SIZE, 2), dtype=np.int16)
     integer_map[..., 0] = (fx >> _SUBPIXEL_BITS)[None, :]
     integer_map[..., 1] = (fy >> _SUBPIXEL_BITS)[:, None]
-    fraction_map = ((fy & (_SUBPIXEL - 1))[:, None] * _SUBPIXEL + (fx & (_SUBPIXEL - 1))[None, :])
+    fraction_map = (fy & (_SUBPIXEL - 1))[:, None] * _SUBPIXEL + (fx & (_SUBPIXEL - 1))[None, :]
     return cv2.remap(
         source,
         integer_map,

@@ -1,0 +1,118 @@
+"""Per-stage latency of the pipeline on 640x480 frames with 1 and 3 people (CPU by default).
+
+Frames are built from ``skimage.data.astronaut()`` (shipped with scikit-image): one astronaut
+filling the frame, or three side by side. The front end is timed on every frame; when it finds
+fewer people than the case asks for, the other stages run on fixed boxes around the copies so
+that they always see the requested batch. Prints one JSON line per case with the median and
+90th percentile of each stage in milliseconds.
+
+    python benchmarks/pipeline_cpu.py [--repeats 5] [--threads 2] [--device cpu]
+
+Placeholder weights time exactly like real ones (same network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import cv2
+import numpy as np
+import torch
+
+from pymafx_ros.frontend import PersonDetection, create_detector
+from pymafx_ros.frontend.default_parts import default_parts
+from pymafx_ros.frontend.types import PartBox
+from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+
+WIDTH, HEIGHT = 640, 480
+STAGES = ("frontend", "crops", "model", "lift", "total")
+
+
+def astronaut_frame(people: int) -> tuple[np.ndarray, list[PersonDetection]]:
+    """A 640x480 RGB frame with ``people`` astronauts side by side, and boxes around each."""
+    from skimage import data
+
+    photo = data.astronaut()[:, 60:452]  # 512 x 392: the person and a little background
+    slot = WIDTH // people
+    height = min(HEIGHT, round(photo.shape[0] * slot / photo.shape[1]))
+    width = round(photo.shape[1] * height / photo.shape[0])
+    copy = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA)
+    frame = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
+    boxes = []
+    for index in range(people):
+        x0 = index * slot + (slot - width) // 2
+        y0 = HEIGHT - height
+        frame[y0:, x0 : x0 + width] = copy
+        body = PartBox(x0 + width / 2, y0 + height / 2, 1.2 * max(width, height))
+        parts = default_parts(body)
+        boxes.append(PersonDetection(1.0, body, **parts, vis_lhand=0.5, vis_rhand=0.5, vis_face=1))
+    return frame, boxes
+
+
+def measure(pipeline: Pipeline, people: int, repeats: int) -> dict[str, object]:
+    """Time ``repeats`` frames (after one warm-up) for one head count."""
+    frame, fallback = astronaut_frame(people)
+    detector = create_detector("mediapipe", max_people=people, min_score=0.5)
+    samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    found_counts = []
+    try:
+        for index in range(repeats + 1):
+            start = time.perf_counter()
+            found = detector.detect(frame, timestamp_ms=index * 33)
+            frontend_ms = (time.perf_counter() - start) * 1e3
+            found_counts.append(len(found))
+            boxes = found if len(found) >= people else fallback
+            result = pipeline.process(frame, boxes=boxes[:people])
+            if index == 0:
+                continue  # warm-up: graph creation, first-call allocations
+            timings = dict(result.timings_ms, frontend=frontend_ms)
+            timings["total"] = result.timings_ms["total"] - result.timings_ms["frontend"]
+            timings["total"] += frontend_ms
+            for stage in STAGES:
+                samples[stage].append(timings[stage])
+    finally:
+        detector.close()
+    summary = {
+        stage: {
+            "median_ms": round(float(np.median(v)), 2),
+            "p90_ms": round(float(np.percentile(v, 90)), 2),
+        }
+        for stage, v in samples.items()
+    }
+    return {
+        "people": people,
+        "frame": f"{WIDTH}x{HEIGHT}",
+        "front_end_found": max(found_counts),
+        "repeats": repeats,
+        "stages": summary,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    config = PipelineConfig(
+        detector="external", device=args.device, num_threads=args.threads, max_people=3
+    )
+    pipeline = Pipeline(config)
+    context = {
+        "machine": platform.processor() or platform.machine(),
+        "device": args.device,
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+    try:
+        for people in (1, 3):
+            print(json.dumps({**measure(pipeline, people, args.repeats), **context}), flush=True)
+    finally:
+        pipeline.close()
+
+
+if __name__ == "__main__":
+    main()

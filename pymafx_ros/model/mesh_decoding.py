@@ -1,0 +1,118 @@
+"""Turn one set of PyMAF-X parameters into the meshes and keypoints of a ``mesh_out`` dict.
+
+Follows the release's decoding: 6D -> rotation matrices, SMPL-X for the body (with the mean
+hand pose except at the last iteration, where the visibility-filtered predicted hands and the
+integrated wrists enter), one MANO mesh per hand and a FLAME mesh for the face-expert loop, and
+keypoints projected with the body camera.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from pymafx_ros.model.projection import project_points
+from pymafx_ros.model.rotations import mirror_hand_rotmat, rot6d_to_rotmat, rotmat_to_axis_angle
+
+# Row slices of the 165 projected points: body 49, lhand 21, rhand 21, face 68, feet 3 + 3.
+KEYPOINT_SLICES = {
+    "kp_2d": (0, 49),
+    "pred_lhand_kp2d": (49, 70),
+    "pred_rhand_kp2d": (70, 91),
+    "pred_face_kp2d": (91, 159),
+    "pred_feet_kp2d": (159, 165),
+}
+
+Tensors = dict[str, torch.Tensor]
+
+
+def _rotmats(*parts6d: torch.Tensor) -> torch.Tensor:
+    """Concatenate [B, 6k] 6D blocks and convert -> [B, J, 3, 3]."""
+    flat = torch.cat(parts6d, dim=1)
+    return rot6d_to_rotmat(flat.reshape(flat.shape[0], -1, 6))
+
+
+def decode_parts(
+    body_models: torch.nn.Module, params: Tensors, body_rotmat: torch.Tensor, smplx_hands: Tensors
+) -> Tensors:
+    """Meshes and keypoints for ``params`` (names of regressor.STATE_NAMES plus ``exp``).
+
+    body_rotmat [B,24,3,3] are the body rotations given to SMPL-X (joints 22, 23 unused);
+    smplx_hands holds ``left``/``right`` finger rotations [B,15,3,3] (left already mirrored).
+    Returns the SMPL-X outputs of ``BodyModelFamily.smplx`` plus the MANO/FLAME meshes.
+    """
+    batch = body_rotmat.shape[0]
+    face_rotmat = _rotmats(params["face"])
+    out = body_models.smplx(
+        betas=params["shape"],
+        global_orient=body_rotmat[:, :1],
+        body_pose=body_rotmat[:, 1:22],
+        jaw_pose=face_rotmat[:, 0:1],
+        leye_pose=face_rotmat[:, 1:2],
+        reye_pose=face_rotmat[:, 2:3],
+        left_hand_pose=smplx_hands["left"],
+        right_hand_pose=smplx_hands["right"],
+        expression=params["exp"],
+    )
+    # Both hands through the right-hand MANO layer in one batch, rows [right; left]; the left
+    # hand stays in its mirrored frame, as predicted.
+    hand_rotmat = _rotmats(
+        torch.cat([params["orient_rh"], params["orient_lh"]]),
+        torch.cat([params["rhand"], params["lhand"]]),
+    )
+    hands = body_models.mano(
+        global_orient=hand_rotmat[:, :1],
+        hand_pose=hand_rotmat[:, 1:],
+        betas=torch.cat([params["shape_rh"], params["shape_lh"]]),
+    )
+    out["verts_rh_mano"] = hands["vertices"][:batch]
+    out["verts_lh_mano"] = hands["vertices"][batch:]
+    head_rotmat = _rotmats(params["orient_fa"], params["face"])
+    face = body_models.flame(
+        global_orient=head_rotmat[:, 0:1],
+        jaw_pose=head_rotmat[:, 1:2],
+        leye_pose=head_rotmat[:, 2:3],
+        reye_pose=head_rotmat[:, 3:4],
+        betas=params["shape_fa"],
+        expression=params["exp"],
+    )
+    out["verts_fa_flame"] = face["vertices"]
+    out["dynlmk_yaw_deg_flame"] = face["dynlmk_yaw_deg_flame"]
+    out["pred_face_rotmat"] = face_rotmat
+    return out
+
+
+def finger_rotmats(lhand6d: torch.Tensor, rhand6d: torch.Tensor) -> Tensors:
+    """Finger 6D [B,90] each -> ``left`` (mirrored into the body frame) / ``right`` [B,15,3,3]."""
+    rotmat = _rotmats(lhand6d, rhand6d)
+    return {"left": mirror_hand_rotmat(rotmat[:, :15]), "right": rotmat[:, 15:]}
+
+
+def summarise(
+    params: Tensors, decoded: Tensors, rotmat: torch.Tensor, fingers: Tensors
+) -> Tensors:
+    """The release's ``mesh_out`` names from parameters, decoded meshes and the body rotations."""
+    batch = rotmat.shape[0]
+    cam = params["cam"]
+    projected = project_points(decoded["kp3d_for_2d"], cam)
+    out = {
+        "pred_cam": cam,
+        "pred_shape": params["shape"],
+        "pred_pose": params["pose"],
+        "rotmat": rotmat,
+        "theta": torch.cat([cam, params["shape"], rotmat_to_axis_angle(rotmat).reshape(batch, -1)], 1),
+        "pred_lhand": params["lhand"],
+        "pred_rhand": params["rhand"],
+        "pred_lhand_rotmat": fingers["left"],
+        "pred_rhand_rotmat": fingers["right"],
+        "pred_face": params["face"],
+        "pred_exp": params["exp"],
+        "kp_3d": decoded["pred_joints"],
+    }
+    for side in ("lh", "rh", "fa"):
+        for quantity in ("orient", "cam", "shape"):
+            out[f"pred_{quantity}_{side}"] = params[f"{quantity}_{side}"]
+    for name, (start, stop) in KEYPOINT_SLICES.items():
+        out[name] = projected[:, start:stop]
+    skip = {"kp3d_for_2d", "pred_lfoot_kp3d", "pred_rfoot_kp3d"}
+    out.update({name: value for name, value in decoded.items() if name not in skip})
+    return out

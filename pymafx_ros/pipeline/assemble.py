@@ -1,0 +1,127 @@
+"""Final model output + detections + intrinsics -> one ``PersonResult`` per person.
+
+Everything per frame is batched over people; only the last step splits into results. People
+with any non-finite value are dropped here and counted, so nothing non-finite is ever published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.pipeline.kinematics import local_rotations, smplx_pose
+from pymafx_ros.pipeline.lift import lift_translation, project_points
+from pymafx_ros.pipeline.result import NUM_JOINTS, Box, Intrinsics, PersonResult
+
+# The release's MODEL.PyMAF.HAND_VIS_TH: a hand at or below it gets the mean finger pose.
+HAND_VISIBILITY_GATE = 0.1
+# The model has no face gate (its face expert always drives jaw, eyes and expression); the face
+# counts as valid when the detector saw it with the same confidence the release asks of hands.
+FACE_VISIBILITY_GATE = 0.1
+
+
+@dataclass
+class FinalOutput:
+    """The model's last iteration as float64 numpy arrays, batch B = number of people."""
+
+    cams: np.ndarray  # (B, 3) body crop weak-perspective (s, tx, ty)
+    body_rotmat: np.ndarray  # (B, 24, 3, 3)
+    face_rotmat: np.ndarray  # (B, 3, 3, 3) jaw, left eye, right eye
+    left_hand_rotmat: np.ndarray  # (B, 15, 3, 3) as given to SMPL-X
+    right_hand_rotmat: np.ndarray  # (B, 15, 3, 3)
+    betas: np.ndarray  # (B, 10)
+    expression: np.ndarray  # (B, 50)
+    all_joints: np.ndarray  # (B, J, 3) model frame, metres: 55 kinematic joints, then extras
+    vertices: np.ndarray | None  # (B, V, 3) model frame, metres
+    hand_visibility: np.ndarray  # (B, 2) left, right as the model gated them
+
+    @classmethod
+    def from_model(cls, output: Mapping[str, torch.Tensor], with_vertices: bool) -> FinalOutput:
+        """Read the keys of the model's final output dict (shared README §8 names)."""
+
+        def take(key: str) -> np.ndarray:
+            if key not in output:
+                raise KeyError(f"model output lacks {key!r}; got keys {sorted(output)}")
+            return output[key].detach().to("cpu", torch.float64).numpy()
+
+        cams = take("pred_cam")
+        batch = cams.shape[0]
+        visibility = take("pred_vis_hands")
+        # (2B,) [left block; right block] when the detector's visibilities were fed, else (B, 2).
+        hands = visibility.reshape(2, batch).T if visibility.ndim == 1 else visibility
+        return cls(
+            cams=cams,
+            body_rotmat=take("rotmat"),
+            face_rotmat=take("pred_face_rotmat"),
+            left_hand_rotmat=take("pred_lhand_rotmat"),
+            right_hand_rotmat=take("pred_rhand_rotmat"),
+            betas=take("pred_shape"),
+            expression=take("pred_exp"),
+            all_joints=take("smplx_joints"),
+            vertices=take("smplx_verts") if with_vertices else None,
+            hand_visibility=np.asarray(hands, dtype=np.float64),
+        )
+
+
+def part_box(box: PartBox) -> Box:
+    """Square (cx, cy, size) -> corner box (x0, y0, x1, y1) in pixels."""
+    half = box.size / 2.0
+    return Box(box.cx - half, box.cy - half, box.cx + half, box.cy + half)
+
+
+def assemble_people(
+    output: FinalOutput,
+    detections: Sequence[PersonDetection],
+    intrinsics: Intrinsics,
+) -> tuple[list[PersonResult], int]:
+    """Lift, convert and split the batch into people; returns (people, number dropped)."""
+    body_boxes = np.array([[d.body.cx, d.body.cy, d.body.size] for d in detections], np.float64)
+    model_joints = output.all_joints[:, :NUM_JOINTS]
+    translation, lift_ok = lift_translation(model_joints, output.cams, body_boxes, intrinsics)
+    pose = smplx_pose(
+        local_rotations(
+            output.body_rotmat,
+            output.face_rotmat,
+            output.left_hand_rotmat,
+            output.right_hand_rotmat,
+        )
+    )
+    joints = model_joints + translation[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keypoints = project_points(joints, intrinsics)
+    people: list[PersonResult] = []
+    dropped = 0
+    for index, detection in enumerate(detections):
+        vertices = None
+        if output.vertices is not None:
+            vertices = (output.vertices[index] + translation[index]).astype(np.float32)
+        person = PersonResult(
+            detection_score=float(detection.score),
+            body_box=part_box(detection.body),
+            left_hand_box=part_box(detection.left_hand),
+            right_hand_box=part_box(detection.right_hand),
+            face_box=part_box(detection.face),
+            left_hand_visibility=float(detection.vis_lhand),
+            right_hand_visibility=float(detection.vis_rhand),
+            face_visibility=float(detection.vis_face),
+            left_hand_valid=bool(output.hand_visibility[index, 0] > HAND_VISIBILITY_GATE),
+            right_hand_valid=bool(output.hand_visibility[index, 1] > HAND_VISIBILITY_GATE),
+            face_valid=bool(detection.vis_face > FACE_VISIBILITY_GATE),
+            betas=output.betas[index].copy(),
+            expression=output.expression[index].copy(),
+            transl=translation[index].copy(),
+            joints=joints[index].copy(),
+            joint_rotations=pose.global_rotations[index].copy(),
+            keypoints_2d=keypoints[index].copy(),
+            vertices=vertices,
+            **pose.parameters(index),
+        )
+        if lift_ok[index] and person.is_finite():
+            people.append(person)
+        else:
+            dropped += 1
+    return people, dropped

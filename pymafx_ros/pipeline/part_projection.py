@@ -1,0 +1,109 @@
+"""Hand and face boxes from the body expert's own projection (front ends that see no parts).
+
+The ``full_frame`` front end only knows where the body is. The model's SMPL-X joints, projected
+with its body crop camera, say where the hands and face are: boxes follow the release's rule
+(square around the part's keypoints, hand x1.2, face x1.4) and the part's visibility is the
+share of its keypoints inside the image.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from pymafx_ros.frontend.box_rules import FACE_RESCALE, HAND_RESCALE, box_from_keypoints
+from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.pipeline.lift import crop_camera_keypoints
+
+# SMPL-X output joints (smplx order: 55 kinematic, 21 vertex joints, 51 + 17 face landmarks).
+# Hands: wrist, the 15 finger joints and the 5 fingertips; face: the 68 landmarks.
+LEFT_HAND_JOINTS = (20, *range(25, 40), *range(66, 71))
+RIGHT_HAND_JOINTS = (21, *range(40, 55), *range(71, 76))
+FACE_LANDMARKS = tuple(range(76, 144))
+_PARTS = {
+    "left_hand": (LEFT_HAND_JOINTS, HAND_RESCALE, "vis_lhand"),
+    "right_hand": (RIGHT_HAND_JOINTS, HAND_RESCALE, "vis_rhand"),
+    "face": (FACE_LANDMARKS, FACE_RESCALE, "vis_face"),
+}
+# A previous frame's projection is reused while the body box overlaps it at least this much.
+REUSE_MIN_IOU = 0.5
+
+
+def _inside_share(points: np.ndarray, width: int, height: int) -> float:
+    inside = (points[:, 0] >= -0.5) & (points[:, 0] <= width - 0.5)
+    inside &= (points[:, 1] >= -0.5) & (points[:, 1] <= height - 0.5)
+    return float(inside.mean())
+
+
+def project_parts(
+    people: list[PersonDetection],
+    joints: np.ndarray,
+    cams: np.ndarray,
+    width: int,
+    height: int,
+) -> list[PersonDetection]:
+    """``people`` with hand/face boxes and visibilities from the model's joints (B, >=144, 3)
+    and body cams (B, 3); a part whose projection gives no box keeps its old box, vis 0."""
+    if joints.shape[1] < FACE_LANDMARKS[-1] + 1:
+        raise ValueError(f"need the 144 SMPL-X joints with face contour, got {joints.shape}")
+    body_boxes = np.array([[p.body.cx, p.body.cy, p.body.size] for p in people])
+    pixels = crop_camera_keypoints(joints, cams, body_boxes)
+    updated = []
+    for person, points in zip(people, pixels, strict=True):
+        changes: dict[str, object] = {}
+        for part, (indices, rescale, vis_key) in _PARTS.items():
+            part_points = points[list(indices)]
+            keypoints = np.column_stack([part_points, np.ones(len(part_points))])
+            finite = np.isfinite(part_points).all()
+            box = box_from_keypoints(keypoints, rescale) if finite else None
+            changes[part] = box if box is not None else getattr(person, part)
+            changes[vis_key] = 0.0 if box is None else _inside_share(part_points, width, height)
+        updated.append(dataclasses.replace(person, **changes))
+    return updated
+
+
+def square_iou(a: PartBox, b: PartBox) -> float:
+    """Intersection over union of two square boxes."""
+    half_a, half_b = a.size / 2, b.size / 2
+    overlap_x = min(a.cx + half_a, b.cx + half_b) - max(a.cx - half_a, b.cx - half_b)
+    overlap_y = min(a.cy + half_a, b.cy + half_b) - max(a.cy - half_a, b.cy - half_b)
+    intersection = max(overlap_x, 0.0) * max(overlap_y, 0.0)
+    union = a.size**2 + b.size**2 - intersection
+    return intersection / union if union > 0 else 0.0
+
+
+def _follow(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
+    """Move a part box with its body box (same offset and size relative to the body)."""
+    ratio = new_body.size / old_body.size
+    return PartBox(
+        cx=new_body.cx + (part.cx - old_body.cx) * ratio,
+        cy=new_body.cy + (part.cy - old_body.cy) * ratio,
+        size=part.size * ratio,
+    )
+
+
+def reuse_parts(
+    people: list[PersonDetection], previous: list[PersonDetection]
+) -> list[PersonDetection] | None:
+    """Carry the previous frame's projected parts over, moved with their bodies, when the same
+    bodies are still there (same count, each body box overlapping its predecessor); else None.
+    """
+    if not previous or len(previous) != len(people):
+        return None
+    if any(
+        square_iou(p.body, q.body) < REUSE_MIN_IOU for p, q in zip(people, previous, strict=True)
+    ):
+        return None
+    return [
+        dataclasses.replace(
+            person,
+            left_hand=_follow(before.left_hand, before.body, person.body),
+            right_hand=_follow(before.right_hand, before.body, person.body),
+            face=_follow(before.face, before.body, person.body),
+            vis_lhand=before.vis_lhand,
+            vis_rhand=before.vis_rhand,
+            vis_face=before.vis_face,
+        )
+        for person, before in zip(people, previous, strict=True)
+    ]

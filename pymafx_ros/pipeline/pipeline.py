@@ -1,0 +1,255 @@
+"""One RGB frame (+ intrinsics) in, every person as metric SMPL-X in the camera frame out.
+
+Stages (timed per frame): front end (people, hand and face boxes) -> crops (one remap per part
+straight from the frame) -> model (all people in one batch per expert) -> lift (translation,
+axis-angle, global rotations, 2D keypoints). No ROS here: the node and the offline CLI share it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pymafx_ros.frontend import DETECTOR_KINDS, PersonDetection, PersonDetector, create_detector
+from pymafx_ros.frontend.external import person_from_record
+from pymafx_ros.frontend.image_input import check_rgb
+from pymafx_ros.pipeline.assemble import FinalOutput, assemble_people
+from pymafx_ros.pipeline.crops import crop_uint8, normalise_crops
+from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG, default_intrinsics
+from pymafx_ros.pipeline.model_loading import load_model
+from pymafx_ros.pipeline.part_projection import project_parts, reuse_parts
+from pymafx_ros.pipeline.result import FrameResult, Intrinsics, ModelInfo
+
+LOG = logging.getLogger(__name__)
+
+# The model: four (B, 3, 224, 224) image batches + hand visibilities (B,) -> per-iteration dicts.
+Model = Callable[..., list[dict[str, torch.Tensor]]]
+
+_PARTS = ("body", "left_hand", "right_hand", "face")
+
+# A person from outside: a PersonDetection or a box record (see frontend.external).
+PersonBoxes = PersonDetection | Mapping[str, Any]
+
+
+@dataclass
+class PipelineConfig:
+    """What the pipeline runs with; defaults give the placeholder demo on the CPU."""
+
+    data_dir: str | Path | None = None  # PyMAF-X data/ directory; None: vendored placeholder
+    checkpoint: str | Path | None = None  # v1.1 checkpoint; None: seeded placeholder weights
+    detector: str = "mediapipe"  # one of frontend.DETECTOR_KINDS
+    detector_options: dict[str, Any] = field(default_factory=dict)
+    # Hand/face boxes from the body expert's projection instead of the front end's (None: only
+    # for 'full_frame', which sees no parts). Hand visibility is then the model's own.
+    parts_from_body: bool | None = None
+    max_people: int = 1
+    min_person_score: float = 0.5
+    default_fov_deg: float = DEFAULT_FOV_DEG  # horizontal FOV used when no intrinsics are given
+    with_vertices: bool = False
+    device: str = "cpu"
+    num_threads: int = 0  # torch CPU threads for this process; 0 leaves torch's default
+    seed: int = 0  # seed of the placeholder weights
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad setting."""
+        if self.detector not in DETECTOR_KINDS:
+            raise ValueError(
+                f"detector {self.detector!r} is unknown; choose one of {', '.join(DETECTOR_KINDS)}"
+            )
+        if self.max_people < 1:
+            raise ValueError(f"max_people must be >= 1, got {self.max_people}")
+        if not 0.0 <= self.min_person_score <= 1.0:
+            raise ValueError(f"min_person_score must lie in [0, 1], got {self.min_person_score}")
+        if not 1.0 <= self.default_fov_deg <= 179.0:
+            raise ValueError(f"default_fov_deg must lie in [1, 179], got {self.default_fov_deg}")
+        if self.num_threads < 0:
+            raise ValueError(
+                f"num_threads must be >= 0 (0 = torch default), got {self.num_threads}"
+            )
+
+
+def check_intrinsics(intrinsics: Intrinsics) -> Intrinsics:
+    """Reject intrinsics a pinhole projection cannot use (zero/negative/non-finite focal)."""
+    values = (intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy)
+    if not all(np.isfinite(values)) or intrinsics.fx <= 0 or intrinsics.fy <= 0:
+        raise ValueError(
+            f"intrinsics need finite fx, fy > 0 and a finite principal point, got {values}; "
+            "pass None to use the default field of view"
+        )
+    return intrinsics
+
+
+class Pipeline:
+    """Frame -> ``FrameResult``. Build once (model loading takes seconds), call ``process``.
+
+    ``model``/``model_info``/``detector`` replace the built ones (tests, benchmarks). With
+    ``parts_from_body`` the pipeline keeps the last frame's part boxes to start the next one.
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig | None = None,
+        *,
+        model: Model | None = None,
+        model_info: ModelInfo | None = None,
+        detector: PersonDetector | None = None,
+    ) -> None:
+        self.config = config or PipelineConfig()
+        self.config.validate()
+        if self.config.num_threads:
+            torch.set_num_threads(self.config.num_threads)
+        if model is None:
+            model, model_info = load_model(self.config)
+        if model_info is None:
+            raise ValueError("an injected model needs its model_info")
+        self._model = model
+        self._info = model_info
+        self._device = torch.device(self.config.device)
+        self._detector = detector or create_detector(
+            self.config.detector,
+            max_people=self.config.max_people,
+            min_score=self.config.min_person_score,
+            **self.config.detector_options,
+        )
+        parts_from_body = self.config.parts_from_body
+        if parts_from_body is None:
+            parts_from_body = self.config.detector == "full_frame"
+        self._parts_from_body = parts_from_body
+        self._previous_parts: list[PersonDetection] = []
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """Joint names/tree, mesh faces and asset/weight provenance."""
+        return self._info
+
+    def close(self) -> None:
+        """Free the detector's native resources; the pipeline must not be used afterwards."""
+        self._detector.close()
+
+    def process(
+        self,
+        rgb: np.ndarray,
+        intrinsics: Intrinsics | None = None,
+        timestamp_ms: int | None = None,
+        boxes: Sequence[PersonBoxes] | None = None,
+    ) -> FrameResult:
+        """Find and reconstruct every person in an (H, W, 3) uint8 RGB frame.
+
+        ``intrinsics`` None: ``default_intrinsics`` with ``config.default_fov_deg``.
+        ``boxes``: people from outside (PersonDetection or box records of
+        ``frontend.external``); the detector is skipped. ``timestamp_ms`` orders video frames
+        for tracking front ends.
+        """
+        start = time.perf_counter()
+        image = check_rgb(rgb)
+        height, width = image.shape[:2]
+        if intrinsics is None:
+            intrinsics = default_intrinsics(width, height, self.config.default_fov_deg)
+        check_intrinsics(intrinsics)
+        # Every key is always present (0 for skipped stages) so consumers can chart them.
+        timings = dict.fromkeys(("frontend", "crops", "model", "lift", "total"), 0.0)
+        people = self._select(self._detect(image, timestamp_ms, boxes))
+        _add_time(timings, "frontend", start)
+        result = FrameResult(
+            people=[],
+            intrinsics=intrinsics,
+            image_width=width,
+            image_height=height,
+            placeholder_assets=self._info.placeholder_assets,
+            placeholder_weights=self._info.placeholder_weights,
+            timings_ms=timings,
+        )
+        if people and self._parts_from_body:
+            people = self._parts_for(image, people, timings)
+        if people:
+            final = self._infer(
+                image, people, timings, detector_visibility=not self._parts_from_body
+            )
+            mark = time.perf_counter()
+            result.people, result.dropped_non_finite = assemble_people(final, people, intrinsics)
+            if self._parts_from_body:
+                self._previous_parts = project_parts(
+                    people, final.all_joints, final.cams, width, height
+                )
+            _add_time(timings, "lift", mark)
+        timings["total"] = (time.perf_counter() - start) * 1e3
+        if result.dropped_non_finite:
+            LOG.warning("dropped %d people with non-finite values", result.dropped_non_finite)
+        return result
+
+    def _detect(
+        self,
+        image: np.ndarray,
+        timestamp_ms: int | None,
+        boxes: Sequence[PersonBoxes] | None,
+    ) -> list[PersonDetection]:
+        if boxes is None:
+            return self._detector.detect(image, timestamp_ms=timestamp_ms)
+        if isinstance(boxes, Mapping):
+            raise ValueError("boxes must be a list with one record per person, not one record")
+        return [b if isinstance(b, PersonDetection) else person_from_record(b) for b in boxes]
+
+    def _select(self, detections: list[PersonDetection]) -> list[PersonDetection]:
+        """Best-scoring people first, at most ``max_people``, none below ``min_person_score``."""
+        kept = [d for d in detections if d.score >= self.config.min_person_score]
+        kept.sort(key=lambda d: d.score, reverse=True)
+        return kept[: self.config.max_people]
+
+    def _parts_for(
+        self, image: np.ndarray, people: list[PersonDetection], timings: dict[str, float]
+    ) -> list[PersonDetection]:
+        """Part boxes from the body expert: the last frame's, moved with the bodies, or else a
+        first model pass on this frame (hands marked unseen, so the arms are the body's own)."""
+        reused = reuse_parts(people, self._previous_parts)
+        if reused is not None:
+            return reused
+        unseen = [dataclasses.replace(p, vis_lhand=0.0, vis_rhand=0.0) for p in people]
+        first = self._infer(image, unseen, timings, detector_visibility=True)
+        height, width = image.shape[:2]
+        return project_parts(people, first.all_joints, first.cams, width, height)
+
+    def _infer(
+        self,
+        image: np.ndarray,
+        people: list[PersonDetection],
+        timings: dict[str, float],
+        detector_visibility: bool,
+    ) -> FinalOutput:
+        """Crops of every part of every person, then one model call for all of them.
+
+        ``detector_visibility`` False lets the model's own head judge the hands.
+        """
+        mark = time.perf_counter()
+        boxes = [
+            (box.cx, box.cy, box.size)
+            for part in _PARTS
+            for box in (getattr(person, part) for person in people)
+        ]
+        crops = torch.from_numpy(normalise_crops(crop_uint8(image, np.array(boxes))))
+        body, left, right, face = crops.to(self._device).split(len(people))
+        mark = _add_time(timings, "crops", mark)
+        visibility: dict[str, torch.Tensor] = {}
+        if detector_visibility:
+            values = [[p.vis_lhand, p.vis_rhand] for p in people]
+            given = torch.tensor(values, dtype=torch.float32, device=self._device)
+            visibility = {"vis_lhand": given[:, 0], "vis_rhand": given[:, 1]}
+        with torch.inference_mode():
+            iterations = self._model(body, left, right, face, **visibility)
+        final = FinalOutput.from_model(iterations[-1], with_vertices=self.config.with_vertices)
+        _add_time(timings, "model", mark)
+        return final
+
+
+def _add_time(timings: dict[str, float], name: str, since: float) -> float:
+    """Add the milliseconds since ``since`` to ``timings[name]``; return now."""
+    now = time.perf_counter()
+    timings[name] += (now - since) * 1e3
+    return now

@@ -1,0 +1,214 @@
+"""Run-time statistics of the node and their /diagnostics form.
+
+``NodeStats`` is written by the callbacks and the inference thread and read by the diagnostics
+timer, hence the lock. Rates are counted over a sliding window; latencies keep the last samples.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from std_msgs.msg import Header
+
+RATE_WINDOW_S = 5.0
+LATENCY_SAMPLES = 200
+
+
+class _Rate:
+    def __init__(self) -> None:
+        self._times: deque[float] = deque(maxlen=4096)
+
+    def tick(self, now: float) -> None:
+        self._times.append(now)
+
+    def hz(self, now: float) -> float:
+        while self._times and now - self._times[0] > RATE_WINDOW_S:
+            self._times.popleft()
+        return len(self._times) / RATE_WINDOW_S
+
+
+@dataclass
+class StatsSnapshot:
+    """A consistent copy of the statistics (plain values)."""
+
+    state: str
+    input_hz: float
+    processed_hz: float
+    received: int
+    processed: int
+    dropped: int
+    rejected: dict[str, int]
+    non_finite_people: int
+    people_last_frame: int
+    default_intrinsics: bool | None
+    latency_ms: dict[str, tuple[float, float, float]]  # stage -> (p50, p95, max)
+    info: dict[str, str] = field(default_factory=dict)
+
+
+class NodeStats:
+    """Counters, rates and latency samples shared between threads."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._input, self._processed_rate = _Rate(), _Rate()
+        self._latency: dict[str, deque[float]] = {}
+        self.state = "loading model"
+        self.received = self.processed = self.dropped = 0
+        self.rejected: dict[str, int] = {}
+        self.non_finite_people = self.people_last_frame = 0
+        self.default_intrinsics: bool | None = None
+        self.info: dict[str, str] = {}
+
+    def frame_received(self, replaced_waiting: bool) -> None:
+        with self._lock:
+            self.received += 1
+            self.dropped += int(replaced_waiting)
+            self._input.tick(self._clock())
+
+    def message_rejected(self, reason: str) -> None:
+        with self._lock:
+            self.rejected[reason] = self.rejected.get(reason, 0) + 1
+
+    def frame_processed(
+        self, latency_ms: dict[str, float], people: int, non_finite: int, default_k: bool
+    ) -> None:
+        with self._lock:
+            self.processed += 1
+            self.people_last_frame = people
+            self.non_finite_people += non_finite
+            self.default_intrinsics = default_k
+            self._processed_rate.tick(self._clock())
+            for stage, value in latency_ms.items():
+                if np.isfinite(value):
+                    samples = self._latency.setdefault(stage, deque(maxlen=LATENCY_SAMPLES))
+                    samples.append(float(value))
+
+    def set_state(self, state: str, **info: str) -> None:
+        with self._lock:
+            self.state = state
+            self.info.update(info)
+
+    def snapshot(self) -> StatsSnapshot:
+        with self._lock:
+            now = self._clock()
+            latency = {
+                stage: (
+                    float(np.percentile(s, 50)),
+                    float(np.percentile(s, 95)),
+                    float(np.max(s)),
+                )
+                for stage, s in self._latency.items()
+                if s
+            }
+            return StatsSnapshot(
+                state=self.state,
+                input_hz=self._input.hz(now),
+                processed_hz=self._processed_rate.hz(now),
+                received=self.received,
+                processed=self.processed,
+                dropped=self.dropped,
+                rejected=dict(self.rejected),
+                non_finite_people=self.non_finite_people,
+                people_last_frame=self.people_last_frame,
+                default_intrinsics=self.default_intrinsics,
+                latency_ms=latency,
+                info=dict(self.info),
+            )
+
+
+def _kv(key: str, value: object) -> KeyValue:
+    if isinstance(value, float):
+        value = f"{value:.2f}"
+    return KeyValue(key=key, value=str(value))
+
+
+def _status(name: str, hardware_id: str, level: bytes, message: str, values) -> DiagnosticStatus:
+    return DiagnosticStatus(
+        level=level,
+        name=name,
+        message=message,
+        hardware_id=hardware_id,
+        values=[_kv(k, v) for k, v in values],
+    )
+
+
+def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> DiagnosticArray:
+    """Three statuses: input (WARN on default intrinsics), inference, model (ERROR on
+    placeholders). ``prefix`` is the node's name, so several cameras stay apart."""
+    info = snap.info
+    hardware = info.get("device", "")
+    OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
+
+    rejected_total = sum(snap.rejected.values())
+    input_values = [
+        ("input rate (Hz)", snap.input_hz),
+        ("frames received", snap.received),
+        ("frames dropped (replaced while waiting)", snap.dropped),
+        ("messages rejected", rejected_total),
+        *((f"rejected: {reason}", n) for reason, n in sorted(snap.rejected.items())),
+        ("intrinsics", _intrinsics_text(snap.default_intrinsics)),
+    ]
+    if snap.default_intrinsics:
+        input_level, input_text = WARN, "default intrinsics in use (no calibrated CameraInfo)"
+    elif snap.received == 0:
+        input_level, input_text = OK, "waiting for images"
+    else:
+        input_level, input_text = OK, f"{snap.input_hz:.1f} Hz in"
+
+    inference_values = [
+        ("state", snap.state),
+        ("processed rate (Hz)", snap.processed_hz),
+        ("frames processed", snap.processed),
+        ("people in last frame", snap.people_last_frame),
+        ("people dropped (non-finite)", snap.non_finite_people),
+        ("backend", info.get("backend", "")),
+        ("device", hardware),
+    ]
+    for stage, (p50, p95, worst) in sorted(snap.latency_ms.items()):
+        key = f"latency {stage} (ms) p50/p95/max"
+        inference_values.append((key, f"{p50:.1f}/{p95:.1f}/{worst:.1f}"))
+    if snap.state == "failed":
+        inference_level = ERROR
+    elif snap.state == "running":
+        inference_level = OK
+    else:
+        inference_level = WARN
+    inference_text = f"{snap.state}, {snap.processed_hz:.1f} Hz processed"
+
+    placeholder = "True" in (info.get("placeholder_assets"), info.get("placeholder_weights"))
+    model_values = [
+        ("assets", info.get("assets_source", "")),
+        ("weights", info.get("weights_source", "")),
+        ("placeholder assets", info.get("placeholder_assets", "")),
+        ("placeholder weights", info.get("placeholder_weights", "")),
+    ]
+    if placeholder:
+        model_level = ERROR
+        model_text = "PLACEHOLDER assets/weights: poses are meaningless (set data_dir/checkpoint)"
+    elif "assets_source" not in info:
+        model_level, model_text = WARN, "model not loaded yet"
+    else:
+        model_level, model_text = OK, "real assets and weights"
+
+    return DiagnosticArray(
+        header=header,
+        status=[
+            _status(f"{prefix}: input", hardware, input_level, input_text, input_values),
+            _status(
+                f"{prefix}: inference", hardware, inference_level, inference_text, inference_values
+            ),
+            _status(f"{prefix}: model", hardware, model_level, model_text, model_values),
+        ],
+    )
+
+
+def _intrinsics_text(default_intrinsics: bool | None) -> str:
+    if default_intrinsics is None:
+        return "none yet"
+    return "default (documented fallback)" if default_intrinsics else "CameraInfo"

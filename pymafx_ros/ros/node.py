@@ -1,0 +1,311 @@
+"""The pymafx ROS 2 node: camera images in; SMPL-X people, TF, markers, overlay, diagnostics out.
+
+A thin adapter: callbacks validate cheaply and store the newest frame; one inference thread loads
+the pipeline, then decodes, runs and publishes; the main thread only spins the executor, so
+parameter/service requests are answered while inference runs. Every output carries the header
+of the image it came from.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import (
+    DurabilityPolicy,
+    QoSProfile,
+    ReliabilityPolicy,
+    qos_profile_sensor_data,
+)
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import Header
+
+from pymafx_ros.ros.conversions import (
+    RejectedImageError,
+    camera_info_to_intrinsics,
+    check_image,
+    compressed_to_rgb,
+    image_to_rgb,
+)
+from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
+from pymafx_ros.ros.frame_slot import NewestFrameSlot
+from pymafx_ros.ros.parameters import NodeParameters, ParameterError, declare_and_validate
+from pymafx_ros.ros.throttle import KeyedThrottle
+
+NODE_NAME = "pymafx"
+PEOPLE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+)
+# Reliable so that both reliable (RViz's default) and best-effort subscribers receive them.
+MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+WARN_PERIOD_S = 5.0
+
+PipelineFactory = Callable[[dict[str, Any]], Any]
+
+
+def pipeline_options(params: NodeParameters) -> dict[str, Any]:
+    """The node parameters as PipelineConfig keyword arguments."""
+    wants_mesh = params.markers_mesh_decimation > 0.0 and (
+        params.markers_enable or params.overlay_enable
+    )
+    return {
+        "data_dir": params.data_dir or None,
+        "checkpoint": params.checkpoint or None,
+        "detector": params.detector,
+        "max_people": params.max_people,
+        "min_person_score": params.min_person_score,
+        "default_fov_deg": params.default_fov_deg,
+        "with_vertices": wants_mesh,
+        "device": params.device,
+        "num_threads": params.num_threads,
+    }
+
+
+def load_pipeline(options: dict[str, Any]) -> Any:
+    """Build the real pipeline (imported here: torch and the model load in the worker thread)."""
+    import torch
+
+    from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+
+    if options["device"] == "auto":
+        options = {**options, "device": "cuda" if torch.cuda.is_available() else "cpu"}
+    return Pipeline(PipelineConfig(**options))
+
+
+def stamp_ns(header: Header) -> int:
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+class PymafxNode(Node):
+    """Declares parameters, topics and the service; owns the inference thread."""
+
+    def __init__(self, pipeline_factory: PipelineFactory = load_pipeline, **node_kwargs) -> None:
+        super().__init__(NODE_NAME, **node_kwargs)
+        self.params = declare_and_validate(self)
+        self.stats = NodeStats()
+        self.fatal_error: str | None = None
+        self._warn = KeyedThrottle(self.get_logger().warning, WARN_PERIOD_S)
+        self._errors = KeyedThrottle(self.get_logger().error, WARN_PERIOD_S)
+        self._slot: NewestFrameSlot[Any] = NewestFrameSlot()
+        self._camera_info: CameraInfo | None = None
+        self._enabled = threading.Event()
+        self._enabled.set()
+        self._stop = threading.Event()
+
+        from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
+
+        self.people_pub = self.create_publisher(SmplxPeople, "~/people", PEOPLE_QOS)
+        self.model_info_pub = self.create_publisher(SmplxModelInfo, "~/model_info", LATCHED_QOS)
+        from diagnostic_msgs.msg import DiagnosticArray
+
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.markers_pub = self.overlay_pub = None
+        if self.params.markers_enable:
+            from visualization_msgs.msg import MarkerArray
+
+            self.markers_pub = self.create_publisher(MarkerArray, "~/markers", MARKERS_QOS)
+        if self.params.overlay_enable:
+            self.overlay_pub = self.create_publisher(Image, "~/overlay", OVERLAY_QOS)
+        self.send_tf = None
+        tf_mechanism = "disabled"
+        if self.params.tf_enable:
+            from pymafx_ros.ros.tf_builder import make_tf_sender
+
+            self.send_tf, tf_mechanism = make_tf_sender(self)
+
+        if self.params.input_transport == "compressed":
+            self._image_topic = "image/compressed"
+            self.create_subscription(
+                CompressedImage, self._image_topic, self._on_image, qos_profile_sensor_data
+            )
+        else:
+            self._image_topic = "image"
+            self.create_subscription(
+                Image, self._image_topic, self._on_image, qos_profile_sensor_data
+            )
+        self.create_subscription(
+            CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data
+        )
+        self._create_enable_service()
+        self.create_timer(self.params.diagnostics_period_s, self._publish_diagnostics)
+
+        from pymafx_ros.ros.publishing import FramePublisher
+
+        self._publisher = FramePublisher(self, tf_mechanism)
+        self._worker = threading.Thread(
+            target=self._run_worker, args=(pipeline_factory,), name="pymafx-inference"
+        )
+        self._worker.start()
+
+    # ----------------------------------------------------------------- callbacks (executor)
+    def _on_image(self, msg: Image | CompressedImage) -> None:
+        if not self._enabled.is_set():
+            return
+        if isinstance(msg, Image):
+            try:
+                check_image(msg)
+            except RejectedImageError as exc:
+                self.stats.message_rejected(exc.reason)
+                key = f"{exc.reason}:{msg.encoding}"
+                self._warn(key, f"rejected image on '{self._topic_name()}': {exc}")
+                return
+        replaced = self._slot.put((msg, time.monotonic()))
+        self.stats.frame_received(replaced)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        self._camera_info = msg
+
+    def _topic_name(self) -> str:
+        return self.resolve_topic_name(self._image_topic)
+
+    def _create_enable_service(self) -> None:
+        try:
+            from std_srvs.srv import SetBool
+        except ImportError:
+            self.get_logger().warning("std_srvs is not installed: no ~/enable service")
+            return
+        self.create_service(SetBool, "~/enable", self._on_enable)
+
+    def _on_enable(self, request, response):
+        if request.data:
+            self._enabled.set()
+            self.stats.set_state("running" if self._publisher.ready else "loading model")
+        else:
+            self._enabled.clear()
+            self._slot.clear()
+            self.stats.set_state("paused")
+        response.success = True
+        response.message = "inference enabled" if request.data else "inference paused"
+        self.get_logger().info(response.message)
+        return response
+
+    def _publish_diagnostics(self) -> None:
+        header = Header(stamp=self.get_clock().now().to_msg())
+        status = diagnostic_array(self.stats.snapshot(), self.get_name(), header)
+        self.diagnostics_pub.publish(status)
+
+    # ----------------------------------------------------------------- inference thread
+    def _run_worker(self, pipeline_factory: PipelineFactory) -> None:
+        self.stats.set_state("loading model", device=self.params.device)
+        try:
+            pipeline = pipeline_factory(pipeline_options(self.params))
+        except Exception as exc:  # any load failure ends the node with a clear message
+            self.fatal_error = f"could not load the pipeline: {type(exc).__name__}: {exc}"
+            self.stats.set_state("failed")
+            return
+        try:
+            self._publisher.model_loaded(pipeline.model_info)
+            if self._enabled.is_set():
+                self.stats.set_state("running")
+            while not self._stop.is_set():
+                item = self._slot.take(timeout=0.5)
+                if item is None or not self._enabled.is_set():
+                    continue
+                try:
+                    self._process(pipeline, *item)
+                except Exception as exc:  # a bug must show up, not silently end the thread
+                    self.stats.message_rejected("internal_error")
+                    self._errors(
+                        type(exc).__name__,
+                        f"publishing a frame failed:\n{traceback.format_exc(limit=8)}",
+                    )
+        finally:
+            pipeline.close()
+
+    def _process(self, pipeline: Any, msg: Image | CompressedImage, received_at: float) -> None:
+        started = time.perf_counter()
+        try:
+            rgb = compressed_to_rgb(msg) if isinstance(msg, CompressedImage) else image_to_rgb(msg)
+        except RejectedImageError as exc:
+            self.stats.message_rejected(exc.reason)
+            self._warn(exc.reason, f"rejected image on '{self._topic_name()}': {exc}")
+            return
+        height, width = rgb.shape[:2]
+        info = self._camera_info
+        intrinsics = camera_info_to_intrinsics(info, width, height) if info is not None else None
+        if intrinsics is None:
+            why = "no CameraInfo yet" if info is None else "CameraInfo is uncalibrated (K[0]==0)"
+            self._warn(
+                "intrinsics",
+                f"{why} on '{self.resolve_topic_name('camera_info')}': using the default pinhole "
+                f"with a {self.params.default_fov_deg} deg horizontal field of view",
+            )
+        decoded = time.perf_counter()
+        timestamp_ms = self._publisher.next_timestamp_ms(msg.header)
+        try:
+            result = pipeline.process(rgb, intrinsics=intrinsics, timestamp_ms=timestamp_ms)
+        except Exception as exc:  # one bad frame must not end the node
+            self.stats.message_rejected("processing_error")
+            text = f"processing a frame failed: {type(exc).__name__}: {exc}"
+            self._warn("processing_error", text)
+            return
+        inferred = time.perf_counter()
+        if self._stop.is_set():
+            return
+        latency = {f"stage {k}": v for k, v in result.timings_ms.items()}
+        latency["decode"] = 1e3 * (decoded - started)
+        latency["pipeline"] = 1e3 * (inferred - decoded)
+        latency["queue wait"] = 1e3 * (started - received_at)
+        people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
+        latency["publish"] = 1e3 * (time.perf_counter() - inferred)
+        image_ns = stamp_ns(msg.header)
+        if image_ns > 0:
+            latency["end to end (stamp to publish)"] = (
+                self.get_clock().now().nanoseconds - image_ns
+            ) / 1e6
+        self.stats.frame_processed(
+            latency, people, non_finite, default_k=not result.intrinsics.from_camera_info
+        )
+
+    # ----------------------------------------------------------------- shutdown
+    def stop(self) -> None:
+        """Stop the inference thread (waits for the frame in progress) and clear RViz."""
+        self._stop.set()
+        self._slot.close()
+        self._worker.join()
+        if self.fatal_error is None:
+            self._publisher.clear_markers()
+
+
+def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load_pipeline) -> int:
+    """Run the node until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad parameters, 1 on failure."""
+    stop = threading.Event()
+    # Our own handlers (not rclpy's): the node stays usable while it stops, so it can join its
+    # thread and delete its markers before the context goes away.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        node = PymafxNode(pipeline_factory)
+    except ParameterError as exc:
+        print(f"[pymafx] refusing to start: {exc}", file=sys.stderr, flush=True)
+        rclpy.try_shutdown()
+        return 2
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        while not stop.is_set() and node.fatal_error is None and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+    finally:
+        node.stop()
+        if node.fatal_error is not None:
+            node.get_logger().fatal(node.fatal_error)
+        executor.remove_node(node)
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 1 if node.fatal_error is not None else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The ``pymafx-ros`` command: one entry point, one subcommand per tool."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pymafx_ros.tools import process
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pymafx-ros", description="PyMAF-X full-body SMPL-X capture, offline tools."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log INFO messages too")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    process.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: the command line), run the subcommand, return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.run(args)
+    except (process.InputError, ValueError, FileNotFoundError) as error:
+        print(f"pymafx-ros {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""``pymafx-ros process``: run the pipeline over a video, an image or a folder of images.
+
+Writes ``frame_NNNNNN.json`` per frame (the people and the frame's metadata), optionally
+``frame_NNNNNN_vertices.npz`` (+ ``smplx_faces.npy`` once) and an overlay video.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from pymafx_ros.frontend import DETECTOR_KINDS
+from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG
+from pymafx_ros.pipeline.overlay import draw_people
+from pymafx_ros.pipeline.serialize import frame_to_dict
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_RATE_FPS = 10.0  # frame rate given to overlay videos made from still images
+
+
+class InputError(Exception):
+    """An input the tool cannot use; the message names the file and what is wrong."""
+
+
+@dataclass
+class FrameSource:
+    """Frames of one input: a video file, a single image or a folder of images."""
+
+    path: Path
+    images: list[Path] | None  # None for a video
+    frame_count: int | None
+    fps: float
+
+    def frames(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Yield (name, RGB uint8 frame) in order."""
+        if self.images is not None:
+            for image in self.images:
+                yield image.name, _read_image(image)
+            return
+        capture = cv2.VideoCapture(str(self.path))
+        try:
+            index = 0
+            while True:
+                ok, bgr = capture.read()
+                if not ok:
+                    break
+                yield f"{self.path.name}#{index}", cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                index += 1
+        finally:
+            capture.release()
+        if index == 0:
+            raise InputError(f"{self.path}: the video holds no decodable frame")
+
+
+def _read_image(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise InputError(f"{path}: not a readable image (empty, corrupt or unsupported format)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def open_input(path: Path) -> FrameSource:
+    """Inspect ``path`` and say how to read it; raise InputError when it cannot be used."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not images:
+            kinds = ", ".join(IMAGE_SUFFIXES)
+            raise InputError(f"{path}: the folder holds no images ({kinds})")
+        return FrameSource(path, images, len(images), IMAGE_RATE_FPS)
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return FrameSource(path, [path], 1, IMAGE_RATE_FPS)
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise InputError(f"{path}: not a readable video or image (OpenCV cannot open it)")
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = capture.get(cv2.CAP_PROP_FPS)
+    finally:
+        capture.release()
+    return FrameSource(path, None, count if count > 0 else None, fps if fps > 0 else 30.0)
+
+
+def _read_boxes(path: Path | None) -> tuple[list[Any], dict[int, list[Any]]]:
+    """--boxes JSON: a list of person records for every frame, or {frame index: list}."""
+    if path is None:
+        return [], {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot read the boxes JSON ({error})") from error
+    if isinstance(data, list):
+        return data, {}
+    if isinstance(data, dict):
+        try:
+            return [], {int(k): v for k, v in data.items()}
+        except ValueError as error:
+            raise InputError(f"{path}: keys must be frame indices ({error})") from error
+    raise InputError(f"{path}: expected a list of person records or {{frame index: list}}")
+
+
+class _OverlayWriter:
+    """Overlay video at a fixed size (the first frame's); later frames are resized to it."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        self._path = path
+        self._fps = fps
+        self._writer: cv2.VideoWriter | None = None
+        self._size: tuple[int, int] | None = None
+
+    def write(self, rgb: np.ndarray) -> None:
+        if self._writer is None:
+            self._size = (rgb.shape[1], rgb.shape[0])
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fourcc = cv2.VideoWriter.fourcc(*"mp4v")
+            self._writer = cv2.VideoWriter(str(self._path), fourcc, self._fps, self._size)
+            if not self._writer.isOpened():
+                raise InputError(f"{self._path}: cannot write the overlay video here")
+        if (rgb.shape[1], rgb.shape[0]) != self._size:
+            rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
+        self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``process`` on the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "process",
+        help="reconstruct people in a video, an image or a folder of images",
+        description=__doc__,
+    )
+    parser.add_argument("input", type=Path, help="video file, image, or folder of images")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the JSON files")
+    parser.add_argument("--overlay", type=Path, help="also write an overlay video (.mp4)")
+    parser.add_argument("--vertices", action="store_true", help="write vertices as .npz")
+    parser.add_argument("--detector", choices=DETECTOR_KINDS, default="mediapipe")
+    parser.add_argument("--boxes", type=Path, help="JSON person records (external detector)")
+    parser.add_argument("--max-people", type=int, default=1)
+    parser.add_argument("--min-score", type=float, default=0.5)
+    parser.add_argument(
+        "--fov", type=float, default=DEFAULT_FOV_DEG, help="horizontal field of view (deg)"
+    )
+    parser.add_argument("--data", type=Path, help="PyMAF-X data/ folder (default: placeholder)")
+    parser.add_argument("--checkpoint", type=Path, help="v1.1 checkpoint (default: placeholder)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Process every frame of ``args.input``; returns the exit status."""
+    from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+
+    source = open_input(args.input)
+    every_frame, per_frame = _read_boxes(args.boxes)
+    if args.detector == "external" and not (every_frame or per_frame):
+        raise InputError("the external detector needs --boxes FILE (JSON person records)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    config = PipelineConfig(
+        data_dir=args.data,
+        checkpoint=args.checkpoint,
+        detector=args.detector,
+        max_people=args.max_people,
+        min_person_score=args.min_score,
+        default_fov_deg=args.fov,
+        with_vertices=args.vertices or args.overlay is not None,
+        device=args.device,
+        num_threads=args.threads,
+    )
+    pipeline = Pipeline(config)
+    overlay = _OverlayWriter(args.overlay, source.fps) if args.overlay else None
+    info = pipeline.model_info
+    if args.vertices:
+        np.save(args.out / "smplx_faces.npy", info.faces.astype(np.int32))
+    try:
+        progress = tqdm(source.frames(), total=source.frame_count, unit="frame", disable=None)
+        for index, (name, rgb) in enumerate(progress):
+            timestamp_ms = round(index * 1000.0 / source.fps)
+            boxes = per_frame.get(index, every_frame) if args.detector == "external" else None
+            result = pipeline.process(rgb, timestamp_ms=timestamp_ms, boxes=boxes)
+            record = frame_to_dict(result, frame=index, source=name)
+            stem = f"frame_{index:06d}"
+            (args.out / f"{stem}.json").write_text(json.dumps(record))
+            if args.vertices:
+                stacked = [p.vertices for p in result.people if p.vertices is not None]
+                empty = np.zeros((0, info.num_vertices, 3), np.float32)
+                vertices = np.stack(stacked) if stacked else empty
+                np.savez_compressed(args.out / f"{stem}_vertices.npz", vertices=vertices)
+            if overlay is not None:
+                overlay.write(
+                    draw_people(
+                        rgb, result.people, result.intrinsics, info.joint_parents, info.faces
+                    )
+                )
+    finally:
+        if overlay is not None:
+            overlay.close()
+        pipeline.close()
+    logging.getLogger(__name__).info("wrote %s", args.out)
+    return 0

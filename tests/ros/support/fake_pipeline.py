@@ -1,0 +1,173 @@
+"""A stand-in for ``Pipeline`` in node tests: placeholder SMPL-X people, posed per frame.
+
+The node under test only needs ``model_info``, ``process`` and ``close``; this one runs the real
+``smplx.SMPLX`` layer on the vendored placeholder model, so its people are internally exact
+(parameters reproduce joints, rotations follow the kinematic tree) and deterministic, with an
+optional delay to play a slow model. Environment knobs (set by the tests):
+PYMAFX_TEST_DELAY_S (seconds per frame), PYMAFX_TEST_PEOPLE (people per frame),
+PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any
+
+import numpy as np
+import smplx
+import torch
+from scipy.spatial.transform import Rotation
+from smplx.joint_names import JOINT_NAMES
+
+from pymafx_ros.body_models.placeholder import placeholder_data_dir
+from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
+
+SMPLX_FLAGS = dict(
+    gender="neutral",
+    use_pca=False,
+    flat_hand_mean=True,
+    num_betas=10,
+    num_expression_coeffs=50,
+    use_face_contour=True,
+)
+UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down
+
+
+def placeholder_smplx() -> smplx.SMPLX:
+    """The smplx layer a message consumer would build (placeholder SMPL-X file)."""
+    path = placeholder_data_dir() / "smpl" / "SMPLX_NEUTRAL_2020.npz"
+    return smplx.SMPLX(str(path), **SMPLX_FLAGS)
+
+
+def model_info_of(layer: smplx.SMPLX, placeholder: bool = True) -> ModelInfo:
+    return ModelInfo(
+        joint_names=tuple(JOINT_NAMES[:55]),
+        joint_parents=tuple(int(p) for p in layer.parents[:55]),
+        faces=np.asarray(layer.faces, dtype=np.int64),
+        num_vertices=int(layer.v_template.shape[0]),
+        num_betas=10,
+        num_expression_coeffs=50,
+        assets_source="placeholder",
+        weights_source="test double",
+        placeholder_assets=placeholder,
+        placeholder_weights=placeholder,
+    )
+
+
+def global_rotations(local_axis_angle: np.ndarray, parents: list[int]) -> np.ndarray:
+    """(J, 3) local axis-angle -> (J, 3, 3) global rotations along the tree."""
+    local = Rotation.from_rotvec(local_axis_angle).as_matrix()
+    out = np.empty_like(local)
+    for joint, parent in enumerate(parents):
+        out[joint] = local[joint] if parent < 0 else out[parent] @ local[joint]
+    return out
+
+
+def default_k(width: int, height: int, fov_deg: float) -> Intrinsics:
+    fx = 0.5 * width / math.tan(math.radians(fov_deg) / 2.0)
+    return Intrinsics(fx, fx, width / 2.0, height / 2.0, from_camera_info=False)
+
+
+def make_person(
+    layer: smplx.SMPLX,
+    k: Intrinsics,
+    width: int,
+    height: int,
+    seed: int,
+    x_offset: float = 0.0,
+    with_vertices: bool = True,
+) -> PersonResult:
+    """One exact SMPL-X person about 3 m in front of the camera, pose drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    pose = {
+        "global_orient": UPRIGHT + rng.normal(0.0, 0.1, 3),
+        "body_pose": rng.normal(0.0, 0.2, 63),
+        "jaw_pose": rng.normal(0.0, 0.05, 3),
+        "leye_pose": np.zeros(3),
+        "reye_pose": np.zeros(3),
+        "left_hand_pose": rng.normal(0.0, 0.2, 45),
+        "right_hand_pose": rng.normal(0.0, 0.2, 45),
+        "betas": rng.normal(0.0, 0.5, 10),
+        "expression": rng.normal(0.0, 0.5, 50),
+        "transl": np.array([x_offset, 0.2, 3.0]) + rng.normal(0.0, 0.02, 3),
+    }
+    with torch.no_grad():
+        out = layer(**{k_: torch.tensor(v[None], dtype=torch.float32) for k_, v in pose.items()})
+    joints = out.joints[0, :55].double().numpy()
+    vertices = out.vertices[0].double().numpy()
+    local = np.concatenate(
+        [pose[n].reshape(-1, 3) for n in ("global_orient", "body_pose", "jaw_pose", "leye_pose",
+                                          "reye_pose", "left_hand_pose", "right_hand_pose")]
+    )  # fmt: skip
+    rotations = global_rotations(local, [int(p) for p in layer.parents[:55]])
+    uv = np.stack([k.fx * joints[:, 0] / joints[:, 2] + k.cx,
+                   k.fy * joints[:, 1] / joints[:, 2] + k.cy], axis=1)  # fmt: skip
+    corners = np.stack([k.fx * vertices[:, 0] / vertices[:, 2] + k.cx,
+                        k.fy * vertices[:, 1] / vertices[:, 2] + k.cy], axis=1)  # fmt: skip
+    body = Box(*corners.min(axis=0), *corners.max(axis=0)).clipped(width, height)
+    return PersonResult(
+        detection_score=0.9,
+        body_box=body,
+        left_hand_box=None,
+        right_hand_box=Box(10, 10, 40, 40),
+        face_box=None,
+        left_hand_visibility=0.0,
+        right_hand_visibility=0.8,
+        face_visibility=0.5,
+        left_hand_valid=False,
+        right_hand_valid=True,
+        face_valid=True,
+        joints=joints,
+        joint_rotations=rotations,
+        keypoints_2d=uv,
+        vertices=vertices if with_vertices else None,
+        **{name: value.astype(np.float64) for name, value in pose.items()},
+    )
+
+
+class FakePipeline:
+    """``Pipeline``'s interface over placeholder SMPL-X people (see the module docstring)."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        if os.environ.get("PYMAFX_TEST_FAIL_LOAD"):
+            raise FileNotFoundError("test double told to fail: no SMPLX_NEUTRAL_2020.npz")
+        torch.set_num_threads(1)
+        self.options = options
+        self.delay_s = float(os.environ.get("PYMAFX_TEST_DELAY_S", "0"))
+        self.people = int(os.environ.get("PYMAFX_TEST_PEOPLE", "1"))
+        self.layer = placeholder_smplx()
+        self._info = model_info_of(self.layer)
+        self.frames = 0
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self._info
+
+    def process(self, rgb: np.ndarray, intrinsics=None, timestamp_ms=None, boxes=None):
+        start = time.perf_counter()
+        height, width = rgb.shape[:2]
+        k = intrinsics or default_k(width, height, self.options.get("default_fov_deg", 60.0))
+        # A black image has nobody in it: lets tests check the empty-people message.
+        count = self.people if rgb.max() > 0 else 0
+        people = [
+            make_person(self.layer, k, width, height, seed=self.frames * 10 + i,
+                        x_offset=0.8 * i, with_vertices=self.options.get("with_vertices", True))
+            for i in range(count)
+        ]  # fmt: skip
+        self.frames += 1
+        time.sleep(max(0.0, self.delay_s - (time.perf_counter() - start)))
+        total = 1e3 * (time.perf_counter() - start)
+        return FrameResult(
+            people=people,
+            intrinsics=k,
+            image_width=width,
+            image_height=height,
+            placeholder_assets=True,
+            placeholder_weights=True,
+            timings_ms={"model": total, "total": total},
+        )
+
+    def close(self) -> None:
+        self.frames = -1
