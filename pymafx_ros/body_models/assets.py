@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from .cache import CACHE_VERSION, cached_sparse, file_sha256
 from .errors import AssetError
-from .layout import LAYOUT, LOAD_ORDER
+from .layout import DATA_DIR_HELP, LAYOUT, LOAD_ORDER
 from .validate import Checked, load_file
 
 _SMPLX_TO_SMPL = "smpl/model_transfer/smplx_to_smpl.pkl"
@@ -97,7 +97,7 @@ def _i64(array: Checked) -> np.ndarray:
 
 
 def _skinned(entries: dict[str, Checked]) -> SkinnedModel:
-    parents = _i64(entries["kintree_table"][0])
+    parents = np.array(entries["kintree_table"][0], dtype=np.int64)
     parents[0] = -1  # the files store 2**32 - 1 for "no parent"
     return SkinnedModel(
         v_template=_f32(entries["v_template"]),
@@ -132,7 +132,7 @@ def _placeholder_seed(data_dir: Path) -> int | None:
 
 def _require_files(data_dir: Path) -> None:
     if not data_dir.is_dir():
-        raise AssetError(data_dir, "data directory not found", LAYOUT[_SMPLX_TO_SMPL].source)
+        raise AssetError(data_dir, "data directory not found", DATA_DIR_HELP)
     missing = [spec for path, spec in LAYOUT.items() if not (data_dir / path).is_file()]
     if len(missing) == 1:
         raise AssetError(data_dir / missing[0].path, "file not found", missing[0].source)

@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import scipy.sparse as sp
@@ -104,7 +105,7 @@ def plain_numpy_files_only(folder: Path) -> None:
                 _require_plain_header(stream, str(path))
 
 
-def _require_plain_header(stream, label: str) -> None:
+def _require_plain_header(stream: IO[bytes], label: str) -> None:
     version = npy_format.read_magic(stream)
     read_header = (
         npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0

@@ -14,5 +14,5 @@ class AssetError(ValueError):
         self.source = source
         message = f"{self.path}: {problem}"
         if source:
-            message += f"\n  where the real file comes from: {source}"
+            message += f"\n  where to get it: {source}"
         super().__init__(message)

@@ -64,7 +64,8 @@ class FileSpec:
     source: str
 
 
-_README = "see https://github.com/HongwenZhang/PyMAF-X#necessary-files"
+_README_URL = "https://github.com/HongwenZhang/PyMAF-X#necessary-files"
+_README = f"see {_README_URL}"
 _FETCH = "run `bash fetch_data.sh` of the PyMAF-X repository in its root"
 _SRC_SPIN = f"SPIN data ({_FETCH}: http://visiondata.cis.upenn.edu/spin/data.tar.gz)"
 _SRC_SMPL_DS = (
@@ -108,6 +109,11 @@ _SRC_SMPLX_IDS = (
 _SRC_SMPLX_TO_SMPL = (
     "not on the model websites: it comes with the PyMAF-X data as"
     f" data/smpl/model_transfer/smplx_to_smpl.pkl; {_README}"
+)
+
+DATA_DIR_HELP = (
+    f"the PyMAF-X data/ directory, assembled as described in {_README_URL} (for tests and demos"
+    " without the licensed models: pymafx_ros.body_models.placeholder.placeholder_data_dir())"
 )
 
 # Mesh sizes of the real models (vertices, faces), fixed by the v1.1 checkpoint buffers.

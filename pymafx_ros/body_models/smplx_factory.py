@@ -12,7 +12,9 @@ import contextlib
 import io
 import logging
 import pickle
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import smplx
@@ -23,6 +25,7 @@ from .cache import arrays_sha256, materialised_dir, plain_numpy_files_only
 from .safe_pickle import restricted_load
 
 _LOG = logging.getLogger(__name__)
+_Layer = TypeVar("_Layer")
 
 # Flags of the official v1.1 full-body configuration (models/smpl.py, pymafx_config.yaml).
 SMPLX_NUM_BETAS = 10
@@ -74,7 +77,7 @@ def _contour_record(lmk: LandmarkEmbedding) -> np.ndarray:
     return record
 
 
-def quietly(build):
+def quietly(build: Callable[[], _Layer]) -> _Layer:
     """Run a smplx constructor, sending its stdout notes (e.g. the MANO 10-betas warning) to
     the debug log instead of the console."""
     captured = io.StringIO()

@@ -18,6 +18,8 @@ Checked = np.ndarray | sp.csr_matrix | list[sp.csr_matrix]
 
 def _materialise(value: Any) -> Any:
     """Replace stand-ins by their numeric value (chumpy arrays, sparse matrices)."""
+    if isinstance(value, np.ndarray) and value.dtype == object and value.shape == ():
+        value = value.item()  # .npz members that pickle a single object
     if isinstance(value, ChumpyStandIn):
         return value.array()
     if isinstance(value, SparseStandIn):

@@ -1,13 +1,15 @@
 """Several people per frame: MediaPipe Tasks PoseLandmarker, HandLandmarker and FaceDetector.
 
-Each model runs once over the whole frame. The pose landmarker can return one person twice, so
-it is asked for one pose more than ``max_people`` and a pose whose head centre lies within the
-head width of a better-ranked pose's head is dropped. Hands go to the person and side whose
-pose wrist is nearest (within one hand length), faces to the person whose pose nose is nearest
-(within one face width), so sides always follow the pose's labels, the person's own. The whole
-frame is seen at 192 px by the palm detector and 128 px by the face detector, so small hands
-and faces are missed: they get best-guess boxes from the pose with visibility 0.
-Frames with a timestamp use the video (tracking) mode, frames without one the image mode.
+The pose and hand models run once over the whole frame. The pose landmarker can return one
+person twice, so it is asked for one pose more than ``max_people`` and a pose whose head centre
+lies within the head width of a better-ranked pose's head is dropped. Hands go to the person and
+side whose pose wrist is nearest (within one hand length), so sides always follow the pose's
+labels, the person's own. The palm detector sees the whole frame at 192 px, so small hands are
+missed: they get best-guess boxes from the pose with visibility 0. The face detector sees at
+128 px, too coarse for a whole frame, so it runs on a square crop around each person's head
+(from the pose) and keeps the face nearest the pose's nose, within one face width.
+Frames with a timestamp use the video (tracking) mode, frames without one the image mode; the
+face detector has no tracking and always runs on still crops.
 """
 
 from __future__ import annotations
@@ -25,6 +27,16 @@ from pymafx_ros.frontend.types import PartBox, PersonDetection
 SIDES = ("left", "right")
 # MediaPipe's default detection threshold, for hands and faces (people use ``min_score``).
 PART_DETECTION_THRESHOLD = 0.5
+# Side of the head crop searched for a face, per side of the pose's guessed face box; a crop
+# smaller than the minimum holds a face too small for the detector anyway.
+HEAD_CROP_PER_FACE_BOX = 2.0
+MIN_HEAD_CROP_PX = 24
+
+
+def _mp_image(rgb: np.ndarray) -> object:
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
 
 
 class _TaskModels:
@@ -55,25 +67,62 @@ class _TaskModels:
                 min_tracking_confidence=tracking,
             )
         )
+        # No tracking to gain, and several crops per frame: always still images.
         self.faces = vision.FaceDetector.create_from_options(
             vision.FaceDetectorOptions(
                 base_options=BaseOptions(model_asset_path=str(models.face_detector_model())),
-                running_mode=mode,
+                running_mode=vision.RunningMode.IMAGE,
                 min_detection_confidence=PART_DETECTION_THRESHOLD,
             )
         )
 
-    def run(self, rgb: np.ndarray, timestamp_ms: int | None) -> tuple[object, object, object]:
-        import mediapipe as mp
-
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+    def run(self, rgb: np.ndarray, timestamp_ms: int | None) -> tuple[object, object]:
+        """Pose and hand results for the whole frame."""
+        image = _mp_image(rgb)
         if self.video:
             return (
                 self.pose.detect_for_video(image, timestamp_ms),
                 self.hands.detect_for_video(image, timestamp_ms),
-                self.faces.detect_for_video(image, timestamp_ms),
             )
-        return self.pose.detect(image), self.hands.detect(image), self.faces.detect(image)
+        return self.pose.detect(image), self.hands.detect(image)
+
+    def face_near(
+        self, rgb: np.ndarray, pose: np.ndarray
+    ) -> tuple[PartBox, float, np.ndarray] | None:
+        """The face detector's face nearest the pose's nose, searched in a crop around the head:
+        (box, visibility, keypoints (6,3)), or None."""
+        height, width = rgb.shape[:2]
+        guess = parts.guessed_face_box(pose, width, height)
+        side = round(HEAD_CROP_PER_FACE_BOX * guess.size)
+        if side < MIN_HEAD_CROP_PX:
+            return None
+        x0, y0 = round(guess.cx - side / 2), round(guess.cy - side / 2)
+        crop = np.zeros((side, side, 3), np.uint8)
+        # paste the part of the frame the crop overlaps; the rest stays black
+        fx0, fy0, fx1, fy1 = max(x0, 0), max(y0, 0), min(x0 + side, width), min(y0 + side, height)
+        crop[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0] = rgb[fy0:fy1, fx0:fx1]
+        found = []
+        for detection in self.faces.detect(_mp_image(crop)).detections:
+            b = detection.bounding_box
+            extent = (x0 + b.origin_x, y0 + b.origin_y)
+            extent += (extent[0] + b.width, extent[1] + b.height)
+            score = float(detection.categories[0].score)
+            points = np.array(
+                [(x0 + k.x * side, y0 + k.y * side, score) for k in detection.keypoints]
+            )
+            centre = (0.5 * (extent[0] + extent[2]), 0.5 * (extent[1] + extent[3]))
+            found.append((extent, score, points, centre, max(b.width, b.height)))
+        if not found:
+            return None
+        nose = pose[POSE_NOSE, :2]
+        matched = match_by_distance(
+            nose[None], np.array([f[3] for f in found]), np.array([f[4] for f in found])
+        )
+        if not matched:
+            return None
+        extent, score, points, _, _ = found[matched[0]]
+        box, vis = parts.face_from_detection(extent, score, points, width, height)
+        return box, vis, points
 
     def close(self) -> None:
         for model in (self.pose, self.hands, self.faces):
@@ -108,7 +157,8 @@ class MultiPersonDetector:
         """People in ``rgb`` (H,W,3) uint8, sorted by score then body size, largest first."""
         rgb = check_rgb(rgb)
         kind = self._clock.classify(timestamp_ms)
-        poses, hands, faces = self._models_for(kind).run(rgb, timestamp_ms)
+        models = self._models_for(kind)
+        poses, hands = models.run(rgb, timestamp_ms)
         height, width = rgb.shape[:2]
         people = []
         for landmarks in poses.pose_landmarks:
@@ -121,7 +171,7 @@ class MultiPersonDetector:
         poses_px = [pose for pose, _ in people]
         found_hands = [landmarks_to_pixels(h, width, height) for h in hands.hand_landmarks]
         hand_of = _match_hands(poses_px, found_hands)
-        face_of = _match_faces(poses_px, faces.detections, width, height)
+        face_of = {i: models.face_near(rgb, pose) for i, pose in enumerate(poses_px)}
         return [
             self._person(i, pose, body, found_hands, hand_of, face_of, width, height)
             for i, (pose, body) in enumerate(people)
@@ -134,7 +184,7 @@ class MultiPersonDetector:
         body: tuple[PartBox, float],
         found_hands: list[np.ndarray],
         hand_of: dict[tuple[int, str], int],
-        face_of: dict[int, tuple[PartBox, float, np.ndarray]],
+        face_of: dict[int, tuple[PartBox, float, np.ndarray] | None],
         width: int,
         height: int,
     ) -> PersonDetection:
@@ -149,7 +199,7 @@ class MultiPersonDetector:
                 hand_boxes[side] = (box, vis)
             else:
                 hand_boxes[side] = (parts.guessed_hand_box(side, pose, width, height), 0.0)
-        if index in face_of:
+        if face_of[index] is not None:
             face, vis_face, keypoints["face"] = face_of[index]
         else:
             face, vis_face = parts.guessed_face_box(pose, width, height), 0.0
@@ -195,22 +245,3 @@ def _match_hands(poses: list[np.ndarray], hands: list[np.ndarray]) -> dict[tuple
     lengths = np.array([np.ptp(hand[:, :2], axis=0).max() for hand in hands])
     matches = match_by_distance(anchors, wrists, lengths)
     return {slots[slot]: hand for slot, hand in matches.items()}
-
-
-def _match_faces(
-    poses: list[np.ndarray], detections: list[object], width: int, height: int
-) -> dict[int, tuple[PartBox, float, np.ndarray]]:
-    """{person index: (face box, visibility, keypoints (6,3))}: face centre to pose nose."""
-    found = []
-    for detection in detections:
-        b = detection.bounding_box
-        extent = (b.origin_x, b.origin_y, b.origin_x + b.width, b.origin_y + b.height)
-        score = float(detection.categories[0].score)
-        points = np.array([(k.x * width, k.y * height, score) for k in detection.keypoints])
-        box, vis = parts.face_from_detection(extent, score, points, width, height)
-        centre = (0.5 * (extent[0] + extent[2]), 0.5 * (extent[1] + extent[3]))
-        found.append((box, vis, points, centre, max(b.width, b.height)))
-    noses = np.array([pose[POSE_NOSE, :2] for pose in poses])
-    centres = np.array([f[3] for f in found])
-    radii = np.array([f[4] for f in found])
-    return {i: found[j][:3] for i, j in match_by_distance(noses, centres, radii).items()}

@@ -15,7 +15,7 @@ from pymafx_ros.pipeline.result import ModelInfo
 from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 if TYPE_CHECKING:
-    from pymafx_ros.pipeline.pipeline import Model, PipelineConfig
+    from pymafx_ros.pipeline.pipeline import PipelineConfig, Predictor
 
 LOG = logging.getLogger(__name__)
 
@@ -32,8 +32,9 @@ _REAL_WEIGHTS_HINT = (
 )
 
 
-def load_model(config: PipelineConfig) -> tuple[Model, ModelInfo]:
-    """Build the model on ``config.device`` in eval mode and its ``ModelInfo``."""
+def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
+    """Build the model on ``config.device`` in eval mode; return its final-output predictor
+    (``PyMAFX.predict``: skips decoding the unused initial mesh) and its ``ModelInfo``."""
     from pymafx_ros.model.factory import build_model
 
     model, info = build_model(
@@ -44,7 +45,7 @@ def load_model(config: PipelineConfig) -> tuple[Model, ModelInfo]:
     )
     model_info = describe_model(info)
     warn_if_placeholder(model_info)
-    return model, model_info
+    return model.predict, model_info
 
 
 def describe_model(info: Any) -> ModelInfo:

@@ -30,8 +30,9 @@ from pymafx_ros.pipeline.result import FrameResult, Intrinsics, ModelInfo
 
 LOG = logging.getLogger(__name__)
 
-# The model: four (B, 3, 224, 224) image batches + hand visibilities (B,) -> per-iteration dicts.
-Model = Callable[..., list[dict[str, torch.Tensor]]]
+# The model's prediction: four (B, 3, 224, 224) image batches (body, left hand, right hand,
+# face) and optional hand visibilities vis_lhand/vis_rhand (B,) -> the final output dict.
+Predictor = Callable[..., dict[str, torch.Tensor]]
 
 _PARTS = ("body", "left_hand", "right_hand", "face")
 
@@ -90,7 +91,7 @@ def check_intrinsics(intrinsics: Intrinsics) -> Intrinsics:
 class Pipeline:
     """Frame -> ``FrameResult``. Build once (model loading takes seconds), call ``process``.
 
-    ``model``/``model_info``/``detector`` replace the built ones (tests, benchmarks). With
+    ``model`` (a ``Predictor``), ``model_info`` and ``detector`` replace the built ones. With
     ``parts_from_body`` the pipeline keeps the last frame's part boxes to start the next one.
     """
 
@@ -98,7 +99,7 @@ class Pipeline:
         self,
         config: PipelineConfig | None = None,
         *,
-        model: Model | None = None,
+        model: Predictor | None = None,
         model_info: ModelInfo | None = None,
         detector: PersonDetector | None = None,
     ) -> None:
@@ -198,8 +199,9 @@ class Pipeline:
         return [b if isinstance(b, PersonDetection) else person_from_record(b) for b in boxes]
 
     def _select(self, detections: list[PersonDetection]) -> list[PersonDetection]:
-        """Best-scoring people first, at most ``max_people``, none below ``min_person_score``."""
-        kept = [d for d in detections if d.score >= self.config.min_person_score]
+        """Best-scoring people first, at most ``max_people``, none below ``min_person_score``
+        and none whose boxes cannot be cropped (non-finite, or not a positive size)."""
+        kept = [d for d in detections if d.score >= self.config.min_person_score and _croppable(d)]
         kept.sort(key=lambda d: d.score, reverse=True)
         return kept[: self.config.max_people]
 
@@ -242,10 +244,18 @@ class Pipeline:
             given = torch.tensor(values, dtype=torch.float32, device=self._device)
             visibility = {"vis_lhand": given[:, 0], "vis_rhand": given[:, 1]}
         with torch.inference_mode():
-            iterations = self._model(body, left, right, face, **visibility)
-        final = FinalOutput.from_model(iterations[-1], with_vertices=self.config.with_vertices)
+            output = self._model(body, left, right, face, **visibility)
+        final = FinalOutput.from_model(output, with_vertices=self.config.with_vertices)
         _add_time(timings, "model", mark)
         return final
+
+
+def _croppable(person: PersonDetection) -> bool:
+    boxes = np.array([[b.cx, b.cy, b.size] for b in (getattr(person, p) for p in _PARTS)])
+    usable = bool(np.isfinite(boxes).all() and (boxes[:, 2] > 0).all())
+    if not usable:
+        LOG.warning("ignoring a person with unusable boxes: %s", person)
+    return usable
 
 
 def _add_time(timings: dict[str, float], name: str, since: float) -> float:

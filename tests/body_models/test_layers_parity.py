@@ -9,6 +9,7 @@ import torch
 
 from pymafx_ros.body_models import joint_maps as jm
 from pymafx_ros.body_models.vertex_map import SparseVertexMap
+from pymafx_ros.model.rotations import rot6d_to_rotmat
 
 TOL = 1e-5
 # A: demo path; B: predicted visibility; C/D: regressor 2 alone with compensated wrist twists.
@@ -25,15 +26,6 @@ SMPLX_OUTPUTS = (
     "verts_rh",
     "dynlmk_yaw_deg_smplx",
 )
-
-
-def rot6d_to_rotmat(x: torch.Tensor) -> torch.Tensor:
-    """Interleaved 6D -> rotation matrix (columns a1=(x0,x2,x4), a2=(x1,x3,x5))."""
-    pairs = x.reshape(*x.shape[:-1], 3, 2)
-    b1 = torch.nn.functional.normalize(pairs[..., 0], dim=-1)
-    a2 = pairs[..., 1]
-    b2 = torch.nn.functional.normalize(a2 - (b1 * a2).sum(-1, keepdim=True) * b1, dim=-1)
-    return torch.stack([b1, b2, torch.linalg.cross(b1, b2)], dim=-1)
 
 
 def _t(fixture, key: str) -> torch.Tensor:

@@ -144,4 +144,4 @@ def test_face_from_detection_clips_and_scales_by_its_score():
 def test_guessed_face_box_covers_the_head_landmarks():
     box = parts.guessed_face_box(frontal_pose(), WIDTH, HEIGHT)
     assert (box.cx, box.cy) == pytest.approx((320, 60))
-    assert box.size == pytest.approx(1.2 * 1.4 * 1.25 * 50)
+    assert box.size == pytest.approx(1.2 * 1.4 * parts.FACE_EXTENT_PER_POSE_FACE * 50)

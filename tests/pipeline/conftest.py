@@ -29,3 +29,26 @@ def astronaut() -> np.ndarray:
     from skimage import data
 
     return np.ascontiguousarray(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def astronaut_640(astronaut) -> np.ndarray:
+    """The sample photo scaled into a 640x480 frame (black borders left and right)."""
+    import cv2
+
+    frame = np.zeros((480, 640, 3), dtype=np.uint8)
+    frame[:, 80:560] = cv2.resize(astronaut, (480, 480), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+@pytest.fixture(scope="session")
+def real_model():
+    """The real network on placeholder assets with seed-0 weights, built once per session."""
+    import torch
+    from pymafx_ros.model.factory import build_model
+
+    from pymafx_ros.pipeline.model_loading import describe_model
+
+    torch.set_num_threads(2)
+    module, info = build_model(seed=0)
+    return module, describe_model(info)

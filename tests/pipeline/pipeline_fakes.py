@@ -13,7 +13,8 @@ from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 
 class CountingFakeModel:
-    """Stands in for PyMAF-X: records each call's batch sizes, answers with SMPL-X outputs.
+    """Stands in for PyMAF-X's ``predict``: records each call's batch sizes, answers with the
+    final output's SMPL-X keys.
 
     Poses are small functions of each crop's mean colour, so different people differ; joints
     and vertices come from ``smplx.SMPLXLayer`` fed with the same rotations, as in the model.
@@ -58,7 +59,8 @@ class CountingFakeModel:
             betas=betas,
             expression=expression,
         )
-        vis = torch.cat([vis_lhand, vis_rhand]) if vis_lhand is not None else torch.ones(2 * batch)
+        # The model's layout: given scores (2B,) [left; right], or its own head's (B, 2).
+        vis = torch.cat([vis_lhand, vis_rhand]) if vis_lhand is not None else torch.ones(batch, 2)
         final = {
             "pred_cam": torch.tensor([[self.cam_scale, 0.0, 0.1]]).expand(batch, 3),
             "rotmat": body,
@@ -71,7 +73,7 @@ class CountingFakeModel:
             "smplx_joints": out.joints,
             "pred_vis_hands": vis,
         }
-        return [final, final, final, final]
+        return final
 
 
 def make_model_info(smplx_file) -> ModelInfo:

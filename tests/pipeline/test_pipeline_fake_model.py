@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import smplx
 import torch
 from pipeline_fakes import CountingFakeModel, person_at
 
+from pymafx_ros.frontend.types import PartBox
 from pymafx_ros.pipeline.lift import project_points
 from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
 from pymafx_ros.pipeline.result import Intrinsics
@@ -84,16 +87,26 @@ def test_hand_validity_follows_the_visibility_gate(fake_model, fake_model_info) 
 def test_non_finite_people_are_dropped_and_counted(smplx_file, fake_model_info) -> None:
     class BrokenForSecond(CountingFakeModel):
         def __call__(self, *args, **kwargs):
-            outputs = super().__call__(*args, **kwargs)
-            final = dict(outputs[-1])
+            final = dict(super().__call__(*args, **kwargs))
             final["pred_shape"] = final["pred_shape"].clone()
             final["pred_shape"][1] = float("nan")
-            return [final]
+            return final
 
     pipeline = _pipeline(BrokenForSecond(smplx_file), fake_model_info, max_people=2)
     result = pipeline.process(FRAME, boxes=[person_at(200, 240, 300), person_at(450, 240, 300)])
     assert len(result.people) == 1 and result.dropped_non_finite == 1
     assert result.people[0].is_finite()
+
+
+def test_people_with_unusable_boxes_are_skipped(fake_model, fake_model_info) -> None:
+    pipeline = _pipeline(fake_model, fake_model_info, max_people=3)
+    good = person_at(320, 240, 300)
+    broken = [
+        dataclasses.replace(good, body=PartBox(float("nan"), 240.0, 300.0)),
+        dataclasses.replace(good, face=PartBox(320.0, 100.0, 0.0)),
+    ]
+    result = pipeline.process(FRAME, boxes=[*broken, good])
+    assert len(result.people) == 1 and fake_model.calls[0]["body"] == 1
 
 
 def test_degenerate_camera_is_dropped(smplx_file, fake_model_info) -> None:

@@ -1,0 +1,97 @@
+"""The newest-frame slot, the rate limiters and the id carry-over (no ROS graph)."""
+
+from __future__ import annotations
+
+import threading
+
+from pymafx_ros.pipeline.result import Box
+from pymafx_ros.ros.frame_slot import NewestFrameSlot
+from pymafx_ros.ros.person_ids import PersonIdAssigner, box_iou, id_number
+from pymafx_ros.ros.throttle import KeyedThrottle, StampRateLimiter
+
+
+def test_newest_frame_replaces_the_waiting_one():
+    slot: NewestFrameSlot[int] = NewestFrameSlot()
+    assert slot.put(1) is False
+    assert slot.put(2) is True  # 1 was never taken: dropped
+    assert slot.put(3) is True
+    assert slot.dropped == 2
+    assert slot.take(0.0) == 3
+    assert slot.take(0.0) is None
+    assert slot.put(4) is False  # the slot was empty again
+
+
+def test_clear_forgets_without_counting_a_drop():
+    slot: NewestFrameSlot[int] = NewestFrameSlot()
+    slot.put(1)
+    slot.clear()
+    assert slot.take(0.0) is None
+    assert slot.dropped == 0
+
+
+def test_close_wakes_a_waiting_taker():
+    slot: NewestFrameSlot[int] = NewestFrameSlot()
+    results = []
+    taker = threading.Thread(target=lambda: results.append(slot.take(timeout=30.0)))
+    taker.start()
+    slot.close()
+    taker.join(5.0)
+    assert not taker.is_alive()
+    assert results == [None]
+    assert slot.put(1) is False and slot.take(0.0) is None  # closed stays closed
+
+
+def test_taker_gets_an_item_put_from_another_thread():
+    slot: NewestFrameSlot[str] = NewestFrameSlot()
+    putter = threading.Timer(0.05, lambda: slot.put("frame"))
+    putter.start()
+    assert slot.take(timeout=10.0) == "frame"
+    putter.join()
+
+
+def test_stamp_rate_limiter_uses_image_time():
+    limiter = StampRateLimiter(max_rate_hz=10.0)  # at most one per 100 ms of stamps
+    stamps_ms = [0, 50, 99, 100, 150, 230, 260]
+    allowed = [limiter.allow(ms * 1_000_000) for ms in stamps_ms]
+    assert allowed == [True, False, False, True, False, True, False]
+    assert limiter.allow(10 * 1_000_000)  # stamps went backwards (bag restart): start over
+
+
+def test_stamp_rate_limiter_zero_means_unlimited():
+    limiter = StampRateLimiter(0.0)
+    assert all(limiter.allow(0) for _ in range(5))
+
+
+def test_keyed_throttle_counts_what_it_held_back():
+    now = [0.0]
+    said: list[str] = []
+    throttle = KeyedThrottle(said.append, period_s=5.0, clock=lambda: now[0])
+    throttle("a", "first a")
+    throttle("a", "again a")
+    throttle("b", "first b")  # another key is not held back
+    now[0] = 6.0
+    throttle("a", "late a")
+    assert said == ["first a", "first b", "late a (1 more like this since the last one)"]
+
+
+def test_ids_follow_overlapping_boxes_and_are_rep155_syntax():
+    ids = PersonIdAssigner(iou_threshold=0.3)
+    left, right = Box(0, 0, 100, 200), Box(300, 0, 400, 200)
+    first = ids.assign([left, right])
+    assert first == ["p1", "p2"]
+    # Both moved a little and swapped order in the detector output: ids follow the boxes.
+    second = ids.assign([Box(310, 5, 410, 205), Box(5, 0, 105, 200)])
+    assert second == ["p2", "p1"]
+    # Someone new far away, p1 gone: new id, never reused.
+    third = ids.assign([Box(305, 5, 405, 205), Box(600, 0, 700, 200)])
+    assert third == ["p2", "p3"]
+    assert ids.assign([Box(0, 0, 100, 200)]) == ["p4"]
+    assert all(i[0].isalpha() and i.isalnum() and i.islower() for i in first + third)
+
+
+def test_box_iou_and_id_numbers():
+    assert box_iou(Box(0, 0, 10, 10), Box(0, 0, 10, 10)) == 1.0
+    assert box_iou(Box(0, 0, 10, 10), Box(20, 20, 30, 30)) == 0.0
+    assert abs(box_iou(Box(0, 0, 10, 10), Box(5, 0, 15, 10)) - 50 / 150) < 1e-12
+    assert id_number("p7") == 7
+    assert id_number("alice") == id_number("alice") >= 0

@@ -1,0 +1,141 @@
+"""``pymafx-ros process`` end to end on a generated video, and its errors for bad inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from pymafx_ros.tools.cli import main
+
+FRAMES = 3
+
+
+@pytest.fixture(scope="module")
+def shared_model(monkeypatch_module):
+    """Build the real network once for this module and hand it to every Pipeline the CLI makes."""
+    import torch
+    from pymafx_ros.model.factory import build_model
+
+    from pymafx_ros.pipeline import pipeline
+    from pymafx_ros.pipeline.model_loading import describe_model
+
+    torch.set_num_threads(2)
+    module, info = build_model(seed=0)
+    loaded = (module.predict, describe_model(info))
+    monkeypatch_module.setattr(pipeline, "load_model", lambda config: loaded)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory) -> Path:
+    """A 3-frame video of the sample photo, slightly shifted each frame."""
+    from skimage import data
+
+    photo = np.ascontiguousarray(data.astronaut()[:, :, ::-1])  # BGR for OpenCV
+    path = tmp_path_factory.mktemp("input") / "astronaut.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (512, 512))
+    assert writer.isOpened()
+    for index in range(FRAMES):
+        writer.write(np.roll(photo, 4 * index, axis=1))
+    writer.release()
+    return path
+
+
+def test_processes_a_video_end_to_end(shared_model, video, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    overlay = tmp_path / "overlay.mp4"
+    code = main(
+        ["process", str(video), "--out", str(out), "--detector", "full_frame",
+         "--overlay", str(overlay), "--vertices", "--fov", "55"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    files = sorted(out.glob("frame_*.json"))
+    assert [f.name for f in files] == [f"frame_{i:06d}.json" for i in range(FRAMES)]
+    for index, path in enumerate(files):
+        record = json.loads(path.read_text())
+        assert record["frame"] == index and record["source"] == f"astronaut.mp4#{index}"
+        assert (record["image_width"], record["image_height"]) == (512, 512)
+        assert record["intrinsics"]["from_camera_info"] is False
+        assert record["placeholder_assets"] and record["placeholder_weights"]
+        assert len(record["people"]) + record["dropped_non_finite"] == 1
+        for person in record["people"]:
+            assert np.asarray(person["joints"]).shape == (55, 3)
+            assert np.asarray(person["keypoints_2d"]).shape == (55, 2)
+            assert np.asarray(person["left_hand_pose"]).shape == (45,)
+        with np.load(out / f"frame_{index:06d}_vertices.npz") as npz:
+            assert npz["vertices"].shape == (len(record["people"]), 10475, 3)
+    assert np.load(out / "smplx_faces.npy").shape[1] == 3
+    capture = cv2.VideoCapture(str(overlay))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    capture.release()
+    assert count == FRAMES
+
+
+def test_processes_a_single_image_with_external_boxes(shared_model, tmp_path) -> None:
+    from skimage import data
+
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), data.astronaut()[:, :, ::-1])
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 300, "size": 500}, "score": 0.9}]))
+    out = tmp_path / "out"
+    code = main(["process", str(image), "--out", str(out), "--detector", "external",
+                 "--boxes", str(boxes)])  # fmt: skip
+    assert code == 0
+    record = json.loads((out / "frame_000000.json").read_text())
+    assert record["source"] == "photo.png"
+    for person in record["people"]:
+        assert person["detection_score"] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.mp4", b"this is not a video", "not a readable video"),
+        ("empty.mp4", b"", "empty"),
+        ("missing.mp4", None, "no such file"),
+        ("empty_folder", "folder", "no images"),
+    ],
+)
+def test_unusable_inputs_fail_clearly(tmp_path, capsys, name, content, message) -> None:
+    path = tmp_path / name
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    code = main(["process", str(path), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert code != 0
+    assert str(path) in error and message in error
+
+
+def test_a_corrupt_image_in_a_folder_is_named(shared_model, tmp_path, capsys) -> None:
+    from skimage import data
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), data.astronaut()[:, :, ::-1])
+    (folder / "b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    code = main(["process", str(folder), "--out", str(tmp_path / "out"), "--detector",
+                 "full_frame"])  # fmt: skip
+    assert code != 0
+    error = capsys.readouterr().err
+    assert "b.jpg" in error and "not a readable image" in error
+    assert (tmp_path / "out" / "frame_000000.json").is_file()  # a.png was processed first
+
+
+def test_external_detector_without_boxes_is_refused(tmp_path, video, capsys) -> None:
+    code = main(["process", str(video), "--out", str(tmp_path), "--detector", "external"])
+    assert code != 0 and "--boxes" in capsys.readouterr().err
