@@ -126,7 +126,7 @@ build_workspace() {
     # shellcheck disable=SC1091
     source "$VENV/bin/activate"
     export AMENT_PREFIX_PATH="$VENV" CMAKE_PREFIX_PATH="$VENV"
-    unset COLCON_PREFIX_PATH PYTHONPATH
+    unset COLCON_PREFIX_PATH PYTHONPATH _ROS_WHEELS_BOOTSTRAP_COMPLETE
     colcon build --event-handlers status- desktop_notification- terminal_title- \
       --cmake-args -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF
   )
@@ -136,6 +136,12 @@ main() {
   local started=$SECONDS
   cd "$ROOT"
   check_machine
+  # Concurrent runs (two `make test` at once) would race on .venv and ros2_ws: queue them.
+  exec 9>"$ROOT/.setup.lock"
+  if ! flock -n 9; then
+    say "waiting for another setup of this checkout to finish"
+    flock 9
+  fi
   ensure_venv
   mkdir -p "$STAMPS"
   local pip_hash project_hash

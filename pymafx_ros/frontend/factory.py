@@ -12,12 +12,13 @@ DETECTOR_KINDS = ("mediapipe", "full_frame", "external")
 def create_detector(
     kind: str = "mediapipe", max_people: int = 1, min_score: float = 0.5, **options: Any
 ) -> PersonDetector:
-    """Build a detector by name.
+    """Build a detector by name; every kind returns people sorted by score then body size.
 
     ``mediapipe``: MediaPipe's bundled models (Holistic for one person, Tasks pose/hand/face for
-    several). ``full_frame``: the whole image is one person. ``external``: boxes come from outside
-    (see :class:`pymafx_ros.frontend.external.ExternalBoxDetector`). ``options`` go to the chosen
-    detector's constructor.
+    several); ``min_score`` is its pose detector's threshold. ``full_frame``: the whole image is
+    one person (``max_people``/``min_score`` do not apply). ``external``: boxes come from
+    outside, per call or standing (:class:`pymafx_ros.frontend.external.ExternalBoxDetector`);
+    records scoring under ``min_score`` are dropped. ``options`` go to the detector's constructor.
     """
     if max_people < 1:
         raise ValueError(f"max_people must be >= 1, got {max_people}")

@@ -11,20 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from pymafx_ros.frontend import person_parts as parts
-from pymafx_ros.frontend.frame_clock import FrameClock, FrameKind
+from pymafx_ros.frontend.frame_clock import (
+    DEFAULT_TRACKING_THRESHOLD,
+    FrameClock,
+    FrameKind,
+    as_stamp,
+)
 from pymafx_ros.frontend.image_input import check_rgb
+from pymafx_ros.frontend.landmark_maps import landmarks_to_pixels
 from pymafx_ros.frontend.types import PersonDetection
-
-# MediaPipe's own default: the share of tracked landmarks' presence needed to keep tracking.
-DEFAULT_TRACKING_THRESHOLD = 0.5
-
-
-def landmarks_to_pixels(landmarks: object, width: int, height: int) -> np.ndarray:
-    """MediaPipe normalised landmarks -> (N,3) pixel x, y and visibility (0 when absent)."""
-    return np.array(
-        [(p.x * width, p.y * height, getattr(p, "visibility", 0.0) or 0.0) for p in landmarks],
-        dtype=np.float64,
-    )
 
 
 class HolisticDetector:
@@ -62,8 +57,9 @@ class HolisticDetector:
         return self._graphs[still_image]
 
     def detect(self, rgb: np.ndarray, timestamp_ms: int | None = None) -> list[PersonDetection]:
-        """At most one person in ``rgb`` (H,W,3) uint8; see the class docstring for stamps."""
+        """At most one person in ``rgb`` (H,W,3) uint8; stamps as the module docstring says."""
         rgb = check_rgb(rgb)
+        timestamp_ms = as_stamp(timestamp_ms)
         kind = self._clock.classify(timestamp_ms)
         graph = self._graph(still_image=kind is FrameKind.IMAGE)
         if kind is FrameKind.RESTART and self._tracking_has_state:

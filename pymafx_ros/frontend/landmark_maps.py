@@ -59,3 +59,11 @@ def face_region_indices() -> tuple[int, ...]:
 def coco_body_keypoints(pose: np.ndarray) -> np.ndarray:
     """The 17 COCO keypoints (17,3) from MediaPipe pose landmarks (33,3), x,y,visibility."""
     return np.asarray(pose)[list(COCO_FROM_POSE)]
+
+
+def landmarks_to_pixels(landmarks: object, width: int, height: int) -> np.ndarray:
+    """MediaPipe normalised landmarks -> (N,3) pixel x, y and visibility (0 when absent)."""
+    return np.array(
+        [(p.x * width, p.y * height, getattr(p, "visibility", 0.0) or 0.0) for p in landmarks],
+        dtype=np.float64,
+    )

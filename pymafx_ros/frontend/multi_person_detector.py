@@ -6,8 +6,8 @@ lies within the head width of a better-ranked pose's head is dropped. Hands go t
 side whose pose wrist is nearest (within one hand length), so sides always follow the pose's
 labels, the person's own. The palm detector sees the whole frame at 192 px, so small hands are
 missed: they get best-guess boxes from the pose with visibility 0. The face detector sees at
-128 px, too coarse for a whole frame, so it runs on a square crop around each person's head
-(from the pose) and keeps the face nearest the pose's nose, within one face width.
+128 px, too coarse for a whole frame, so it runs on a crop around each person's head
+(``face_search``).
 Frames with a timestamp use the video (tracking) mode, frames without one the image mode; the
 face detector has no tracking and always runs on still crops.
 """
@@ -17,26 +17,26 @@ from __future__ import annotations
 import numpy as np
 
 from pymafx_ros.frontend import person_parts as parts
-from pymafx_ros.frontend.frame_clock import FrameClock, FrameKind
-from pymafx_ros.frontend.holistic_detector import DEFAULT_TRACKING_THRESHOLD, landmarks_to_pixels
+from pymafx_ros.frontend.face_search import FoundFace, find_face
+from pymafx_ros.frontend.frame_clock import (
+    DEFAULT_TRACKING_THRESHOLD,
+    FrameClock,
+    FrameKind,
+    as_stamp,
+)
 from pymafx_ros.frontend.image_input import check_rgb
-from pymafx_ros.frontend.landmark_maps import HAND_WRIST, POSE_FACE, POSE_NOSE, POSE_WRIST
+from pymafx_ros.frontend.landmark_maps import (
+    HAND_WRIST,
+    POSE_FACE,
+    POSE_WRIST,
+    landmarks_to_pixels,
+)
 from pymafx_ros.frontend.part_matching import match_by_distance
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 
 SIDES = ("left", "right")
 # MediaPipe's default detection threshold, for hands and faces (people use ``min_score``).
 PART_DETECTION_THRESHOLD = 0.5
-# Side of the head crop searched for a face, per side of the pose's guessed face box; a crop
-# smaller than the minimum holds a face too small for the detector anyway.
-HEAD_CROP_PER_FACE_BOX = 2.0
-MIN_HEAD_CROP_PX = 24
-
-
-def _mp_image(rgb: np.ndarray) -> object:
-    import mediapipe as mp
-
-    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
 
 
 class _TaskModels:
@@ -78,51 +78,15 @@ class _TaskModels:
 
     def run(self, rgb: np.ndarray, timestamp_ms: int | None) -> tuple[object, object]:
         """Pose and hand results for the whole frame."""
-        image = _mp_image(rgb)
+        import mediapipe as mp
+
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         if self.video:
             return (
                 self.pose.detect_for_video(image, timestamp_ms),
                 self.hands.detect_for_video(image, timestamp_ms),
             )
         return self.pose.detect(image), self.hands.detect(image)
-
-    def face_near(
-        self, rgb: np.ndarray, pose: np.ndarray
-    ) -> tuple[PartBox, float, np.ndarray] | None:
-        """The face detector's face nearest the pose's nose, searched in a crop around the head:
-        (box, visibility, keypoints (6,3)), or None."""
-        height, width = rgb.shape[:2]
-        guess = parts.guessed_face_box(pose, width, height)
-        side = round(HEAD_CROP_PER_FACE_BOX * guess.size)
-        if side < MIN_HEAD_CROP_PX:
-            return None
-        x0, y0 = round(guess.cx - side / 2), round(guess.cy - side / 2)
-        crop = np.zeros((side, side, 3), np.uint8)
-        # paste the part of the frame the crop overlaps; the rest stays black
-        fx0, fy0, fx1, fy1 = max(x0, 0), max(y0, 0), min(x0 + side, width), min(y0 + side, height)
-        crop[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0] = rgb[fy0:fy1, fx0:fx1]
-        found = []
-        for detection in self.faces.detect(_mp_image(crop)).detections:
-            b = detection.bounding_box
-            extent = (x0 + b.origin_x, y0 + b.origin_y)
-            extent += (extent[0] + b.width, extent[1] + b.height)
-            score = float(detection.categories[0].score)
-            points = np.array(
-                [(x0 + k.x * side, y0 + k.y * side, score) for k in detection.keypoints]
-            )
-            centre = (0.5 * (extent[0] + extent[2]), 0.5 * (extent[1] + extent[3]))
-            found.append((extent, score, points, centre, max(b.width, b.height)))
-        if not found:
-            return None
-        nose = pose[POSE_NOSE, :2]
-        matched = match_by_distance(
-            nose[None], np.array([f[3] for f in found]), np.array([f[4] for f in found])
-        )
-        if not matched:
-            return None
-        extent, score, points, _, _ = found[matched[0]]
-        box, vis = parts.face_from_detection(extent, score, points, width, height)
-        return box, vis, points
 
     def close(self) -> None:
         for model in (self.pose, self.hands, self.faces):
@@ -156,6 +120,7 @@ class MultiPersonDetector:
     def detect(self, rgb: np.ndarray, timestamp_ms: int | None = None) -> list[PersonDetection]:
         """People in ``rgb`` (H,W,3) uint8, sorted by score then body size, largest first."""
         rgb = check_rgb(rgb)
+        timestamp_ms = as_stamp(timestamp_ms)
         kind = self._clock.classify(timestamp_ms)
         models = self._models_for(kind)
         poses, hands = models.run(rgb, timestamp_ms)
@@ -171,7 +136,7 @@ class MultiPersonDetector:
         poses_px = [pose for pose, _ in people]
         found_hands = [landmarks_to_pixels(h, width, height) for h in hands.hand_landmarks]
         hand_of = _match_hands(poses_px, found_hands)
-        face_of = {i: models.face_near(rgb, pose) for i, pose in enumerate(poses_px)}
+        face_of = [find_face(models.faces, rgb, pose) for pose in poses_px]
         return [
             self._person(i, pose, body, found_hands, hand_of, face_of, width, height)
             for i, (pose, body) in enumerate(people)
@@ -184,7 +149,7 @@ class MultiPersonDetector:
         body: tuple[PartBox, float],
         found_hands: list[np.ndarray],
         hand_of: dict[tuple[int, str], int],
-        face_of: dict[int, tuple[PartBox, float, np.ndarray] | None],
+        face_of: list[FoundFace | None],
         width: int,
         height: int,
     ) -> PersonDetection:

@@ -401,7 +401,19 @@ class PyMAFX(nn.Module):
         pyramids = self.encode(img_body, img_lhand, img_rhand, img_face)
         if probe is not None:
             _probe_encoders(probe, pyramids)
-        state = self.regressor[0].init_state(img_body)
+        return self.refine(pyramids, vis_lhand, vis_rhand, probe, keep_all)
+
+    def refine(
+        self,
+        pyramids: dict[str, list[torch.Tensor]],
+        vis_lhand: torch.Tensor | None = None,
+        vis_rhand: torch.Tensor | None = None,
+        probe: Tensors | None = None,
+        keep_all: bool = True,
+    ) -> list[Tensors]:
+        """The feedback loop on encoder pyramids (see ``encode``) -> ``mesh_out`` list; only
+        the final one unless ``keep_all``."""
+        state = self.regressor[0].init_state(pyramids["body"][0])
         outputs = [self.decode(state, self.regressor[0].init_rhand)] if keep_all else []
         mesh = outputs[0] if keep_all else None
         for t in range(NUM_ITERATIONS):
@@ -414,7 +426,6 @@ class PyMAFX(nn.Module):
             if keep_all:
                 outputs.append(mesh)
         return outputs if keep_all else [mesh]
-
 
 def _check_visibility(vis_lhand: torch.Tensor | None, vis_rhand: torch.Tensor | None) -> None:
     if (vis_lhand is None) != (vis_rhand is None):

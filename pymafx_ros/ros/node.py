@@ -205,6 +205,8 @@ class PymafxNode(Node):
             self.stats.set_state("failed")
             return
         try:
+            config = getattr(pipeline, "config", None)
+            self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
             self._publisher.model_loaded(pipeline.model_info)
             if self._enabled.is_set():
                 self.stats.set_state("running")

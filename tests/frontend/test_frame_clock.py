@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pymafx_ros.frontend.frame_clock import MAX_TRACKING_GAP_MS, FrameClock, FrameKind
+import numpy as np
+import pytest
+
+from pymafx_ros.frontend.frame_clock import MAX_TRACKING_GAP_MS, FrameClock, FrameKind, as_stamp
 
 
 def test_stamps_classify_frames():
@@ -26,3 +29,11 @@ def test_a_long_gap_restarts_tracking():
     clock.classify(0)
     assert clock.classify(MAX_TRACKING_GAP_MS) is FrameKind.NEXT
     assert clock.classify(2 * MAX_TRACKING_GAP_MS + 1) is FrameKind.RESTART
+
+
+def test_stamps_become_whole_milliseconds_or_errors():
+    assert as_stamp(None) is None
+    assert as_stamp(7.9) == 7 and as_stamp(np.int64(12)) == 12
+    for bad in ("12", True, float("nan")):
+        with pytest.raises(ValueError, match="timestamp_ms"):
+            as_stamp(bad)

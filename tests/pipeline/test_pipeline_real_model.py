@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pytest
 import smplx
 import torch
 from pipeline_fakes import person_at
@@ -70,8 +69,8 @@ def test_several_people_run_each_expert_exactly_once(real_model, astronaut_640) 
     assert len(result.people) + result.dropped_non_finite == 3
 
 
-def test_mirrored_frame_gives_mirrored_hands(real_model, astronaut_640) -> None:
-    pipeline = _external(real_model)
+def test_mirrored_frame_gives_mirrored_hands(real_model, astronaut_640, smplx_file) -> None:
+    pipeline = _external(real_model, with_vertices=True)
     width = astronaut_640.shape[1]
     person = person_at(320, 260, 330, vis=(0.9, 0.9, 0.9))
     person = dataclasses.replace(
@@ -80,7 +79,8 @@ def test_mirrored_frame_gives_mirrored_hands(real_model, astronaut_640) -> None:
         right_hand=PartBox(250.3, 410.7, 64.0),
     )
     mirrored_frame = np.ascontiguousarray(astronaut_640[:, ::-1])
-    original = pipeline.process(astronaut_640, boxes=[person]).people[0]
+    result = pipeline.process(astronaut_640, boxes=[person])
+    original = result.people[0]
     mirrored = pipeline.process(mirrored_frame, boxes=[_mirror_person(person, width)]).people[0]
 
     flip = np.array([1.0, -1.0, -1.0])
@@ -95,20 +95,17 @@ def test_mirrored_frame_gives_mirrored_hands(real_model, astronaut_640) -> None:
         rot_expected = axis_angle_to_rotmat(torch.from_numpy(expected)).numpy()
         np.testing.assert_allclose(rot, rot_expected, atol=1e-4)
 
+    _check_smplx_consistency(result, smplx_file)
 
-def test_published_parameters_reproduce_joints_and_keypoints(
-    real_model, astronaut_640, smplx_file
-) -> None:
-    pipeline = _external(real_model, with_vertices=True)
-    result = pipeline.process(astronaut_640, boxes=[person_at(320, 260, 330)])
+
+def _check_smplx_consistency(result, smplx_file) -> None:
+    """The published parameters through smplx.SMPLX give the published joints and vertices."""
     [person] = result.people
     consumer = smplx.SMPLX(
         str(smplx_file), use_pca=False, flat_hand_mean=True, num_betas=10,
         num_expression_coeffs=50, use_face_contour=True,
     )  # fmt: skip
-    params = {
-        n: torch.tensor(getattr(person, n), dtype=torch.float32)[None] for n in SMPLX_PARAMETERS
-    }
+    params = {n: torch.tensor(getattr(person, n)).float()[None] for n in SMPLX_PARAMETERS}
     with torch.no_grad():
         output = consumer(**params)
     assert np.abs(output.joints[0, :55].numpy() - person.joints).max() < 1e-3
@@ -117,13 +114,12 @@ def test_published_parameters_reproduce_joints_and_keypoints(
         person.keypoints_2d, project_points(person.joints, result.intrinsics), atol=1e-6
     )
     assert result.placeholder_assets and result.placeholder_weights
-    assert set(result.timings_ms) == {"frontend", "crops", "model", "lift", "total"}
 
 
-@pytest.mark.parametrize("detector", ["mediapipe", "full_frame"])
-def test_front_ends_end_to_end_on_the_sample_photo(real_model, astronaut, detector) -> None:
+def test_front_end_finds_the_person_on_the_sample_photo(real_model, astronaut) -> None:
     module, info = real_model
-    pipeline = Pipeline(PipelineConfig(detector=detector), model=module.predict, model_info=info)
+    config = PipelineConfig(detector="mediapipe")
+    pipeline = Pipeline(config, model=module.predict, model_info=info)
     try:
         result = pipeline.process(astronaut)
     finally:
@@ -131,3 +127,5 @@ def test_front_ends_end_to_end_on_the_sample_photo(real_model, astronaut, detect
     assert len(result.people) + result.dropped_non_finite == 1
     for person in result.people:
         assert person.is_finite() and (person.joints[:, 2] > 0).all()
+        assert person.face_valid  # the face is in plain view
+    assert result.timings_ms["model"] > 0 and result.timings_ms["frontend"] > 0

@@ -7,11 +7,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_pipeline import FakePipeline  # noqa: E402
-
 from pymafx_ros.ros.node import main  # noqa: E402
+
+
+def fake_pipeline(options):
+    # Imported here (torch, smplx): a node refused for its parameters never pays for them.
+    from fake_pipeline import FakePipeline
+
+    return FakePipeline(options)
+
 
 faulthandler.register(signal.SIGUSR1)  # lets a hung test dump every thread
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv, pipeline_factory=FakePipeline))
+    sys.exit(main(sys.argv, pipeline_factory=fake_pipeline))

@@ -1,0 +1,256 @@
+"""`make demo`: sample camera -> pymafx node -> recorded outputs -> summary.
+
+Starts the node (on the placeholder assets unless real ones are given), waits for its model,
+plays the generated sample clip through the stand-in camera driver, records every output into
+an MCAP rosbag2 and prints what happened: frames in and processed, rates, latency percentiles,
+topics and TF frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+PLACEHOLDER_BANNER = """\
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!! PLACEHOLDER {what}: the poses in this demo are MEANINGLESS (random-looking bodies).
+!! They only show that the node, its topics, TF and timing work. For real humans give the
+!! licensed files:  PYMAFX_DATA_DIR=/path/to/pymafx/data  (smpl/SMPLX_NEUTRAL_2020.npz, ...)
+!!                  PYMAFX_CHECKPOINT=/path/to/the/PyMAF-X/v1.1/checkpoint
+!! e.g. `PYMAFX_DATA_DIR=... PYMAFX_CHECKPOINT=... make demo` (see the README, "Assets").
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="demo", description=__doc__)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of camera stream")
+    parser.add_argument("--rate", type=float, default=15.0, help="camera frames per second")
+    parser.add_argument("--size", type=int, default=384, help="frame side in pixels")
+    parser.add_argument("--detector", default="mediapipe", choices=("mediapipe", "full_frame"))
+    parser.add_argument("--data-dir", default=os.environ.get("PYMAFX_DATA_DIR", ""))
+    parser.add_argument("--checkpoint", default=os.environ.get("PYMAFX_CHECKPOINT", ""))
+    parser.add_argument("--device", default=os.environ.get("PYMAFX_DEVICE", "auto"))
+    parser.add_argument("--out", type=Path, default=REPO / "out" / "demo")
+    parser.add_argument("--load-timeout", type=float, default=120.0)
+    return parser.parse_args(argv)
+
+
+def _share_dir() -> Path:
+    """The installed share/pymafx_ros (config/, msg/), or the source tree (same layout)."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        share = Path(get_package_share_directory("pymafx_ros"))
+        if (share / "config" / "pymafx.yaml").is_file():
+            return share
+    except (ImportError, LookupError, ValueError):
+        pass
+    return REPO
+
+
+def _executable(name: str, module: str) -> list[str]:
+    """`ros2 run pymafx_ros <name>` without ros2cli: the installed script, else the module."""
+    try:
+        from ament_index_python.packages import get_package_prefix
+
+        path = Path(get_package_prefix("pymafx_ros")) / "lib" / "pymafx_ros" / name
+        if os.access(path, os.X_OK):
+            return [str(path)]
+    except (ImportError, LookupError, ValueError):
+        pass
+    return [sys.executable, "-m", module]
+
+
+def _percentiles(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    p50, p95 = np.percentile(values, [50, 95])
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(values):.0f} ms"
+
+
+class Demo:
+    def __init__(self, options: argparse.Namespace) -> None:
+        self.options = options
+        self.out: Path = options.out
+        self.children: list[subprocess.Popen] = []
+
+    def start(self, command: list[str], log_name: str) -> subprocess.Popen:
+        log = open(self.out / log_name, "wb")  # noqa: SIM115 (lives as long as the child)
+        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self.children.append(child)
+        return child
+
+    def stop_children(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in self.children:
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+    def node_command(self) -> list[str]:
+        o = self.options
+        params = _share_dir() / "config" / "pymafx.yaml"
+        args = ["--params-file", str(params), "-p", f"detector:={o.detector}"]
+        args += ["-p", f"device:={o.device}"]
+        if o.data_dir:
+            args += ["-p", f"data_dir:={o.data_dir}"]
+        if o.checkpoint:
+            args += ["-p", f"checkpoint:={o.checkpoint}"]
+        args += ["-r", "image:=/camera/image", "-r", "camera_info:=/camera/camera_info"]
+        return [*_executable("pymafx_node", "pymafx_ros.ros.node"), "--ros-args", *args]
+
+    def camera_command(self) -> list[str]:
+        o = self.options
+        return [
+            *_executable("sample_camera", "pymafx_ros.ros.sample_camera"),
+            "--rate", str(o.rate), "--duration", str(o.duration), "--size", str(o.size),
+            "--image-topic", "/camera/image", "--camera-info-topic", "/camera/camera_info",
+        ]  # fmt: skip
+
+
+def run(options: argparse.Namespace) -> int:
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    from pymafx_ros.ros.recorder import OutputRecorder
+
+    if os.environ.get("ROS_DOMAIN_ID", "0") in ("", "0"):
+        os.environ["ROS_DOMAIN_ID"] = str(random.randint(101, 200))  # keep other graphs out
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    options.out.mkdir(parents=True, exist_ok=True)
+    demo = Demo(options)
+    if not (options.data_dir and options.checkpoint):
+        print(PLACEHOLDER_BANNER.format(what="MODEL FILES / WEIGHTS"), flush=True)
+
+    rclpy.init(args=[])
+    recorder = OutputRecorder()
+    executor = SingleThreadedExecutor()
+    executor.add_node(recorder)
+    spinning = threading.Event()
+    spinning.set()
+    spinner = threading.Thread(
+        target=lambda: [executor.spin_once(0.05) for _ in iter(spinning.is_set, False)]
+    )
+    spinner.start()
+    try:
+        return _run_with(demo, recorder, options)
+    finally:
+        demo.stop_children()
+        spinning.clear()
+        spinner.join()
+        executor.shutdown()
+        recorder.destroy_node()
+        rclpy.try_shutdown()
+
+
+def _wait(condition, timeout: float, child: subprocess.Popen | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if child is not None and child.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return False
+
+
+def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
+    print(f"[demo] ROS_DOMAIN_ID={os.environ['ROS_DOMAIN_ID']}; logs in {demo.out}", flush=True)
+    started = time.monotonic()
+    node = demo.start(demo.node_command(), "node.log")
+    print("[demo] starting the node and loading the model ...", flush=True)
+    info_topic = "/pymafx/model_info"
+    if not _wait(lambda: recorder.counts().get(info_topic), options.load_timeout, node):
+        print(f"[demo] the node did not come up; its log ({demo.out / 'node.log'}):")
+        print((demo.out / "node.log").read_text(errors="replace")[-4000:])
+        return 1
+    load_s = time.monotonic() - started
+    print(f"[demo] model loaded in {load_s:.1f} s; streaming the sample clip ...", flush=True)
+    camera = demo.start(demo.camera_command(), "camera.log")
+    camera.wait(options.duration + 60)
+    time.sleep(3.0)  # the frame in flight
+    node.send_signal(signal.SIGINT)
+    node_code = node.wait(60)
+    time.sleep(0.5)
+    bag = demo.out / "outputs_bag"
+    shutil.rmtree(bag, ignore_errors=True)
+    recorder.write_bag(bag, _share_dir() / "msg")
+    print(summary(demo, recorder, load_s, node_code, bag), flush=True)
+    processed = len(recorder.people)
+    return 0 if processed > 0 and node_code == 0 else 1
+
+
+def summary(demo: Demo, recorder, load_s: float, node_code: int, bag: Path) -> str:
+    camera_log = (demo.out / "camera.log").read_text(errors="replace")
+    published = next(
+        (int(line.split()[2]) for line in camera_log.splitlines() if "published" in line), 0
+    )
+    people = recorder.people
+    stamps = sorted(p.stamp_ns for p in people)
+    span_s = (stamps[-1] - stamps[0]) / 1e9 if len(stamps) > 1 else 0.0
+    latency = [(p.received_ns - p.stamp_ns) / 1e6 for p in people]
+    values = _diagnostic_values(recorder.last_diagnostics)
+    placeholder = values.get("placeholder assets") == "True" or (
+        values.get("placeholder weights") == "True"
+    )
+    counts = recorder.counts()
+    size_mb = sum(f.stat().st_size for f in bag.rglob("*") if f.is_file()) / 1e6
+    stages = sorted(k for k in values if k.startswith("latency "))
+    lines = [
+        "",
+        "=================================== demo summary ===================================",
+        f"frames in (camera)       : {published} at {demo.options.rate:g} Hz, "
+        f"{demo.options.size}x{demo.options.size}",
+        f"frames received by node  : {values.get('frames received', '?')} "
+        f"(dropped while busy: {values.get('frames dropped (replaced while waiting)', '?')}, "
+        f"rejected: {values.get('messages rejected', '?')})",
+        f"frames processed         : {len(people)} "
+        f"({(len(people) - 1) / span_s if span_s else 0:.2f} Hz processed); "
+        f"people per frame: {np.mean([p.people for p in people]) if people else 0:.2f}",
+        f"model start-up           : {load_s:.1f} s",
+        f"latency image->people    : {_percentiles(latency)}",
+        *(f"  node {k[8:]:<22}: {values[k]}" for k in stages),
+        "topics recorded          : "
+        + ", ".join(f"{topic} ({n})" for topic, n in sorted(counts.items())),
+        f"TF frames published      : {len(recorder.tf_children)} "
+        f"({', '.join(sorted(recorder.tf_children)[:6])}{', ...' if recorder.tf_children else ''})",
+        f"backend / device         : {values.get('backend', '?')} / {values.get('device', '?')}",
+        f"bag (MCAP rosbag2)       : {bag} ({size_mb:.1f} MB)",
+        f"node exit code           : {node_code}",
+    ]
+    if placeholder:
+        lines += ["", PLACEHOLDER_BANNER.format(what="MODEL FILES / WEIGHTS WERE USED")]
+    lines.append(
+        f"demo summary: frames in {published}, frames processed {len(people)}, "
+        f"median latency {np.median(latency) if latency else float('nan'):.0f} ms"
+    )
+    return "\n".join(lines)
+
+
+def _diagnostic_values(array) -> dict[str, str]:
+    if array is None:
+        return {}
+    return {kv.key: kv.value for status in array.status for kv in status.values}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Test-side camera: publishes frames with unique stamps and waits for the node's answer."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from graph import Probe, stamp_ns
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.ros.conversions import intrinsics_to_camera_info, rgb_to_image
+from pymafx_ros.ros.sample_clip import sample_frames
+
+FRAME_ID = "cam_optical"
+SIZE = 256  # small frames: one DDS sample without much fragmentation
+K = Intrinsics(250.0, 250.0, 128.0, 128.0)
+
+
+class TestCamera:
+    """Publishes on ``image`` / ``camera_info`` (under ``namespace``) like a driver would."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, probe: Probe, people: list[Any], namespace: str = "") -> None:
+        self.probe = probe
+        self.people = people
+        self.image_pub = probe.publisher(Image, f"{namespace}/image")
+        self.info_pub = probe.publisher(CameraInfo, f"{namespace}/camera_info")
+        self.frames = sample_frames(8, SIZE)
+        self.sent: list[int] = []
+
+    def header(self) -> Header:
+        return Header(stamp=self.probe.node.get_clock().now().to_msg(), frame_id=FRAME_ID)
+
+    def send(
+        self, rgb: np.ndarray | None = None, encoding: str = "rgb8", camera_info: Any = "calibrated"
+    ) -> int:
+        """Publish one frame (+ CameraInfo unless None); returns its stamp in ns."""
+        header = self.header()
+        rgb = self.frames[len(self.sent) % len(self.frames)] if rgb is None else rgb
+        if camera_info == "calibrated":
+            camera_info = intrinsics_to_camera_info(K, rgb.shape[1], rgb.shape[0])
+        if camera_info is not None:
+            camera_info.header = header
+            self.info_pub.publish(camera_info)
+        self.image_pub.publish(rgb_to_image(rgb, encoding, header))
+        self.sent.append(stamp_ns(header))
+        return self.sent[-1]
+
+    def answer(self, stamp: int) -> Any | None:
+        return next((m for m in list(self.people) if stamp_ns(m.header) == stamp), None)
+
+    def round_trip(self, attempts: int = 5, wait_s: float = 5.0, **send_args: Any) -> Any:
+        """Send until a people message answers (sensor-data QoS may lose a frame)."""
+        for _ in range(attempts):
+            stamp = self.send(**send_args)
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                message = self.answer(stamp)
+                if message is not None:
+                    return message
+                time.sleep(0.02)
+        raise AssertionError(f"no people message after {attempts} frames")

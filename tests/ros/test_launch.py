@@ -1,0 +1,96 @@
+"""launch/pymafx.launch.py and config/pymafx.rviz, checked without the `launch` packages:
+the file is evaluated against recording stubs, then the node is started with the equivalent
+--ros-args and its name, namespace, remapped topics and parameters are checked on the graph."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import yaml
+from graph import REPO, Probe, start_fake_node, wait_until
+from launch_stubs import load_launch_file, ros_args
+from rclpy.parameter_client import AsyncParameterClient
+
+LAUNCH_FILE = REPO / "launch" / "pymafx.launch.py"
+# The source tree has the share layout (launch/, config/) that CMake installs.
+SHARES = {"pymafx_ros": REPO, "rviz2": Path("/opt/ros/share/rviz2")}
+
+
+def test_defaults_start_only_the_node_with_the_package_config():
+    declared, nodes = load_launch_file(LAUNCH_FILE, SHARES)
+    assert set(declared) == {"image", "camera_info", "params_file", "namespace", "rviz",
+                             "fixed_frame"}  # fmt: skip
+    assert all(d.description for d in declared.values())
+    (node,) = nodes
+    assert (node.package, node.executable, node.name, node.namespace) == (
+        "pymafx_ros", "pymafx_node", "pymafx", "",
+    )  # fmt: skip
+    assert node.parameters == [str(REPO / "config" / "pymafx.yaml")]
+    assert node.remappings == [
+        ("image", "/camera/color/image_raw"),
+        ("image/compressed", "/camera/color/image_raw/compressed"),
+        ("camera_info", "/camera/color/camera_info"),
+    ]
+    executable = REPO / "bin" / node.executable  # CMake installs bin/* as the executables
+    assert os.access(executable, os.X_OK)
+
+
+def test_rviz_gets_the_config_and_the_fixed_frame():
+    _, nodes = load_launch_file(LAUNCH_FILE, SHARES, rviz="true", fixed_frame="cam_optical")
+    rviz = next(n for n in nodes if n.package == "rviz2")
+    config_path = REPO / "config" / "pymafx.rviz"
+    assert rviz.arguments == ["-d", str(config_path), "-f", "cam_optical"]
+    config = yaml.safe_load(config_path.read_text())["Visualization Manager"]
+    displays = {d["Class"]: d for d in config["Displays"]}
+    assert displays["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == "pymafx/markers"
+    assert displays["rviz_default_plugins/Image"]["Topic"]["Value"] == "pymafx/overlay"
+    assert "rviz_default_plugins/TF" in displays
+    assert config["Global Options"]["Fixed Frame"] == "camera_color_optical_frame"
+
+
+def test_launched_node_has_its_name_namespace_remaps_and_parameters(tmp_path):
+    defaults = yaml.safe_load((REPO / "config" / "pymafx.yaml").read_text())
+    parameters = defaults["/**/pymafx"]["ros__parameters"]
+    parameters.update({"detector": "full_frame", "max_people": 2, "tf.prefix": "cam1/"})
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(defaults))
+    _, (spec,) = load_launch_file(
+        LAUNCH_FILE,
+        SHARES,
+        namespace="cam1",
+        image="/cam/img",
+        camera_info="/cam/info",
+        params_file=str(params_file),
+    )
+    node = start_fake_node(ros_args(spec), tmp_path / "node.log")
+    probe = Probe("launch_probe")
+    try:
+        graph = probe.node
+        wait_until(
+            lambda: ("pymafx", "/cam1") in graph.get_node_names_and_namespaces(), 30, "the node"
+        )
+        wait_until(
+            lambda: "/cam/img" in dict(graph.get_subscriber_names_and_types_by_node("pymafx", "/cam1")),
+            10,
+            "the remapped image subscription",
+        )
+        subscribed = dict(graph.get_subscriber_names_and_types_by_node("pymafx", "/cam1"))
+        assert subscribed["/cam/img"] == ["sensor_msgs/msg/Image"]
+        assert subscribed["/cam/info"] == ["sensor_msgs/msg/CameraInfo"]
+        published = dict(graph.get_publisher_names_and_types_by_node("pymafx", "/cam1"))
+        assert published["/cam1/pymafx/people"] == ["pymafx_ros/msg/SmplxPeople"]
+        assert "/cam1/pymafx/markers" in published and "/tf" in published  # RViz's topics
+        services = dict(graph.get_service_names_and_types_by_node("pymafx", "/cam1"))
+        assert services["/cam1/pymafx/enable"] == ["std_srvs/srv/SetBool"]
+        client = AsyncParameterClient(graph, "/cam1/pymafx")
+        assert client.wait_for_services(timeout_sec=10)
+        future = client.get_parameters(["detector", "max_people", "tf.prefix", "tf.joints"])
+        wait_until(future.done, 10, "the parameter service")
+        values = [v.string_value or v.integer_value for v in future.result().values]
+        assert values == ["full_frame", 2, "cam1/", "body"]
+    finally:
+        probe.close()
+        code = node.stop(signal.SIGTERM)
+    assert code == 0 and "Traceback" not in node.log(), node.log()

@@ -1,0 +1,213 @@
+"""The node across processes (real node, test-double pipeline): frames in; people, TF, markers,
+overlay, model description and diagnostics out, with the image's stamps and frame; bad
+encodings refused by name; pause/resume; a clean Ctrl-C. One node serves the whole module."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import numpy as np
+import pytest
+import torch
+from camera import FRAME_ID, TestCamera
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from fake_pipeline import placeholder_smplx
+from graph import Probe, start_fake_node, stamp_ns, wait_until
+from mini_tf import MiniTfBuffer
+from rclpy.qos import DurabilityPolicy, QoSProfile
+from sensor_msgs.msg import CameraInfo, Image
+from visualization_msgs.msg import Marker, MarkerArray
+
+from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
+
+LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+NODE_ARGS = [
+    "-p", "detector:=full_frame",
+    "-p", "tf.joints:=body_hands",
+    "-p", "markers.max_rate_hz:=0.0",
+    "-p", "markers.mesh_decimation:=0.1",
+    "-p", "diagnostics.period_s:=0.5",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    node = start_fake_node(NODE_ARGS, tmp_path_factory.mktemp("node") / "node.log")
+    probe = Probe("graph_probe")
+    g = type("Graph", (), {})()
+    g.node, g.probe = node, probe
+    g.people = probe.collect(SmplxPeople, "/pymafx/people")
+    g.markers = probe.collect(MarkerArray, "/pymafx/markers")
+    g.overlay = probe.collect(Image, "/pymafx/overlay")
+    g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
+    g.tf = MiniTfBuffer(probe.node)
+    g.camera = TestCamera(probe, g.people)
+    try:
+        wait_until(lambda: g.camera.image_pub.get_subscription_count() > 0, 60, "the node")
+        g.camera.round_trip(attempts=20, wait_s=3.0)  # warm-up: discovery and first frame
+        yield g
+    finally:
+        if node.proc.poll() is None:
+            node.proc.kill()
+            node.wait()
+        probe.close()
+
+
+def markers_at(graph, stamp):
+    return [a for a in list(graph.markers) if a.markers and stamp_ns(a.markers[0].header) == stamp]
+
+
+def test_model_description_is_latched_for_late_subscribers(graph):
+    late = graph.probe.collect(SmplxModelInfo, "/pymafx/model_info", LATCHED)
+    wait_until(lambda: late, 10, "the latched model description")
+    info = late[0]
+    assert info.joint_names[:3] == ["pelvis", "left_hip", "right_hip"] and len(info.faces) > 0
+    assert info.placeholder_assets and info.header.frame_id == ""
+
+
+def test_frames_in_give_people_tf_and_markers_with_the_image_stamp(graph):
+    for _ in range(3):
+        msg = graph.camera.round_trip()
+        stamp = stamp_ns(msg.header)
+        assert msg.header.frame_id == FRAME_ID and msg.intrinsics_from_camera_info
+        assert (msg.image_width, msg.image_height, msg.fx) == (256, 256, 250.0)
+        assert len(msg.people) == 1
+        person = msg.people[0]
+        wait_until(lambda s=stamp: len(graph.tf.frames_at(s)) == 53, 5, "TF at the stamp")
+        frames = graph.tf.frames_at(stamp)
+        assert frames[f"body_{person.id}"] == FRAME_ID
+        assert frames[f"left_index1_{person.id}"] == f"left_wrist_{person.id}"
+        # The TF chain lands on the published joints (left wrist = joint 20).
+        wrist = graph.tf.lookup(FRAME_ID, f"left_wrist_{person.id}", stamp)
+        joint = person.joints[20]
+        np.testing.assert_allclose(wrist[:3, 3], [joint.x, joint.y, joint.z], atol=1e-6)
+        wait_until(lambda s=stamp: markers_at(graph, s), 5, "markers at the stamp")
+        kinds = {(m.ns, m.type) for m in markers_at(graph, stamp)[0].markers}
+        assert kinds == {
+            ("mesh", Marker.TRIANGLE_LIST),
+            ("skeleton", Marker.LINE_LIST),
+            ("label", Marker.TEXT_VIEW_FACING),
+        }
+    # One transform per child frame per stamp, never repeated.
+    pairs = [
+        (t.child_frame_id, stamp_ns(t.header)) for m in list(graph.tf.messages) for t in m.transforms
+    ]
+    assert len(pairs) == len(set(pairs))
+
+
+def test_smplx_on_the_message_parameters_gives_its_joints(graph):
+    msg = graph.camera.round_trip()
+    layer = placeholder_smplx()
+    person = msg.people[0]
+    names = ("global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose",
+             "left_hand_pose", "right_hand_pose", "betas", "expression", "transl")  # fmt: skip
+    inputs = {n: torch.tensor(np.asarray(getattr(person, n), np.float32)[None]) for n in names}
+    with torch.no_grad():
+        joints = layer(**inputs).joints[0, :55].numpy()
+    published = np.array([[p.x, p.y, p.z] for p in person.joints])
+    assert np.abs(joints - published).max() < 1e-3
+
+
+def test_overlay_carries_the_image_header(graph):
+    stamp = stamp_ns(graph.camera.round_trip().header)
+    wait_until(lambda: any(stamp_ns(o.header) == stamp for o in graph.overlay), 5, "overlay")
+    overlay = next(o for o in graph.overlay if stamp_ns(o.header) == stamp)
+    assert (overlay.width, overlay.height, overlay.encoding) == (256, 256, "rgb8")
+    assert overlay.header.frame_id == FRAME_ID
+
+
+def test_nobody_gives_an_empty_message_and_deletes_markers(graph):
+    shown = graph.camera.round_trip().people[0].id
+    msg = graph.camera.round_trip(rgb=np.zeros((256, 256, 3), np.uint8))
+    assert msg.people == []
+    stamp = stamp_ns(msg.header)
+    wait_until(lambda: markers_at(graph, stamp), 5, "markers after the person left")
+    deleted = {(m.ns, m.action) for m in markers_at(graph, stamp)[0].markers}
+    assert deleted == {(ns, Marker.DELETE) for ns in ("mesh", "skeleton", "label")}
+    assert shown.startswith("p")
+
+
+def test_uncalibrated_camera_falls_back_to_the_default_and_warns(graph):
+    uncalibrated = CameraInfo(width=256, height=256)
+    msg = graph.camera.round_trip(camera_info=uncalibrated)
+    assert not msg.intrinsics_from_camera_info
+    assert msg.fx == pytest.approx(128.0 / np.tan(np.radians(30.0)))  # default 60 deg FOV
+    wait_until(lambda: "uncalibrated (K[0]==0)" in graph.node.log(), 5, "the warning")
+    wait_until(lambda: level_of(graph, "pymafx: input") == DiagnosticStatus.WARN, 5, "WARN")
+    graph.camera.round_trip()  # calibrated again
+
+
+def level_of(graph, name):
+    for array in reversed(list(graph.diagnostics)):
+        for status in array.status:
+            if status.name == name:
+                return status.level
+    return None
+
+
+def values_of(graph, name):
+    array = graph.diagnostics[-1]
+    status = next(s for s in array.status if s.name == name)
+    return {kv.key: kv.value for kv in status.values}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "corrupt", "needle"),
+    [
+        ("16UC1", False, "unsupported image encoding '16UC1'"),
+        ("rgb8", True, "expected step*height"),
+    ],
+)
+def test_bad_images_are_refused_by_name_and_never_answered(graph, encoding, corrupt, needle):
+    bad_stamps = []
+    for _ in range(10):  # a frame can be lost on the way; resend until the node has said it
+        header = graph.camera.header()
+        image = Image(header=header, height=4, width=4, encoding=encoding, step=8, data=bytes(32))
+        if corrupt:
+            image.step, image.data = 12, bytes(47)
+        graph.camera.image_pub.publish(image)
+        bad_stamps.append(stamp_ns(header))
+        if needle in graph.node.log():
+            break
+        time.sleep(0.3)
+    assert needle in graph.node.log()
+    graph.camera.round_trip()  # processed in order: anything for the bad frames came before
+    answered = {stamp_ns(m.header) for m in list(graph.people)}
+    assert not answered & set(bad_stamps)
+    wait_until(
+        lambda: int(values_of(graph, "pymafx: input")["messages rejected"]) >= 1, 5, "count"
+    )
+
+
+def test_enable_service_pauses_and_resumes_inference(graph):
+    from std_srvs.srv import SetBool
+
+    client = graph.probe.node.create_client(SetBool, "/pymafx/enable")
+    assert graph.probe.call(client, SetBool.Request(data=False)).success
+    paused = [graph.camera.send() for _ in range(3)]
+    time.sleep(1.5)
+    assert not {stamp_ns(m.header) for m in list(graph.people)} & set(paused)
+    assert graph.probe.call(client, SetBool.Request(data=True)).success
+    assert graph.camera.round_trip().people
+
+
+def test_diagnostics_report_rates_latency_and_placeholder_error(graph):
+    wait_until(lambda: level_of(graph, "pymafx: inference") is not None, 5, "diagnostics")
+    assert level_of(graph, "pymafx: model") == DiagnosticStatus.ERROR  # placeholders in use
+    inference = values_of(graph, "pymafx: inference")
+    assert int(inference["frames processed"]) >= 5
+    assert "latency end to end (stamp to publish) (ms) p50/p95/max" in inference
+    assert "latency pipeline (ms) p50/p95/max" in inference
+    running = lambda: values_of(graph, "pymafx: inference")["state"] == "running"  # noqa: E731
+    wait_until(running, 5, "state 'running' after the resume")
+    assert "frames dropped (replaced while waiting)" in values_of(graph, "pymafx: input")
+
+
+def test_ctrl_c_stops_cleanly_and_clears_the_markers(graph):
+    count = len(graph.markers)
+    assert graph.node.stop(signal.SIGINT) == 0
+    log = graph.node.log()
+    assert "Traceback" not in log, log
+    wait_until(lambda: len(graph.markers) > count, 5, "the final DELETEALL")
+    assert graph.markers[-1].markers[0].action == Marker.DELETEALL

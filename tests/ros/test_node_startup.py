@@ -1,0 +1,44 @@
+"""The node refuses to start on bad parameters (exit 2, the parameter named) and ends with
+exit 1 and a clear message when the model cannot be loaded."""
+
+from __future__ import annotations
+
+import pytest
+from graph import REPO, start_fake_node
+
+
+@pytest.mark.parametrize(
+    ("ros_args", "needle"),
+    [
+        (["-p", "max_people:=0"], "parameter 'max_people' is out of range"),
+        (["-p", "tf.joints:=feet"], "parameter 'tf.joints' is 'feet'; choose one of"),
+        (["-p", "default_fov_deg:=60"], "write 60.0, not 60"),
+        (["-p", "data_dir:=/no/such/dir"], "parameter 'data_dir' is '/no/such/dir'"),
+        (["-p", "markers.max_rate_hz:=abc"], "'markers.max_rate_hz' must be of type double"),
+    ],
+)
+def test_bad_parameters_stop_the_node_with_a_clear_message(tmp_path, ros_args, needle):
+    node = start_fake_node(ros_args, tmp_path / "node.log")
+    code = node.wait(60)
+    log = node.log()
+    assert code == 2, log
+    assert "refusing to start" in log and needle in log, log
+    assert "Traceback" not in log
+
+
+def test_unknown_parameter_in_a_params_file_is_refused(tmp_path):
+    params = tmp_path / "typo.yaml"
+    text = (REPO / "config" / "pymafx.yaml").read_text()
+    params.write_text(text.replace("tf.joints: body", "tf.joint: body"))
+    node = start_fake_node(["--params-file", str(params)], tmp_path / "node.log")
+    assert node.wait(60) == 2
+    assert "unknown parameter(s) tf.joint" in node.log()
+
+
+def test_model_that_cannot_load_ends_the_node_with_exit_1(tmp_path):
+    node = start_fake_node([], tmp_path / "node.log", PYMAFX_TEST_FAIL_LOAD="1")
+    code = node.wait(60)
+    log = node.log()
+    assert code == 1, log
+    assert "could not load the pipeline: FileNotFoundError" in log and "SMPLX_NEUTRAL" in log
+    assert "Traceback" not in log

@@ -1,0 +1,106 @@
+"""Parameters: one table, the YAML mirrors its defaults, bad values give clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import rclpy
+import yaml
+from rclpy.node import Node
+
+from pymafx_ros.ros.parameters import (
+    PARAMETERS,
+    ParameterError,
+    declare_and_validate,
+    defaults,
+    validate,
+)
+
+YAML = Path(__file__).parents[2] / "config" / "pymafx.yaml"
+
+
+def yaml_parameters() -> dict:
+    document = yaml.safe_load(YAML.read_text())
+    assert list(document) == ["/**/pymafx"]
+    return document["/**/pymafx"]["ros__parameters"]
+
+
+def test_yaml_has_every_parameter_with_the_declared_default():
+    assert yaml_parameters() == defaults()
+
+
+def test_every_parameter_is_described_and_numbers_have_ranges():
+    for spec in PARAMETERS:
+        assert len(spec.description) > 20, spec.name
+        if isinstance(spec.default, (int, float)) and not isinstance(spec.default, bool):
+            assert spec.low is not None and spec.low <= spec.default <= spec.high, spec.name
+
+
+def test_defaults_validate():
+    params = validate(defaults())
+    assert params.tf_joints == "body" and params.markers_mesh_decimation == 0.3
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("tf.joints", "feet", "choose one of body, body_hands, all"),
+        ("input_transport", "theora", "raw, compressed"),
+        ("detector", "yolo", "mediapipe, full_frame"),
+        ("max_people", 0, "allowed [1, 10]"),
+        ("markers.mesh_decimation", 1.5, "markers.mesh_decimation"),
+        ("device", "gpu", "'cuda:N'"),
+        ("tf.prefix", "/humans/", "not start with '/'"),
+        ("data_dir", "/no/such/dir", "not a directory"),
+        ("checkpoint", "/no/such/file.pt", "not a file"),
+    ],
+)
+def test_bad_values_are_named(name, value, needle):
+    values = {**defaults(), name: value}
+    with pytest.raises(ParameterError) as err:
+        validate(values)
+    assert name in str(err.value) and needle in str(err.value)
+
+
+@pytest.fixture
+def node_with(request):
+    contexts = []
+
+    def make(*overrides: str) -> Node:
+        context = rclpy.Context()
+        args = ["node", "--ros-args", *[a for o in overrides for a in ("-p", o)]]
+        rclpy.init(args=args, context=context)
+        contexts.append(context)
+        return Node("pymafx", context=context)
+
+    yield make
+    for context in contexts:
+        context.try_shutdown()
+
+
+def test_declared_parameters_read_overrides(node_with):
+    node = node_with("tf.joints:=all", "max_people:=3", "default_fov_deg:=75.0")
+    params = declare_and_validate(node)
+    assert (params.tf_joints, params.max_people, params.default_fov_deg) == ("all", 3, 75.0)
+    described = node.describe_parameter("max_people")
+    assert described.read_only and described.integer_range[0].to_value == 10
+    node.destroy_node()
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ("default_fov_deg:=60", "must be of type double (write 60.0, not 60)"),
+        ("max_people:=many", "must be of type integer"),
+        ("max_people:=11", "out of range"),
+        ("min_person_score:=-0.1", "out of range"),
+        ("tf.prefx:=x", "unknown parameter(s) tf.prefx"),
+    ],
+)
+def test_declaring_rejects_bad_overrides(node_with, override, needle):
+    node = node_with(override)
+    with pytest.raises(ParameterError) as err:
+        declare_and_validate(node)
+    assert needle in str(err.value)
+    node.destroy_node()
