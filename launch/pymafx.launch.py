@@ -4,7 +4,8 @@ ros2 launch pymafx_ros pymafx.launch.py image:=/camera/color/image_raw \
     camera_info:=/camera/color/camera_info fixed_frame:=camera_color_optical_frame rviz:=true
 """
 
-from launch import LaunchDescription
+# ruff would sort `launch` as first-party (this repository has a launch/ folder).
+from launch import LaunchDescription  # noqa: I001
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution

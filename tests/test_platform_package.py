@@ -204,7 +204,7 @@ def test_a_workspace_holding_the_repository_sees_one_package():
     colcon = shutil.which("colcon")
     assert colcon, "colcon not on PATH: run under scripts/env.sh (make test)"
     listing = subprocess.run(
-        [colcon, "list", "--base-paths", str(ROOT), "--names-only"],
+        [colcon, "--log-base", os.devnull, "list", "--base-paths", str(ROOT), "--names-only"],
         capture_output=True,
         text=True,
         check=True,

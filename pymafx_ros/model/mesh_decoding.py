@@ -99,7 +99,9 @@ def summarise(
         "pred_shape": params["shape"],
         "pred_pose": params["pose"],
         "rotmat": rotmat,
-        "theta": torch.cat([cam, params["shape"], rotmat_to_axis_angle(rotmat).reshape(batch, -1)], 1),
+        "theta": torch.cat(
+            [cam, params["shape"], rotmat_to_axis_angle(rotmat).reshape(batch, -1)], 1
+        ),
         "pred_lhand": params["lhand"],
         "pred_rhand": params["rhand"],
         "pred_lhand_rotmat": fingers["left"],

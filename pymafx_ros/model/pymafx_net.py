@@ -163,7 +163,7 @@ class PyMAFX(nn.Module):
         # state dict; _apply below still moves them with the network.
         self.__dict__["body_models"] = BodyModelFamily(assets)
 
-    def _apply(self, fn, recurse=True):  # noqa: ANN001 - nn.Module's signature
+    def _apply(self, fn, recurse=True):
         super()._apply(fn, recurse)
         self.body_models._apply(fn, recurse)
         return self
@@ -330,7 +330,7 @@ class PyMAFX(nn.Module):
             fingers = mesh_decoding.finger_rotmats(params["lhand"], params["rhand"])
             smplx_hands = mesh_decoding.finger_rotmats(mean, mean)
         else:
-            visible_l, visible_r, scores = visibility
+            visible_l, visible_r, _ = visibility
             tpose = self.body_models.tpose_joints(params["shape"])
             rotmat, internals = integrate_hands(
                 body_rotmat, tpose, params["orient_lh"], params["orient_rh"], visible_l, visible_r
@@ -426,6 +426,7 @@ class PyMAFX(nn.Module):
             if keep_all:
                 outputs.append(mesh)
         return outputs if keep_all else [mesh]
+
 
 def _check_visibility(vis_lhand: torch.Tensor | None, vis_rhand: torch.Tensor | None) -> None:
     if (vis_lhand is None) != (vis_rhand is None):

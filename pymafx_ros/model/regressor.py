@@ -8,6 +8,8 @@ Visibility is decoded only when asked (last iteration without detector confidenc
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
 from smplx.lbs import batch_rodrigues
@@ -41,8 +43,9 @@ INIT_BUFFER_NAMES = (
     "init_shape", "init_shape_fa", "init_shape_rh",
 )  # fmt: skip
 
+
 def _linear_stack(*sizes: int) -> list[nn.Linear]:
-    return [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return [nn.Linear(a, b) for a, b in itertools.pairwise(sizes)]
 
 
 class Regressor(nn.Module):
@@ -165,7 +168,9 @@ class Regressor(nn.Module):
         out["cam_rh"], out["cam_lh"] = hand_cam[:batch], hand_cam[batch:]
 
         exp_init = self.init_exp.expand(batch, -1)
-        face_hidden = self.fc2_face(self.fc1_face(torch.cat([xc_face, state["face"], exp_init], 1)))
+        face_hidden = self.fc2_face(
+            self.fc1_face(torch.cat([xc_face, state["face"], exp_init], 1))
+        )
         out["face"] = self.dechead(face_hidden) + state["face"]
         out["exp"] = self.decexp(face_hidden) + exp_init
         face_in = [face_hidden, state["shape_fa"], state["orient_fa"], state["cam_fa"]]

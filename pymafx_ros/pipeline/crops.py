@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
 
 CROP_SIZE = 224
 IMAGE_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -140,13 +141,13 @@ def crop_uint8(rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def normalise_crops(crops: np.ndarray) -> np.ndarray:
-    """(N, 224, 224, 3) uint8 -> (N, 3, 224, 224) float32, ``(u8 / 255 - mean) / std``."""
-    scaled = crops.astype(np.float32) / np.float32(255.0)
-    normalised = (scaled - IMAGE_MEAN) / IMAGE_STD
-    return np.ascontiguousarray(normalised.transpose(0, 3, 1, 2))
+def normalise_crops(crops: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    """(N, 224, 224, 3) uint8 -> (N, 3, 224, 224) float32 on ``device``, ``(u8/255 - mean)/std``.
 
-
-def crop_batch(rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Model inputs for boxes (N, 3) of one frame: (N, 3, 224, 224) float32, normalised."""
-    return normalise_crops(crop_uint8(rgb, boxes))
+    The bytes travel to the device first (4x less to copy than floats), then are normalised
+    there with the release's float32 arithmetic.
+    """
+    images = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float()
+    mean = torch.from_numpy(IMAGE_MEAN).to(images.device)[:, None, None]
+    std = torch.from_numpy(IMAGE_STD).to(images.device)[:, None, None]
+    return ((images / 255.0 - mean) / std).contiguous()

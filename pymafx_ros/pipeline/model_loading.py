@@ -2,6 +2,12 @@
 
 Placeholder assets or weights make every pose meaningless: ``build_model`` logs that loudly with
 where the real files go, and every result carries the two flags.
+
+The release evaluates SMPL-X without the predicted expression (its wrapper drops it; the face
+expert's expression only shapes its FLAME mesh). The pipeline publishes that expression as an
+SMPL-X parameter, so the final SMPL-X mesh and joints are evaluated once more with it: then the
+published parameters reproduce the published joints and vertices, and the face moves. The
+network's own feedback loop is untouched.
 """
 
 from __future__ import annotations
@@ -9,12 +15,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 
 from pymafx_ros.pipeline.result import ModelInfo
 from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 if TYPE_CHECKING:
     from pymafx_ros.model.factory import ModelBuildInfo
+    from pymafx_ros.model.pymafx_net import PyMAFX
     from pymafx_ros.pipeline.pipeline import PipelineConfig, Predictor
 
 NUM_BETAS = 10
@@ -32,7 +40,36 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         seed=config.seed,
         device=config.device,
     )
-    return model.predict, describe_model(info)
+    return model_predictor(model), describe_model(info)
+
+
+def model_predictor(model: PyMAFX) -> Predictor:
+    """The pipeline's view of the network: final output, SMPL-X with the expression applied."""
+
+    def predict(
+        img_body: torch.Tensor,
+        img_lhand: torch.Tensor,
+        img_rhand: torch.Tensor,
+        img_face: torch.Tensor,
+        vis_lhand: torch.Tensor | None = None,
+        vis_rhand: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        final = model.predict(img_body, img_lhand, img_rhand, img_face, vis_lhand, vis_rhand)
+        rotmat, face = final["rotmat"], final["pred_face_rotmat"]
+        expressive = model.body_models.smplx_layer(
+            betas=final["pred_shape"],
+            global_orient=rotmat[:, :1],
+            body_pose=rotmat[:, 1:22],
+            jaw_pose=face[:, 0:1],
+            leye_pose=face[:, 1:2],
+            reye_pose=face[:, 2:3],
+            left_hand_pose=final["pred_lhand_rotmat"],
+            right_hand_pose=final["pred_rhand_rotmat"],
+            expression=final["pred_exp"],
+        )
+        return {**final, "smplx_verts": expressive.vertices, "smplx_joints": expressive.joints}
+
+    return predict
 
 
 def describe_model(info: ModelBuildInfo) -> ModelInfo:

@@ -235,8 +235,8 @@ class Pipeline:
             for part in _PARTS
             for box in (getattr(person, part) for person in people)
         ]
-        crops = torch.from_numpy(normalise_crops(crop_uint8(image, np.array(boxes))))
-        body, left, right, face = crops.to(self._device).split(len(people))
+        crops = normalise_crops(crop_uint8(image, np.array(boxes)), self._device)
+        body, left, right, face = crops.split(len(people))
         mark = _add_time(timings, "crops", mark)
         visibility: dict[str, torch.Tensor] = {}
         if detector_visibility:

@@ -119,7 +119,7 @@ def rgb_to_image(rgb: np.ndarray, encoding: str = "rgb8", header: Any = None) ->
     if order is None:
         pixels = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[:, :, None]
     else:
-        pixels = np.empty(rgb.shape[:2] + (channels,), dtype=np.uint8)
+        pixels = np.empty((*rgb.shape[:2], channels), dtype=np.uint8)
         pixels[:, :, list(order)] = rgb
         if channels == 4:
             pixels[:, :, 3] = 255

@@ -178,6 +178,7 @@ def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
     if not _wait(lambda: recorder.counts().get(info_topic), options.load_timeout, node):
         print(f"[demo] the node did not come up; its log ({demo.out / 'node.log'}):")
         print((demo.out / "node.log").read_text(errors="replace")[-4000:])
+        print("demo summary: frames in 0, frames processed 0 (the node did not start)")
         return 1
     load_s = time.monotonic() - started
     print(f"[demo] model loaded in {load_s:.1f} s; streaming the sample clip ...", flush=True)
@@ -227,8 +228,7 @@ def summary(demo: Demo, recorder, load_s: float, node_code: int, bag: Path) -> s
         *(f"  node {k[8:]:<22}: {values[k]}" for k in stages),
         "topics recorded          : "
         + ", ".join(f"{topic} ({n})" for topic, n in sorted(counts.items())),
-        f"TF frames published      : {len(recorder.tf_children)} "
-        f"({', '.join(sorted(recorder.tf_children)[:6])}{', ...' if recorder.tf_children else ''})",
+        f"TF frames published      : {len(recorder.tf_children)} ({_first(recorder.tf_children)})",
         f"backend / device         : {values.get('backend', '?')} / {values.get('device', '?')}",
         f"bag (MCAP rosbag2)       : {bag} ({size_mb:.1f} MB)",
         f"node exit code           : {node_code}",
@@ -240,6 +240,11 @@ def summary(demo: Demo, recorder, load_s: float, node_code: int, bag: Path) -> s
         f"median latency {np.median(latency) if latency else float('nan'):.0f} ms"
     )
     return "\n".join(lines)
+
+
+def _first(names: set[str], count: int = 6) -> str:
+    shown = sorted(names)[:count]
+    return ", ".join(shown) + (", ..." if len(names) > count else "")
 
 
 def _diagnostic_values(array) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 One big marker per person and kind (RViz draws few large markers far faster than many small
 ones); a stable colour per id; explicit DELETEs for people who disappeared, so nothing lingers.
+The builder returns MarkerSpecs; ``marker_cdr`` turns them into MarkerArray bytes.
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from builtin_interfaces.msg import Duration
-from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
-from std_msgs.msg import ColorRGBA, Header
-from visualization_msgs.msg import Marker, MarkerArray
+from std_msgs.msg import Header
+from visualization_msgs.msg import Marker
 
 from pymafx_ros.pipeline.result import PersonResult
 from pymafx_ros.ros.body_frames import SMPLX_TO_BODY
+from pymafx_ros.ros.marker_cdr import MarkerSpec
 from pymafx_ros.ros.mesh_decimation import MeshDecimator
 from pymafx_ros.ros.person_ids import id_number
 
@@ -41,26 +41,13 @@ def colour_rgb(person_id: str) -> tuple[float, float, float]:
     return PALETTE[id_number(person_id) % len(PALETTE)]
 
 
-def _colour(person_id: str, alpha: float) -> ColorRGBA:
-    r, g, b = colour_rgb(person_id)
-    return ColorRGBA(r=r, g=g, b=b, a=alpha)
+def _colour(person_id: str, alpha: float) -> tuple[float, float, float, float]:
+    return (*colour_rgb(person_id), alpha)
 
 
-def _points(xyz: np.ndarray) -> list[Point]:
-    return [Point(x=x, y=y, z=z) for x, y, z in np.asarray(xyz, float).reshape(-1, 3).tolist()]
-
-
-def _marker(header: Header, ns: str, number: int, kind: int) -> Marker:
-    return Marker(
-        header=header,
-        ns=ns,
-        id=number,
-        type=kind,
-        action=Marker.ADD,
-        pose=Pose(orientation=Quaternion(w=1.0)),
-        lifetime=Duration(),
-        frame_locked=False,
-    )
+def _marker(header: Header, ns: str, number: int, kind: int, **fields) -> MarkerSpec:
+    stamp = (int(header.stamp.sec), int(header.stamp.nanosec))
+    return MarkerSpec(stamp, header.frame_id, ns, number, kind, Marker.ADD, **fields)
 
 
 def skeleton_segments(joints: np.ndarray, parents: Sequence[int]) -> np.ndarray:
@@ -95,9 +82,9 @@ class MarkerBuilder:
 
     def build(
         self, header: Header, people: Sequence[PersonResult], ids: Sequence[str]
-    ) -> MarkerArray:
+    ) -> list[MarkerSpec]:
         """Markers of ``people`` plus DELETEs for ids shown before and absent now."""
-        markers: list[Marker] = []
+        markers: list[MarkerSpec] = []
         for person, person_id in zip(people, ids, strict=True):
             markers.extend(self._person_markers(header, person, person_id))
         for gone in sorted(self._shown - set(ids)):
@@ -106,32 +93,42 @@ class MarkerBuilder:
                 marker.action = Marker.DELETE
                 markers.append(marker)
         self._shown = set(ids)
-        return MarkerArray(markers=markers)
+        return markers
 
-    def delete_all(self, header: Header) -> MarkerArray:
+    def delete_all(self, header: Header) -> list[MarkerSpec]:
         """One DELETEALL (sent when the node stops, so RViz keeps no stale bodies)."""
         self._shown = set()
         marker = _marker(header, "", 0, Marker.CUBE)
         marker.action = Marker.DELETEALL
-        return MarkerArray(markers=[marker])
+        return [marker]
 
     def _person_markers(self, header: Header, person: PersonResult, person_id: str):
         number = id_number(person_id)
         if self._mesh_fraction > 0.0 and person.vertices is not None:
-            mesh = _marker(header, "mesh", number, Marker.TRIANGLE_LIST)
-            mesh.scale = Vector3(x=1.0, y=1.0, z=1.0)
-            mesh.color = _colour(person_id, 0.8)
-            mesh.points = _points(self.mesh_decimator(person.vertices).triangles(person.vertices))
-            yield mesh
-        skeleton = _marker(header, "skeleton", number, Marker.LINE_LIST)
-        skeleton.scale = Vector3(x=SKELETON_WIDTH_M)
-        skeleton.color = _colour(person_id, 1.0)
-        skeleton.points = _points(skeleton_segments(person.joints, self._parents))
-        yield skeleton
-        label = _marker(header, "label", number, Marker.TEXT_VIEW_FACING)
-        x, y, z = label_position(person).tolist()
-        label.pose.position = Point(x=x, y=y, z=z)
-        label.scale = Vector3(z=LABEL_HEIGHT_M)
-        label.color = ColorRGBA(r=1.0, g=1.0, b=1.0, a=1.0)
-        label.text = person_id
-        yield label
+            triangles = self.mesh_decimator(person.vertices).triangles(person.vertices)
+            yield _marker(
+                header,
+                "mesh",
+                number,
+                Marker.TRIANGLE_LIST,
+                color=_colour(person_id, 0.8),
+                points=triangles.reshape(-1, 3),
+            )
+        yield _marker(
+            header,
+            "skeleton",
+            number,
+            Marker.LINE_LIST,
+            scale=(SKELETON_WIDTH_M, 0.0, 0.0),
+            color=_colour(person_id, 1.0),
+            points=skeleton_segments(person.joints, self._parents),
+        )
+        yield _marker(
+            header,
+            "label",
+            number,
+            Marker.TEXT_VIEW_FACING,
+            position=tuple(label_position(person).tolist()),
+            scale=(0.0, 0.0, LABEL_HEIGHT_M),
+            text=person_id,
+        )

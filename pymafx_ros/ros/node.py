@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (
@@ -28,7 +29,9 @@ from rclpy.qos import (
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
 
+from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 from pymafx_ros.ros.conversions import (
     RejectedImageError,
     camera_info_to_intrinsics,
@@ -39,6 +42,8 @@ from pymafx_ros.ros.conversions import (
 from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
 from pymafx_ros.ros.frame_slot import NewestFrameSlot
 from pymafx_ros.ros.parameters import NodeParameters, ParameterError, declare_and_validate
+from pymafx_ros.ros.publishing import FramePublisher
+from pymafx_ros.ros.tf_builder import make_tf_sender
 from pymafx_ros.ros.throttle import KeyedThrottle
 
 NODE_NAME = "pymafx"
@@ -103,50 +108,41 @@ class PymafxNode(Node):
         self._enabled.set()
         self._stop = threading.Event()
 
-        from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
-
-        self.people_pub = self.create_publisher(SmplxPeople, "~/people", PEOPLE_QOS)
-        self.model_info_pub = self.create_publisher(SmplxModelInfo, "~/model_info", LATCHED_QOS)
-        from diagnostic_msgs.msg import DiagnosticArray
-
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.markers_pub = self.overlay_pub = None
-        if self.params.markers_enable:
-            from visualization_msgs.msg import MarkerArray
-
-            self.markers_pub = self.create_publisher(MarkerArray, "~/markers", MARKERS_QOS)
-        if self.params.overlay_enable:
-            self.overlay_pub = self.create_publisher(Image, "~/overlay", OVERLAY_QOS)
-        self.send_tf = None
-        tf_mechanism = "disabled"
-        if self.params.tf_enable:
-            from pymafx_ros.ros.tf_builder import make_tf_sender
-
-            self.send_tf, tf_mechanism = make_tf_sender(self)
-
-        if self.params.input_transport == "compressed":
-            self._image_topic = "image/compressed"
-            self.create_subscription(
-                CompressedImage, self._image_topic, self._on_image, qos_profile_sensor_data
-            )
-        else:
-            self._image_topic = "image"
-            self.create_subscription(
-                Image, self._image_topic, self._on_image, qos_profile_sensor_data
-            )
-        self.create_subscription(
-            CameraInfo, "camera_info", self._on_camera_info, qos_profile_sensor_data
+        self._create_publishers()
+        self._image_topic = (
+            "image/compressed" if self.params.input_transport == "compressed" else "image"
         )
+        image_type = CompressedImage if self.params.input_transport == "compressed" else Image
+        sensor = qos_profile_sensor_data
+        self.create_subscription(image_type, self._image_topic, self._on_image, sensor)
+        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, sensor)
         self._create_enable_service()
         self.create_timer(self.params.diagnostics_period_s, self._publish_diagnostics)
 
-        from pymafx_ros.ros.publishing import FramePublisher
-
-        self._publisher = FramePublisher(self, tf_mechanism)
+        self._publisher = FramePublisher(self, self.tf_mechanism)
         self._worker = threading.Thread(
             target=self._run_worker, args=(pipeline_factory,), name="pymafx-inference"
         )
         self._worker.start()
+
+    def _create_publishers(self) -> None:
+        params = self.params
+        self.people_pub = self.create_publisher(SmplxPeople, "~/people", PEOPLE_QOS)
+        self.model_info_pub = self.create_publisher(SmplxModelInfo, "~/model_info", LATCHED_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.markers_pub = (
+            self.create_publisher(MarkerArray, "~/markers", MARKERS_QOS)
+            if params.markers_enable
+            else None
+        )
+        self.overlay_pub = (
+            self.create_publisher(Image, "~/overlay", OVERLAY_QOS)
+            if params.overlay_enable
+            else None
+        )
+        self.send_tf, self.tf_mechanism = (
+            make_tf_sender(self) if params.tf_enable else (None, "disabled")
+        )
 
     # ----------------------------------------------------------------- callbacks (executor)
     def _on_image(self, msg: Image | CompressedImage) -> None:

@@ -64,7 +64,8 @@ def draw_overlay(
     for person, person_id in zip(people, ids, strict=True):
         if decimator is not None and person.vertices is not None:
             triangles = decimator.triangles(person.vertices)
-            drew_mesh |= _paint_mesh(mesh_layer, triangles, intrinsics, colour_rgb(person_id), limit)
+            colour = colour_rgb(person_id)
+            drew_mesh |= _paint_mesh(mesh_layer, triangles, intrinsics, colour, limit)
     if drew_mesh:
         canvas = cv2.addWeighted(mesh_layer, MESH_ALPHA, canvas, 1.0 - MESH_ALPHA, 0.0)
     for person, person_id in zip(people, ids, strict=True):

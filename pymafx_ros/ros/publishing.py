@@ -14,6 +14,7 @@ from std_msgs.msg import Header
 
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import JOINT_SETS
+from pymafx_ros.ros.marker_cdr import serialize_marker_array
 from pymafx_ros.ros.markers import MarkerBuilder
 from pymafx_ros.ros.message_builders import is_publishable, model_info_message, people_message
 from pymafx_ros.ros.person_ids import PersonIdAssigner
@@ -97,7 +98,9 @@ class FramePublisher:
         if node.markers_pub is not None and self._markers is not None:
             stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
             if self._marker_limiter.allow(stamp):
-                node.markers_pub.publish(self._markers.build(header, people, ids))
+                node.markers_pub.publish(
+                    serialize_marker_array(self._markers.build(header, people, ids))
+                )
         if node.overlay_pub is not None and node.overlay_pub.get_subscription_count() > 0:
             node.overlay_pub.publish(self._overlay(header, rgb, result, people, ids))
         return len(people), non_finite
@@ -106,7 +109,9 @@ class FramePublisher:
         """Delete every marker this node drew (called when it stops)."""
         if self._node.markers_pub is not None and self._markers is not None:
             header = Header(stamp=self._node.get_clock().now().to_msg())
-            self._node.markers_pub.publish(self._markers.delete_all(header))
+            self._node.markers_pub.publish(
+                serialize_marker_array(self._markers.delete_all(header))
+            )
 
     def _person_ids(self, people: list[PersonResult]) -> list[str]:
         if people and all(_valid_id(p.track_id) for p in people):

@@ -74,9 +74,7 @@ class SampleCamera(Node):
         start = time.monotonic()
         next_time = start
         while not stop.is_set() and time.monotonic() - start < self.options.duration:
-            header = Header(
-                stamp=self.get_clock().now().to_msg(), frame_id=self.options.frame_id
-            )
+            header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.options.frame_id)
             image = self.images[self.published % len(self.images)]
             image.header = header
             self.image_pub.publish(image)

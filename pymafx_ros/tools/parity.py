@@ -247,7 +247,9 @@ def format_report(report: ParityReport, with_features: bool = True) -> str:
         lines.append("intermediates: max abs error / allowed (rtol x max|fixture|); not gating")
         for c in report.features:
             flag = "ok" if c.ok else "MISMATCH"
-            lines.append(f"  {c.section}_feat_{c.name:<40} {_fmt(c.error):>9} / {c.limit:.2e} {flag}")
+            lines.append(
+                f"  {c.section}_feat_{c.name:<40} {_fmt(c.error):>9} / {c.limit:.2e} {flag}"
+            )
         lines.append("")
     failures = report.failures
     if failures:

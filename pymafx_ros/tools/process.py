@@ -1,7 +1,7 @@
 """``pymafx-ros process``: run the pipeline over a video, an image or a folder of images.
 
 Writes ``frame_NNNNNN.json`` per frame (the people and the frame's metadata), optionally
-``frame_NNNNNN_vertices.npz`` (+ ``smplx_faces.npy`` once) and an overlay video.
+``frame_NNNNNN_vertices.npz`` (+ ``smplx_faces.npy`` once) and an overlay video or images.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tqdm import tqdm
 from pymafx_ros.frontend import DETECTOR_KINDS
 from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG
 from pymafx_ros.pipeline.overlay import draw_people
+from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.pipeline.serialize import frame_to_dict
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -112,25 +113,36 @@ def _read_boxes(path: Path | None) -> tuple[list[Any], dict[int, list[Any]]]:
 
 
 class _OverlayWriter:
-    """Overlay video at a fixed size (the first frame's); later frames are resized to it."""
+    """Overlay frames into a video at the first frame's size (later frames are resized), or,
+    for an image file name, into images: that file for a one-frame input, else numbered."""
 
-    def __init__(self, path: Path, fps: float) -> None:
+    def __init__(self, path: Path, fps: float, frame_count: int | None) -> None:
         self._path = path
         self._fps = fps
+        self._as_images = path.suffix.lower() in IMAGE_SUFFIXES
+        self._single_image = frame_count == 1
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
 
-    def write(self, rgb: np.ndarray) -> None:
+    def write(self, index: int, rgb: np.ndarray) -> None:
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        if self._as_images:
+            target = self._path
+            if not self._single_image:
+                target = self._path.with_name(f"{self._path.stem}_{index:06d}{self._path.suffix}")
+            if not cv2.imwrite(str(target), bgr):
+                raise InputError(f"{target}: cannot write the overlay image here")
+            return
         if self._writer is None:
             self._size = (rgb.shape[1], rgb.shape[0])
-            self._path.parent.mkdir(parents=True, exist_ok=True)
             fourcc = cv2.VideoWriter.fourcc(*"mp4v")
             self._writer = cv2.VideoWriter(str(self._path), fourcc, self._fps, self._size)
             if not self._writer.isOpened():
                 raise InputError(f"{self._path}: cannot write the overlay video here")
-        if (rgb.shape[1], rgb.shape[0]) != self._size:
-            rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
-        self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        if (bgr.shape[1], bgr.shape[0]) != self._size:
+            bgr = cv2.resize(bgr, self._size, interpolation=cv2.INTER_AREA)
+        self._writer.write(bgr)
 
     def close(self) -> None:
         if self._writer is not None:
@@ -146,7 +158,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("input", type=Path, help="video file, image, or folder of images")
     parser.add_argument("--out", type=Path, required=True, help="folder for the JSON files")
-    parser.add_argument("--overlay", type=Path, help="also write an overlay video (.mp4)")
+    parser.add_argument(
+        "--overlay", type=Path, help="also draw the people: a video (.mp4) or images (.png)"
+    )
     parser.add_argument("--vertices", action="store_true", help="write vertices as .npz")
     parser.add_argument("--detector", choices=DETECTOR_KINDS, default="mediapipe")
     parser.add_argument("--boxes", type=Path, help="JSON person records (external detector)")
@@ -160,6 +174,20 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.set_defaults(run=run)
+
+
+def _write_frame(
+    args: argparse.Namespace, index: int, result: FrameResult, name: str, num_vertices: int
+) -> None:
+    """``frame_NNNNNN.json`` and, with --vertices, ``frame_NNNNNN_vertices.npz`` (P, V, 3)."""
+    stem = f"frame_{index:06d}"
+    record = frame_to_dict(result, frame=index, source=name)
+    (args.out / f"{stem}.json").write_text(json.dumps(record))
+    if args.vertices:
+        stacked = [p.vertices for p in result.people if p.vertices is not None]
+        empty = np.zeros((0, num_vertices, 3), np.float32)
+        vertices = np.stack(stacked) if stacked else empty
+        np.savez_compressed(args.out / f"{stem}_vertices.npz", vertices=vertices)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,30 +211,26 @@ def run(args: argparse.Namespace) -> int:
         num_threads=args.threads,
     )
     pipeline = Pipeline(config)
-    overlay = _OverlayWriter(args.overlay, source.fps) if args.overlay else None
     info = pipeline.model_info
+    overlay = None
+    if args.overlay is not None:
+        overlay = _OverlayWriter(args.overlay, source.fps, source.frame_count)
     if args.vertices:
         np.save(args.out / "smplx_faces.npy", info.faces.astype(np.int32))
+    # A lone image is a still; video frames and image folders are a sequence to track.
+    still = source.frame_count == 1 and source.images is not None
     try:
         progress = tqdm(source.frames(), total=source.frame_count, unit="frame", disable=None)
         for index, (name, rgb) in enumerate(progress):
-            timestamp_ms = round(index * 1000.0 / source.fps)
+            timestamp_ms = None if still else round(index * 1000.0 / source.fps)
             boxes = per_frame.get(index, every_frame) if args.detector == "external" else None
             result = pipeline.process(rgb, timestamp_ms=timestamp_ms, boxes=boxes)
-            record = frame_to_dict(result, frame=index, source=name)
-            stem = f"frame_{index:06d}"
-            (args.out / f"{stem}.json").write_text(json.dumps(record))
-            if args.vertices:
-                stacked = [p.vertices for p in result.people if p.vertices is not None]
-                empty = np.zeros((0, info.num_vertices, 3), np.float32)
-                vertices = np.stack(stacked) if stacked else empty
-                np.savez_compressed(args.out / f"{stem}_vertices.npz", vertices=vertices)
+            _write_frame(args, index, result, name, info.num_vertices)
             if overlay is not None:
-                overlay.write(
-                    draw_people(
-                        rgb, result.people, result.intrinsics, info.joint_parents, info.faces
-                    )
+                drawn = draw_people(
+                    rgb, result.people, result.intrinsics, info.joint_parents, info.faces
                 )
+                overlay.write(index, drawn)
     finally:
         if overlay is not None:
             overlay.close()

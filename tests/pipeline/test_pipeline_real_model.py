@@ -16,6 +16,7 @@ from pipeline_fakes import person_at
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
 from pymafx_ros.pipeline.lift import project_points
+from pymafx_ros.pipeline.model_loading import model_predictor
 from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
 
 SMPLX_PARAMETERS = (
@@ -27,7 +28,9 @@ SMPLX_PARAMETERS = (
 def _external(real_model, **config) -> Pipeline:
     module, info = real_model
     return Pipeline(
-        PipelineConfig(detector="external", **config), model=module.predict, model_info=info
+        PipelineConfig(detector="external", **config),
+        model=model_predictor(module),
+        model_info=info,
     )
 
 
@@ -119,7 +122,7 @@ def _check_smplx_consistency(result, smplx_file) -> None:
 def test_front_end_finds_the_person_on_the_sample_photo(real_model, astronaut) -> None:
     module, info = real_model
     config = PipelineConfig(detector="mediapipe")
-    pipeline = Pipeline(config, model=module.predict, model_info=info)
+    pipeline = Pipeline(config, model=model_predictor(module), model_info=info)
     try:
         result = pipeline.process(astronaut)
     finally:

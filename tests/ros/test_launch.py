@@ -71,12 +71,12 @@ def test_launched_node_has_its_name_namespace_remaps_and_parameters(tmp_path):
         wait_until(
             lambda: ("pymafx", "/cam1") in graph.get_node_names_and_namespaces(), 30, "the node"
         )
-        wait_until(
-            lambda: "/cam/img" in dict(graph.get_subscriber_names_and_types_by_node("pymafx", "/cam1")),
-            10,
-            "the remapped image subscription",
-        )
-        subscribed = dict(graph.get_subscriber_names_and_types_by_node("pymafx", "/cam1"))
+
+        def subscribed() -> dict:
+            return dict(graph.get_subscriber_names_and_types_by_node("pymafx", "/cam1"))
+
+        wait_until(lambda: "/cam/img" in subscribed(), 10, "the remapped image subscription")
+        subscribed = subscribed()
         assert subscribed["/cam/img"] == ["sensor_msgs/msg/Image"]
         assert subscribed["/cam/info"] == ["sensor_msgs/msg/CameraInfo"]
         published = dict(graph.get_publisher_names_and_types_by_node("pymafx", "/cam1"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fake_pipeline import make_person, model_info_of, placeholder_smplx
+from rclpy.serialization import deserialize_message, serialize_message
 from std_msgs.msg import Header
-from visualization_msgs.msg import Marker
+from visualization_msgs.msg import Marker, MarkerArray
 
 from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.ros.marker_cdr import MarkerSpec, serialize_marker_array, to_message
 from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb, skeleton_segments
 from pymafx_ros.ros.mesh_decimation import MeshDecimator
 from pymafx_ros.ros.overlay import draw_overlay
@@ -23,8 +25,20 @@ def scene():
     return model_info_of(layer), people
 
 
-def by_key(array):
+def by_key(specs):
+    """The markers as a subscriber gets them, by (ns, id); also checks our CDR bytes."""
+    array = to_message(specs)
+    assert_same_wire(specs)
     return {(m.ns, m.id): m for m in array.markers}
+
+
+def assert_same_wire(specs):
+    """Our bytes have rclpy's length and decode to the same message (rclpy leaves padding
+    bytes uninitialised, so the raw bytes may differ there)."""
+    ours = serialize_marker_array(specs)
+    theirs = serialize_message(to_message(specs))
+    assert len(ours) == len(theirs)
+    assert deserialize_message(ours, MarkerArray) == deserialize_message(theirs, MarkerArray)
 
 
 def test_each_person_gets_mesh_skeleton_and_label(scene):
@@ -59,13 +73,13 @@ def test_people_who_disappear_are_deleted_once(scene):
     assert deleted == {("mesh", 2), ("skeleton", 2), ("label", 2)}
     assert ("mesh", 1) not in second  # mesh_fraction 0: no mesh marker at all
     third = builder.build(Header(frame_id="c"), people[:1], ["p1"])
-    assert all(m.action == Marker.ADD for m in third.markers)
+    assert all(m.action == Marker.ADD for m in third)
 
 
 def test_delete_all_clears_everything(scene):
     info, _ = scene
-    array = MarkerBuilder(info.faces, info.joint_parents, 0.5).delete_all(Header())
-    assert [m.action for m in array.markers] == [Marker.DELETEALL]
+    specs = MarkerBuilder(info.faces, info.joint_parents, 0.5).delete_all(Header())
+    assert [m.action for m in by_key(specs).values()] == [Marker.DELETEALL]
 
 
 def test_skeleton_segments_pair_children_with_parents():
@@ -109,3 +123,26 @@ def test_overlay_paints_inside_the_people_only(scene):
         inside[max(int(box.y0) - 20, 0) : int(box.y0) + 1, int(box.x0) : int(box.x0) + 40] = 1
     assert changed.sum() > 500  # something was drawn ...
     assert not (changed & ~inside).any()  # ... and only on the people (and their labels)
+
+
+def test_marker_bytes_match_rclpy_for_every_field_and_odd_sizes():
+    rng = np.random.default_rng(1)
+    specs = [
+        MarkerSpec(
+            stamp=(int(rng.integers(0, 2**31)), int(rng.integers(0, 10**9))),
+            frame_id="f" * n,  # string lengths that leave every padding case
+            ns="n" * (n + 1),
+            id=n,
+            type=Marker.TRIANGLE_LIST,
+            action=Marker.ADD,
+            position=tuple(rng.normal(size=3)),
+            orientation=tuple(rng.normal(size=4)),
+            scale=tuple(rng.normal(size=3)),
+            color=tuple(rng.random(4)),
+            points=rng.normal(size=(3 * n, 3)),
+            text="é" * n,
+        )
+        for n in range(6)
+    ]
+    assert_same_wire(specs)
+    assert_same_wire([])

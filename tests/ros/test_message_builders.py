@@ -101,7 +101,8 @@ def test_orientations_and_root_pose_follow_the_documented_convention(frame):
     for person, source in zip(msg.people, frame.people, strict=True):
         for j in (0, 7, 20, 54):
             expected = source.joint_rotations[j] @ SMPLX_TO_BODY
-            np.testing.assert_allclose(quat_matrix(person.joint_orientations[j]), expected, atol=1e-6)
+            actual = quat_matrix(person.joint_orientations[j])
+            np.testing.assert_allclose(actual, expected, atol=1e-6)
         root = person.root_pose
         np.testing.assert_allclose(
             [root.position.x, root.position.y, root.position.z], source.joints[0], atol=1e-9
@@ -152,4 +153,3 @@ def test_model_info_message(layer):
     assert msg.num_vertices == 10475 and (msg.num_betas, msg.num_expression_coeffs) == (10, 50)
     assert msg.flat_hand_mean and not msg.use_pca
     assert msg.placeholder_assets and msg.placeholder_weights
-

@@ -13,13 +13,12 @@ import torch
 from camera import FRAME_ID, TestCamera
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from fake_pipeline import placeholder_smplx
-from graph import Probe, start_fake_node, stamp_ns, wait_until
+from graph import Probe, stamp_ns, start_fake_node, wait_until
 from mini_tf import MiniTfBuffer
+from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 from visualization_msgs.msg import Marker, MarkerArray
-
-from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 NODE_ARGS = [
@@ -90,9 +89,8 @@ def test_frames_in_give_people_tf_and_markers_with_the_image_stamp(graph):
             ("label", Marker.TEXT_VIEW_FACING),
         }
     # One transform per child frame per stamp, never repeated.
-    pairs = [
-        (t.child_frame_id, stamp_ns(t.header)) for m in list(graph.tf.messages) for t in m.transforms
-    ]
+    transforms = [t for m in list(graph.tf.messages) for t in m.transforms]
+    pairs = [(t.child_frame_id, stamp_ns(t.header)) for t in transforms]
     assert len(pairs) == len(set(pairs))
 
 

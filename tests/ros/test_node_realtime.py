@@ -5,6 +5,7 @@ cleanly on SIGTERM while frames still pour in."""
 
 from __future__ import annotations
 
+import itertools
 import signal
 import threading
 import time
@@ -12,10 +13,9 @@ import time
 import pytest
 from camera import TestCamera
 from diagnostic_msgs.msg import DiagnosticArray
-from graph import Probe, start_fake_node, stamp_ns, wait_until
-from rclpy.parameter_client import AsyncParameterClient
-
+from graph import Probe, stamp_ns, start_fake_node, wait_until
 from pymafx_ros.msg import SmplxPeople
+from rclpy.parameter_client import AsyncParameterClient
 
 INFERENCE_S = 1.2
 CAMERA_HZ = 60.0
@@ -95,7 +95,7 @@ def test_only_the_newest_frames_are_processed_in_order(run):
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
     # The frame after a processed one is (nearly) never the next processed: the ones in
     # between were replaced while waiting.
-    assert all(b - a > 10 for a, b in zip(positions, positions[1:], strict=False))
+    assert all(b - a > 10 for a, b in itertools.pairwise(positions))
 
 
 def test_dropped_frames_are_counted(run):
@@ -105,7 +105,8 @@ def test_dropped_frames_are_counted(run):
         for status in array.status
         for kv in status.values
     }
-    received, dropped = int(values["frames received"]), int(values["frames dropped (replaced while waiting)"])
+    received = int(values["frames received"])
+    dropped = int(values["frames dropped (replaced while waiting)"])
     processed = int(values["frames processed"])
     assert dropped > 0.5 * received
     assert received - processed - 2 <= dropped <= received - processed

@@ -104,3 +104,15 @@ def test_declaring_rejects_bad_overrides(node_with, override, needle):
         declare_and_validate(node)
     assert needle in str(err.value)
     node.destroy_node()
+
+
+def test_docs_table_lists_every_parameter_with_its_default():
+    doc = (Path(__file__).parents[2] / "docs" / "node.md").read_text()
+    rows = {
+        cells[1].strip("` "): cells[2].strip("` ")
+        for line in doc.splitlines()
+        if line.startswith("| `") and len(cells := line.split("|")) > 3
+    }
+    for spec in PARAMETERS:
+        shown = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+        assert rows.get(spec.name) == (str(shown) if spec.default != "" else '""'), spec.name

@@ -18,14 +18,14 @@ FRAMES = 3
 def shared_model(monkeypatch_module):
     """Build the real network once for this module and hand it to every Pipeline the CLI makes."""
     import torch
-    from pymafx_ros.model.factory import build_model
 
+    from pymafx_ros.model.factory import build_model
     from pymafx_ros.pipeline import pipeline
-    from pymafx_ros.pipeline.model_loading import describe_model
+    from pymafx_ros.pipeline.model_loading import describe_model, model_predictor
 
     torch.set_num_threads(2)
     module, info = build_model(seed=0)
-    loaded = (module.predict, describe_model(info))
+    loaded = (model_predictor(module), describe_model(info))
     monkeypatch_module.setattr(pipeline, "load_model", lambda config: loaded)
     return loaded
 
@@ -54,9 +54,11 @@ def video(tmp_path_factory) -> Path:
 def test_processes_a_video_end_to_end(shared_model, video, tmp_path, capsys) -> None:
     out = tmp_path / "out"
     overlay = tmp_path / "overlay.mp4"
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 290, "size": 520}}]))
     code = main(
-        ["process", str(video), "--out", str(out), "--detector", "full_frame",
-         "--overlay", str(overlay), "--vertices", "--fov", "55"]
+        ["process", str(video), "--out", str(out), "--detector", "external", "--boxes",
+         str(boxes), "--overlay", str(overlay), "--vertices", "--fov", "55"]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
     files = sorted(out.glob("frame_*.json"))
@@ -91,9 +93,12 @@ def test_processes_a_single_image_with_external_boxes(shared_model, tmp_path) ->
     boxes = tmp_path / "boxes.json"
     boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 300, "size": 500}, "score": 0.9}]))
     out = tmp_path / "out"
+    overlay = tmp_path / "overlay.png"
     code = main(["process", str(image), "--out", str(out), "--detector", "external",
-                 "--boxes", str(boxes)])  # fmt: skip
+                 "--boxes", str(boxes), "--overlay", str(overlay)])  # fmt: skip
     assert code == 0
+    drawn = cv2.imread(str(overlay))
+    assert drawn.shape == (512, 512, 3)
     record = json.loads((out / "frame_000000.json").read_text())
     assert record["source"] == "photo.png"
     for person in record["people"]:

@@ -36,7 +36,10 @@ class TestCamera:
         return Header(stamp=self.probe.node.get_clock().now().to_msg(), frame_id=FRAME_ID)
 
     def send(
-        self, rgb: np.ndarray | None = None, encoding: str = "rgb8", camera_info: Any = "calibrated"
+        self,
+        rgb: np.ndarray | None = None,
+        encoding: str = "rgb8",
+        camera_info: Any = "calibrated",
     ) -> int:
         """Publish one frame (+ CameraInfo unless None); returns its stamp in ns."""
         header = self.header()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pymafx_ros.ros.node import main  # noqa: E402
+from pymafx_ros.ros.node import main
 
 
 def fake_pipeline(options):

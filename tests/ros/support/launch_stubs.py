@@ -14,7 +14,7 @@ import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 STUBBED = (
     "launch",
@@ -78,8 +78,10 @@ def _install(package_shares: dict[str, Path]) -> dict[str, type]:
             return value in ("true", "1")
 
     class Node:
-        KNOWN = {"package", "executable", "name", "namespace", "parameters", "remappings",
-                 "arguments", "condition", "output", "emulate_tty"}  # fmt: skip
+        KNOWN: ClassVar[set[str]] = {
+            "package", "executable", "name", "namespace", "parameters", "remappings",
+            "arguments", "condition", "output", "emulate_tty",
+        }  # fmt: skip
 
         def __init__(self, **kwargs) -> None:
             unknown = set(kwargs) - self.KNOWN
@@ -94,7 +96,7 @@ def _install(package_shares: dict[str, Path]) -> dict[str, type]:
         return _Substitution(lambda c: str(package_shares[package]))
 
     def launch_configuration(name, default=None):
-        return _Substitution(lambda c: c[name] if name in c else default)
+        return _Substitution(lambda c: c.get(name, default))
 
     modules["launch"].LaunchDescription = LaunchDescription
     modules["launch.actions"].DeclareLaunchArgument = DeclareLaunchArgument
@@ -155,7 +157,9 @@ def load_launch_file(
                     else _text(p, context)
                     for p in kw.get("parameters", [])
                 ],
-                remappings=[(_text(a, context), _text(b, context)) for a, b in kw.get("remappings", [])],
+                remappings=[
+                    (_text(a, context), _text(b, context)) for a, b in kw.get("remappings", [])
+                ],
                 arguments=[_text(a, context) for a in kw.get("arguments", [])],
             )
         )
