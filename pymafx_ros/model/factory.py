@@ -77,14 +77,15 @@ def build_model(
     )
     if info.placeholder_assets:
         LOG.warning(
-            "PLACEHOLDER body-model assets (fake geometry, results are meaningless): %s. "
+            "Body-model assets are placeholders, every result is meaningless (%s). "
             "For real results %s.",
             info.assets_source,
             REAL_ASSETS_HINT,
         )
     if info.placeholder_weights:
         LOG.warning(
-            "PLACEHOLDER network weights (%s, results are meaningless). For real results %s.",
+            "Network weights are placeholders, every result is meaningless (%s). "
+            "For real results %s.",
             info.weights_source,
             REAL_WEIGHTS_HINT,
         )

@@ -11,6 +11,7 @@ state-dict keys; SMPL-X/MANO/FLAME (``body_models``) are kept outside the state 
 
 from __future__ import annotations
 
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,6 +19,7 @@ from torch import nn
 from pymafx_ros.body_models.assets import PyMafxAssets
 from pymafx_ros.body_models.layers import BodyModelFamily
 from pymafx_ros.body_models.smpl_body import build_smpl_body_model
+from pymafx_ros.body_models.vertex_map import SparseVertexMap
 from pymafx_ros.model import mesh_decoding
 from pymafx_ros.model.alignment_attention import AlignmentAttention
 from pymafx_ros.model.hand_integration import (
@@ -57,16 +59,26 @@ class DensePoseHead(nn.Module):
 
 class MatrixSampler(nn.Module):
     """Mesh down-sampling by a fixed matrix (``mesh_sampler``, ``mano_sampler``); ``Umap`` is
-    the unused up-sampling matrix, kept for the checkpoint."""
+    the unused up-sampling matrix, kept for the checkpoint.
+
+    ``Dmap`` has a few non-zeros per row, so it is applied as a sparse gather (equal to the
+    dense product up to float rounding), rebuilt whenever a state dict is loaded.
+    """
 
     def __init__(self, down: torch.Tensor, up: torch.Tensor) -> None:
         super().__init__()
         self.register_buffer("Dmap", down)
         self.register_buffer("Umap", up)
+        self._rebuild_gather()
+        self.register_load_state_dict_post_hook(lambda module, _: module._rebuild_gather())
+
+    def _rebuild_gather(self) -> None:
+        matrix = sp.csr_matrix(self.Dmap.detach().cpu().numpy())
+        self.gather = SparseVertexMap(matrix).to(self.Dmap.device)
 
     def forward(self, vertices: torch.Tensor) -> torch.Tensor:
         """[B, V, 3] -> [B, V', 3]."""
-        return torch.matmul(self.Dmap, vertices)
+        return self.gather(vertices)
 
 
 class IndexSampler(nn.Module):
@@ -103,7 +115,7 @@ def _record(probe: Tensors | None, part: str, name: str, value: torch.Tensor) ->
 
 class PyMAFX(nn.Module):
     """The full-body regressor. ``forward`` returns the four ``mesh_out`` dicts; ``predict``
-    only the final one, skipping outputs the loop does not need."""
+    only the final one (without decoding the initial mesh, which nothing reads)."""
 
     def __init__(self, assets: PyMafxAssets) -> None:
         super().__init__()
@@ -397,7 +409,7 @@ class PyMAFX(nn.Module):
         probe: Tensors | None,
         keep_all: bool = True,
     ) -> list[Tensors]:
-        _check_visibility(vis_lhand, vis_rhand)
+        _check_crops(img_body, img_lhand, img_rhand, img_face)
         pyramids = self.encode(img_body, img_lhand, img_rhand, img_face)
         if probe is not None:
             _probe_encoders(probe, pyramids)
@@ -426,6 +438,15 @@ class PyMAFX(nn.Module):
             if keep_all:
                 outputs.append(mesh)
         return outputs if keep_all else [mesh]
+
+
+def _check_crops(*crops: torch.Tensor) -> None:
+    shapes = {tuple(crop.shape) for crop in crops}
+    if len(shapes) != 1:
+        raise ValueError(
+            "img_body, img_lhand, img_rhand and img_face must have one shape [B,3,224,224] "
+            f"(the same person per row), got {[tuple(c.shape) for c in crops]}"
+        )
 
 
 def _check_visibility(vis_lhand: torch.Tensor | None, vis_rhand: torch.Tensor | None) -> None:

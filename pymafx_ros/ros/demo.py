@@ -143,9 +143,12 @@ def run(options: argparse.Namespace) -> int:
     executor.add_node(recorder)
     spinning = threading.Event()
     spinning.set()
-    spinner = threading.Thread(
-        target=lambda: [executor.spin_once(0.05) for _ in iter(spinning.is_set, False)]
-    )
+
+    def spin() -> None:
+        while spinning.is_set():
+            executor.spin_once(timeout_sec=0.05)
+
+    spinner = threading.Thread(target=spin, name="recorder")
     spinner.start()
     try:
         return _run_with(demo, recorder, options)

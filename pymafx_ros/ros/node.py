@@ -188,7 +188,8 @@ class PymafxNode(Node):
 
     def _publish_diagnostics(self) -> None:
         header = Header(stamp=self.get_clock().now().to_msg())
-        status = diagnostic_array(self.stats.snapshot(), self.get_name(), header)
+        name = self.get_fully_qualified_name().lstrip("/")  # e.g. "cam1/pymafx"
+        status = diagnostic_array(self.stats.snapshot(), name, header)
         self.diagnostics_pub.publish(status)
 
     # ----------------------------------------------------------------- inference thread
@@ -271,6 +272,8 @@ class PymafxNode(Node):
         """Stop the inference thread (waits for the frame in progress) and clear RViz."""
         self._stop.set()
         self._slot.close()
+        if self._worker.is_alive():
+            self.get_logger().info("stopping: finishing the current frame (or the model load)")
         self._worker.join()
         if self.fatal_error is None:
             self._publisher.clear_markers()
@@ -279,10 +282,15 @@ class PymafxNode(Node):
 def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load_pipeline) -> int:
     """Run the node until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad parameters, 1 on failure."""
     stop = threading.Event()
+
+    def request_stop(*_) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C ends it at once
+
     # Our own handlers (not rclpy's): the node stays usable while it stops, so it can join its
     # thread and delete its markers before the context goes away.
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, request_stop)
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     try:
         node = PymafxNode(pipeline_factory)

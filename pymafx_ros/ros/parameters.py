@@ -115,7 +115,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "markers.mesh_decimation",
         0.3,
-        "Fraction of mesh triangles kept in the mesh marker (1 = full mesh, 0 = no mesh marker).",
+        "Fraction of mesh triangles kept in the mesh marker and the overlay (1 = full mesh, "
+        "0 = no mesh).",
         low=0.0,
         high=1.0,
     ),

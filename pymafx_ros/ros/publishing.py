@@ -42,6 +42,7 @@ class FramePublisher:
         self._markers: MarkerBuilder | None = None
         self._info: ModelInfo | None = None
         self._last_timestamp_ms = -1
+        self._last_tf_stamp: int | None = None
         self.ready = False
 
     def model_loaded(self, info: ModelInfo) -> None:
@@ -92,15 +93,16 @@ class FramePublisher:
         non_finite = len(result.people) - len(people) + result.dropped_non_finite
         ids = self._person_ids(people)
         node = self._node
+        stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
         node.people_pub.publish(people_message(header, result, people, ids))
-        if node.send_tf is not None and people:
+        # A camera repeating a stamp must not make tf2 see the same (child, stamp) twice.
+        if node.send_tf is not None and people and stamp != self._last_tf_stamp:
             node.send_tf(self._transforms(header, people, ids))
-        if node.markers_pub is not None and self._markers is not None:
-            stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-            if self._marker_limiter.allow(stamp):
-                node.markers_pub.publish(
-                    serialize_marker_array(self._markers.build(header, people, ids))
-                )
+            self._last_tf_stamp = stamp
+        markers_wanted = node.markers_pub is not None and self._markers is not None
+        if markers_wanted and self._marker_limiter.allow(stamp):
+            markers = self._markers.build(header, people, ids)
+            node.markers_pub.publish(serialize_marker_array(markers))
         if node.overlay_pub is not None and node.overlay_pub.get_subscription_count() > 0:
             node.overlay_pub.publish(self._overlay(header, rgb, result, people, ids))
         return len(people), non_finite

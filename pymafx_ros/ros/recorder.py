@@ -36,8 +36,10 @@ class PeopleRecord:
 class OutputRecorder(Node):
     """Subscribes to the node's outputs and keeps every message's bytes in memory."""
 
-    def __init__(self, node_name: str = "/pymafx", with_overlay: bool = True) -> None:
-        super().__init__("pymafx_demo_recorder")
+    def __init__(
+        self, node_name: str = "/pymafx", with_overlay: bool = True, **node_kwargs
+    ) -> None:
+        super().__init__("pymafx_demo_recorder", **node_kwargs)
         from diagnostic_msgs.msg import DiagnosticArray
         from sensor_msgs.msg import CameraInfo, Image
         from tf2_msgs.msg import TFMessage
@@ -61,30 +63,30 @@ class OutputRecorder(Node):
         self.people: list[PeopleRecord] = []
         self.last_diagnostics = None
         self.tf_children: set[str] = set()
+        self._msg_types = {topic: msg_type for topic, (msg_type, _) in topics.items()}
         for topic, (msg_type, qos) in topics.items():
             self.types[topic] = _type_name(msg_type)
             self.create_subscription(
-                msg_type, topic, self._receiver(topic, msg_type), qos, raw=True
+                msg_type, topic, lambda raw, topic=topic: self.record(topic, raw), qos, raw=True
             )
 
-    def _receiver(self, topic: str, msg_type):
-        def receive(raw: bytes) -> None:
-            now = time.time_ns()
+    def record(self, topic: str, raw: bytes, received_ns: int | None = None) -> None:
+        """Keep one serialized message of ``topic`` (and what the summary needs from it)."""
+        now = time.time_ns() if received_ns is None else received_ns
+        with self._lock:
+            self.messages.append((topic, now, bytes(raw)))
+        msg_type = self._msg_types[topic]
+        if msg_type is SmplxPeople:
+            msg = deserialize_message(raw, SmplxPeople)
+            stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
             with self._lock:
-                self.messages.append((topic, now, bytes(raw)))
-            if msg_type is SmplxPeople:
-                msg = deserialize_message(raw, SmplxPeople)
-                stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-                with self._lock:
-                    self.people.append(PeopleRecord(stamp, now, len(msg.people)))
-            elif topic == "/tf":
-                msg = deserialize_message(raw, msg_type)
-                with self._lock:
-                    self.tf_children.update(t.child_frame_id for t in msg.transforms)
-            elif topic == "/diagnostics":
-                self.last_diagnostics = deserialize_message(raw, msg_type)
-
-        return receive
+                self.people.append(PeopleRecord(stamp, now, len(msg.people)))
+        elif topic == "/tf":
+            msg = deserialize_message(raw, msg_type)
+            with self._lock:
+                self.tf_children.update(t.child_frame_id for t in msg.transforms)
+        elif topic == "/diagnostics":
+            self.last_diagnostics = deserialize_message(raw, msg_type)
 
     def counts(self) -> dict[str, int]:
         with self._lock:

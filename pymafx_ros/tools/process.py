@@ -154,7 +154,8 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "process",
         help="reconstruct people in a video, an image or a folder of images",
-        description=__doc__,
+        description="Reconstruct every person in a video, an image or a folder of images as "
+        "SMPL-X; write one JSON file per frame (and optionally vertices and an overlay).",
     )
     parser.add_argument("input", type=Path, help="video file, image, or folder of images")
     parser.add_argument("--out", type=Path, required=True, help="folder for the JSON files")

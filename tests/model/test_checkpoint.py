@@ -110,3 +110,41 @@ def test_non_tensor_entries_are_refused(tmp_path):
 def test_missing_file_says_what_was_expected(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"PyMAF-X v1\.1"):
         load_checkpoint(_small_model(), tmp_path / "absent.pt")
+
+
+class _TinyNet(nn.Sequential):
+    """Stands in for PyMAFX in the factory tests (same constructor signature)."""
+
+    def __init__(self, assets) -> None:
+        torch.manual_seed(0)
+        super().__init__(nn.Linear(4, 3), nn.BatchNorm1d(3))
+
+
+def test_factory_loads_the_checkpoint_and_reports_real_weights(
+    tmp_path, monkeypatch, placeholder_data_dir, caplog
+):
+    from pymafx_ros.model import factory
+
+    monkeypatch.setattr(factory, "PyMAFX", _TinyNet)
+    state = _state(_TinyNet(None))
+    path = tmp_path / "ckpt.pt"
+    torch.save({"model": state}, path)
+    with caplog.at_level("WARNING", logger=factory.LOG.name):
+        model, info = factory.build_model(placeholder_data_dir, checkpoint=path)
+    _assert_loaded(model, state)
+    assert not model.training
+    assert not info.placeholder_weights and info.seed is None
+    assert info.placeholder_assets and info.faces.shape == (20908, 3)
+    assert info.num_vertices == 10475
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "placeholders" in warning and "data_dir" in warning
+
+
+def test_factory_refuses_a_mismatched_checkpoint(tmp_path, monkeypatch, placeholder_data_dir):
+    from pymafx_ros.model import factory
+
+    monkeypatch.setattr(factory, "PyMAFX", _TinyNet)
+    path = tmp_path / "other.pt"
+    torch.save({"model": {"0.weight": torch.zeros(3, 4)}}, path)
+    with pytest.raises(CheckpointError, match="missing keys"):
+        factory.build_model(placeholder_data_dir, checkpoint=path)

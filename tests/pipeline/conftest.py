@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pipeline_fakes import CountingFakeModel, make_model_info
+from pipeline_fakes import CountingFakeModel, make_model_info, smplx_layer
 
 from pymafx_ros.pipeline.result import ModelInfo
 
@@ -14,9 +14,14 @@ def smplx_file(placeholder_data_dir):
     return placeholder_data_dir / "smpl" / "SMPLX_NEUTRAL_2020.npz"
 
 
+@pytest.fixture(scope="session")
+def fake_smplx_layer(smplx_file):
+    return smplx_layer(smplx_file)
+
+
 @pytest.fixture
-def fake_model(smplx_file) -> CountingFakeModel:
-    return CountingFakeModel(smplx_file)
+def fake_model(fake_smplx_layer) -> CountingFakeModel:
+    return CountingFakeModel(fake_smplx_layer)
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +50,8 @@ def astronaut_640(astronaut) -> np.ndarray:
 def real_model():
     """The real network on placeholder assets with seed-0 weights, built once per session."""
     import torch
-    from pymafx_ros.model.factory import build_model
 
+    from pymafx_ros.model.factory import build_model
     from pymafx_ros.pipeline.model_loading import describe_model
 
     torch.set_num_threads(2)

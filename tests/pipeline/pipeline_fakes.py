@@ -20,10 +20,8 @@ class CountingFakeModel:
     and vertices come from ``smplx.SMPLXLayer`` fed with the same rotations, as in the model.
     """
 
-    def __init__(self, smplx_file, cam_scale: float = 0.9) -> None:
-        self.layer = smplx.SMPLXLayer(
-            str(smplx_file), num_betas=10, num_expression_coeffs=50, use_face_contour=True
-        )
+    def __init__(self, layer: smplx.SMPLXLayer, cam_scale: float = 0.9) -> None:
+        self.layer = layer
         self.calls: list[dict[str, int]] = []
         self.cam_scale = cam_scale
 
@@ -74,6 +72,13 @@ class CountingFakeModel:
             "pred_vis_hands": vis,
         }
         return final
+
+
+def smplx_layer(smplx_file) -> smplx.SMPLXLayer:
+    """SMPL-X as the model evaluates it: rotation matrices in, no hand-mean offset."""
+    return smplx.SMPLXLayer(
+        str(smplx_file), num_betas=10, num_expression_coeffs=50, use_face_contour=True
+    )
 
 
 def make_model_info(smplx_file) -> ModelInfo:

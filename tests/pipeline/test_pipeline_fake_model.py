@@ -84,7 +84,7 @@ def test_hand_validity_follows_the_visibility_gate(fake_model, fake_model_info) 
     assert person.left_hand_visibility == pytest.approx(0.05)
 
 
-def test_non_finite_people_are_dropped_and_counted(smplx_file, fake_model_info) -> None:
+def test_non_finite_people_are_dropped_and_counted(fake_smplx_layer, fake_model_info) -> None:
     class BrokenForSecond(CountingFakeModel):
         def __call__(self, *args, **kwargs):
             final = dict(super().__call__(*args, **kwargs))
@@ -92,7 +92,7 @@ def test_non_finite_people_are_dropped_and_counted(smplx_file, fake_model_info) 
             final["pred_shape"][1] = float("nan")
             return final
 
-    pipeline = _pipeline(BrokenForSecond(smplx_file), fake_model_info, max_people=2)
+    pipeline = _pipeline(BrokenForSecond(fake_smplx_layer), fake_model_info, max_people=2)
     result = pipeline.process(FRAME, boxes=[person_at(200, 240, 300), person_at(450, 240, 300)])
     assert len(result.people) == 1 and result.dropped_non_finite == 1
     assert result.people[0].is_finite()
@@ -109,8 +109,8 @@ def test_people_with_unusable_boxes_are_skipped(fake_model, fake_model_info) -> 
     assert len(result.people) == 1 and fake_model.calls[0]["body"] == 1
 
 
-def test_degenerate_camera_is_dropped(smplx_file, fake_model_info) -> None:
-    pipeline = _pipeline(CountingFakeModel(smplx_file, cam_scale=-0.5), fake_model_info)
+def test_degenerate_camera_is_dropped(fake_smplx_layer, fake_model_info) -> None:
+    pipeline = _pipeline(CountingFakeModel(fake_smplx_layer, cam_scale=-0.5), fake_model_info)
     result = pipeline.process(FRAME, boxes=[person_at(320, 240, 300)])
     assert result.people == [] and result.dropped_non_finite == 1
 

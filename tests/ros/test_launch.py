@@ -8,10 +8,16 @@ import os
 import signal
 from pathlib import Path
 
+import cv2
 import yaml
 from graph import REPO, Probe, start_fake_node, wait_until
 from launch_stubs import load_launch_file, ros_args
+from pymafx_ros.msg import SmplxPeople
 from rclpy.parameter_client import AsyncParameterClient
+from sensor_msgs.msg import CompressedImage
+from std_msgs.msg import Header
+
+from pymafx_ros.ros.sample_clip import sample_frames
 
 LAUNCH_FILE = REPO / "launch" / "pymafx.launch.py"
 # The source tree has the share layout (launch/, config/) that CMake installs.
@@ -50,10 +56,35 @@ def test_rviz_gets_the_config_and_the_fixed_frame():
     assert config["Global Options"]["Fixed Frame"] == "camera_color_optical_frame"
 
 
+def send_jpeg_until_answered(probe, image_topic: str, people_topic: str):
+    frame = sample_frames(1, 256)[0]
+    ok, jpeg = cv2.imencode(".jpg", frame[:, :, ::-1])
+    assert ok
+    people = probe.collect(SmplxPeople, people_topic)
+    publisher = probe.publisher(CompressedImage, image_topic)
+    wait_until(lambda: publisher.get_subscription_count() > 0, 10, "the compressed subscription")
+    for _ in range(20):
+        header = Header(stamp=probe.node.get_clock().now().to_msg(), frame_id="cam_optical")
+        publisher.publish(CompressedImage(header=header, format="jpeg", data=jpeg.tobytes()))
+        try:
+            wait_until(lambda: people, 3, "people")
+            return people[0]
+        except AssertionError:
+            continue
+    raise AssertionError("no answer to compressed frames")
+
+
 def test_launched_node_has_its_name_namespace_remaps_and_parameters(tmp_path):
     defaults = yaml.safe_load((REPO / "config" / "pymafx.yaml").read_text())
     parameters = defaults["/**/pymafx"]["ros__parameters"]
-    parameters.update({"detector": "full_frame", "max_people": 2, "tf.prefix": "cam1/"})
+    parameters.update(
+        {
+            "detector": "full_frame",
+            "max_people": 2,
+            "tf.prefix": "cam1/",
+            "input_transport": "compressed",
+        }
+    )
     params_file = tmp_path / "params.yaml"
     params_file.write_text(yaml.safe_dump(defaults))
     _, (spec,) = load_launch_file(
@@ -75,10 +106,11 @@ def test_launched_node_has_its_name_namespace_remaps_and_parameters(tmp_path):
         def subscribed() -> dict:
             return dict(graph.get_subscriber_names_and_types_by_node("pymafx", "/cam1"))
 
-        wait_until(lambda: "/cam/img" in subscribed(), 10, "the remapped image subscription")
+        wait_until(lambda: "/cam/info" in subscribed(), 10, "the remapped subscriptions")
         subscribed = subscribed()
-        assert subscribed["/cam/img"] == ["sensor_msgs/msg/Image"]
+        assert subscribed["/cam/img/compressed"] == ["sensor_msgs/msg/CompressedImage"]
         assert subscribed["/cam/info"] == ["sensor_msgs/msg/CameraInfo"]
+        assert "/cam/img" not in subscribed
         published = dict(graph.get_publisher_names_and_types_by_node("pymafx", "/cam1"))
         assert published["/cam1/pymafx/people"] == ["pymafx_ros/msg/SmplxPeople"]
         assert "/cam1/pymafx/markers" in published and "/tf" in published  # RViz's topics
@@ -90,6 +122,9 @@ def test_launched_node_has_its_name_namespace_remaps_and_parameters(tmp_path):
         wait_until(future.done, 10, "the parameter service")
         values = [v.string_value or v.integer_value for v in future.result().values]
         assert values == ["full_frame", 2, "cam1/", "body"]
+        # A JPEG on the remapped compressed topic comes back as people, TF names prefixed.
+        answer = send_jpeg_until_answered(probe, "/cam/img/compressed", "/cam1/pymafx/people")
+        assert answer.people and answer.header.frame_id == "cam_optical"
     finally:
         probe.close()
         code = node.stop(signal.SIGTERM)

@@ -13,7 +13,6 @@ from camera import FRAME_ID, TestCamera
 from fake_pipeline import placeholder_smplx
 from graph import Probe, stamp_ns, start_real_node, wait_until
 from mini_tf import MiniTfBuffer
-
 from pymafx_ros.msg import SmplxPeople
 
 SMPLX_ARGS = (
