@@ -4,8 +4,9 @@ Prints one JSON object per line: {"stage", "median_ms", "min_ms", "repeats", "th
 Stages: body_encoder, hand_encoder (both hands, batch 2), face_encoder, loop_and_integration
 (the feedback loop on precomputed pyramids, final output only), full_forward (``predict``, the
 pipeline's call) and full_forward_all_outputs (``forward``, all four ``mesh_out``).
+Batch 1, ``torch.inference_mode``, a warm-up then N timed repeats per stage.
 
-    python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2]
+    python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2] [--compiled-encoders]
 """
 
 from __future__ import annotations
@@ -37,9 +38,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--compiled-encoders", action="store_true", help="time PyMAFX.compile_encoders()"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, _ = build_model()
+    if args.compiled_encoders:
+        model.compile_encoders()
+    encoders = model.__dict__.get("compiled_encoders", model.encoders)
     generator = torch.Generator().manual_seed(0)
     body, lhand, rhand, face = (torch.randn(1, 3, 224, 224, generator=generator) for _ in range(4))
     hands = torch.cat([rhand, torch.flip(lhand, [3])])
@@ -47,9 +54,9 @@ def main() -> None:
     with torch.inference_mode():
         pyramids = model.encode(body, lhand, rhand, face)
         stages: dict[str, Callable[[], object]] = {
-            "body_encoder": lambda: model.encoders["body"](body),
-            "hand_encoder": lambda: model.encoders["hand"](hands),
-            "face_encoder": lambda: model.encoders["face"](face),
+            "body_encoder": lambda: encoders["body"](body),
+            "hand_encoder": lambda: encoders["hand"](hands),
+            "face_encoder": lambda: encoders["face"](face),
             "loop_and_integration": lambda: model.refine(pyramids, **vis, keep_all=False),
             "full_forward": lambda: model.predict(body, lhand, rhand, face, **vis),
             "full_forward_all_outputs": lambda: model(body, lhand, rhand, face, **vis),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from pymafx_ros.model.projection import project_points
+from pymafx_ros.model.regressor import split_hands
 from pymafx_ros.model.rotations import mirror_hand_rotmat, rot6d_to_rotmat, rotmat_to_axis_angle
 
 # Row slices of the 165 projected points: body 49, lhand 21, rhand 21, face 68, feet 3 + 3.
@@ -40,7 +41,6 @@ def decode_parts(
     smplx_hands holds ``left``/``right`` finger rotations [B,15,3,3] (left already mirrored).
     Returns the SMPL-X outputs of ``BodyModelFamily.smplx`` plus the MANO/FLAME meshes.
     """
-    batch = body_rotmat.shape[0]
     face_rotmat = _rotmats(params["face"])
     out = body_models.smplx(
         betas=params["shape"],
@@ -64,8 +64,7 @@ def decode_parts(
         hand_pose=hand_rotmat[:, 1:],
         betas=torch.cat([params["shape_rh"], params["shape_lh"]]),
     )
-    out["verts_rh_mano"] = hands["vertices"][:batch]
-    out["verts_lh_mano"] = hands["vertices"][batch:]
+    out["verts_rh_mano"], out["verts_lh_mano"] = split_hands(hands["vertices"])
     head_rotmat = _rotmats(params["orient_fa"], params["face"])
     face = body_models.flame(
         global_orient=head_rotmat[:, 0:1],

@@ -44,6 +44,15 @@ INIT_BUFFER_NAMES = (
 )  # fmt: skip
 
 
+def split_hands(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """[2B, ...] hand batch -> (right [B, ...], left [B, ...]).
+
+    Splitting a leading axis of 2 (rather than slicing at B) keeps B free on export.
+    """
+    right, left = rows.unflatten(0, (2, -1)).unbind(0)
+    return right, left
+
+
 def _linear_stack(*sizes: int) -> list[nn.Linear]:
     return [nn.Linear(a, b) for a, b in itertools.pairwise(sizes)]
 
@@ -162,10 +171,10 @@ class Regressor(nn.Module):
         hand_shape = self.decshape_rhand(hand_hidden) + hand_shape
         hand_orient = self.decorient_rhand(hand_hidden) + hand_orient
         hand_cam = self.deccam_rhand(hand_hidden) + hand_cam
-        out["rhand"], out["lhand"] = hand_pose[:batch], hand_pose[batch:]
-        out["shape_rh"], out["shape_lh"] = hand_shape[:batch], hand_shape[batch:]
-        out["orient_rh"], out["orient_lh"] = hand_orient[:batch], hand_orient[batch:]
-        out["cam_rh"], out["cam_lh"] = hand_cam[:batch], hand_cam[batch:]
+        out["rhand"], out["lhand"] = split_hands(hand_pose)
+        out["shape_rh"], out["shape_lh"] = split_hands(hand_shape)
+        out["orient_rh"], out["orient_lh"] = split_hands(hand_orient)
+        out["cam_rh"], out["cam_lh"] = split_hands(hand_cam)
 
         exp_init = self.init_exp.expand(batch, -1)
         face_hidden = self.fc2_face(
@@ -181,7 +190,8 @@ class Regressor(nn.Module):
 
         visibility = None
         if predict_visibility:
-            vis_in = torch.cat([body_hidden, hand_hidden[batch:], hand_hidden[:batch]], 1)
+            right, left = split_hands(hand_hidden)
+            vis_in = torch.cat([body_hidden, left, right], 1)
             visibility = self.decvis(self.fc2_vis(self.fc1_vis(vis_in)))
         return out, visibility
 

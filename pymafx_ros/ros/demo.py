@@ -43,6 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default=os.environ.get("PYMAFX_DEVICE", "auto"))
     parser.add_argument("--out", type=Path, default=REPO / "out" / "demo")
     parser.add_argument("--load-timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--drain-timeout", type=float, default=60.0, help="most seconds to wait for answers"
+    )
     return parser.parse_args(argv)
 
 
@@ -187,7 +190,7 @@ def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
     print(f"[demo] model loaded in {load_s:.1f} s; streaming the sample clip ...", flush=True)
     camera = demo.start(demo.camera_command(), "camera.log")
     camera.wait(options.duration + 60)
-    time.sleep(3.0)  # the frame in flight
+    _drain(recorder, options.drain_timeout)
     node.send_signal(signal.SIGINT)
     node_code = node.wait(60)
     time.sleep(0.5)
@@ -197,6 +200,22 @@ def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
     print(summary(demo, recorder, load_s, node_code, bag), flush=True)
     processed = len(recorder.people)
     return 0 if processed > 0 and node_code == 0 else 1
+
+
+def _drain(recorder, timeout: float) -> None:
+    """Wait for the frames still in the node: until its answers stop for longer than 1.5
+    inference periods (at least 3 s), and for a first answer at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    count, changed = len(recorder.people), time.monotonic()
+    while time.monotonic() < deadline:
+        now, current = time.monotonic(), len(recorder.people)
+        if current != count:
+            count, changed = current, now
+        arrivals = [p.received_ns for p in recorder.people]
+        period = float(np.median(np.diff(arrivals))) / 1e9 if len(arrivals) > 2 else 3.0
+        if count and now - changed > max(3.0, 1.5 * period):
+            return
+        time.sleep(0.2)
 
 
 def summary(demo: Demo, recorder, load_s: float, node_code: int, bag: Path) -> str:

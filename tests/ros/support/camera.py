@@ -53,16 +53,17 @@ class TestCamera:
         self.sent.append(stamp_ns(header))
         return self.sent[-1]
 
-    def answer(self, stamp: int) -> Any | None:
-        return next((m for m in list(self.people) if stamp_ns(m.header) == stamp), None)
-
     def round_trip(self, attempts: int = 5, wait_s: float = 5.0, **send_args: Any) -> Any:
-        """Send until a people message answers (sensor-data QoS may lose a frame)."""
+        """Send until a people message answers one of the frames sent here (sensor-data QoS may
+        lose a frame; a busy node answers a later one)."""
+        stamps: set[int] = set()
         for _ in range(attempts):
-            stamp = self.send(**send_args)
+            stamps.add(self.send(**send_args))
             deadline = time.monotonic() + wait_s
             while time.monotonic() < deadline:
-                message = self.answer(stamp)
+                message = next(
+                    (m for m in list(self.people) if stamp_ns(m.header) in stamps), None
+                )
                 if message is not None:
                     return message
                 time.sleep(0.02)
