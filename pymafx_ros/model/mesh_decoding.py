@@ -28,8 +28,7 @@ Tensors = dict[str, torch.Tensor]
 
 def _rotmats(*parts6d: torch.Tensor) -> torch.Tensor:
     """Concatenate [B, 6k] 6D blocks and convert -> [B, J, 3, 3]."""
-    flat = torch.cat(parts6d, dim=1)
-    return rot6d_to_rotmat(flat.reshape(flat.shape[0], -1, 6))
+    return rot6d_to_rotmat(torch.cat(parts6d, dim=1).unflatten(1, (-1, 6)))
 
 
 def decode_parts(
@@ -90,7 +89,6 @@ def summarise(
     params: Tensors, decoded: Tensors, rotmat: torch.Tensor, fingers: Tensors
 ) -> Tensors:
     """The release's ``mesh_out`` names from parameters, decoded meshes and the body rotations."""
-    batch = rotmat.shape[0]
     cam = params["cam"]
     projected = project_points(decoded["kp3d_for_2d"], cam)
     out = {
@@ -98,9 +96,7 @@ def summarise(
         "pred_shape": params["shape"],
         "pred_pose": params["pose"],
         "rotmat": rotmat,
-        "theta": torch.cat(
-            [cam, params["shape"], rotmat_to_axis_angle(rotmat).reshape(batch, -1)], 1
-        ),
+        "theta": torch.cat([cam, params["shape"], rotmat_to_axis_angle(rotmat).flatten(1)], 1),
         "pred_lhand": params["lhand"],
         "pred_rhand": params["rhand"],
         "pred_lhand_rotmat": fingers["left"],

@@ -344,9 +344,8 @@ class PyMAFX(nn.Module):
         """Parameters -> ``mesh_out``. Without ``visibility`` (iterations before the last, and
         the init mesh) SMPL-X gets the mean hand ``mean_hand`` [1, 90]; with (left visible [B],
         right visible [B], scores) the wrists are integrated and visible hands enter SMPL-X."""
-        batch = params["pose"].shape[0]
-        body_rotmat = rot6d_to_rotmat(params["pose"].reshape(batch, -1, 6))
-        mean = mean_hand.expand(batch, -1)
+        body_rotmat = rot6d_to_rotmat(params["pose"].unflatten(1, (-1, 6)))
+        mean = mean_hand.expand(params["pose"].shape[0], -1)
         if visibility is None:
             rotmat = body_rotmat
             fingers = mesh_decoding.finger_rotmats(params["lhand"], params["rhand"])

@@ -41,6 +41,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", default=os.environ.get("PYMAFX_DATA_DIR", ""))
     parser.add_argument("--checkpoint", default=os.environ.get("PYMAFX_CHECKPOINT", ""))
     parser.add_argument("--device", default=os.environ.get("PYMAFX_DEVICE", "auto"))
+    parser.add_argument(
+        "--num-threads",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) - 1),
+        help="torch CPU threads of the node (default: all cores but one, which the camera, "
+        "the recorder and DDS share; OpenMP slows down badly when cores are oversubscribed)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "out" / "demo")
     parser.add_argument("--load-timeout", type=float, default=120.0)
     parser.add_argument(
@@ -109,7 +116,7 @@ class Demo:
         o = self.options
         params = _share_dir() / "config" / "pymafx.yaml"
         args = ["--params-file", str(params), "-p", f"detector:={o.detector}"]
-        args += ["-p", f"device:={o.device}"]
+        args += ["-p", f"device:={o.device}", "-p", f"num_threads:={o.num_threads}"]
         if o.data_dir:
             args += ["-p", f"data_dir:={o.data_dir}"]
         if o.checkpoint:
@@ -190,9 +197,11 @@ def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
     print(f"[demo] model loaded in {load_s:.1f} s; streaming the sample clip ...", flush=True)
     camera = demo.start(demo.camera_command(), "camera.log")
     camera.wait(options.duration + 60)
+    print("[demo] clip done; letting the node finish the frame in flight ...", flush=True)
     _drain(recorder, options.drain_timeout)
     node.send_signal(signal.SIGINT)
     node_code = node.wait(60)
+    print(f"[demo] node stopped (exit code {node_code}); writing the bag ...", flush=True)
     time.sleep(0.5)
     bag = demo.out / "outputs_bag"
     shutil.rmtree(bag, ignore_errors=True)
@@ -203,18 +212,20 @@ def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
 
 
 def _drain(recorder, timeout: float) -> None:
-    """Wait for the frames still in the node: until its answers stop for longer than 1.5
-    inference periods (at least 3 s), and for a first answer at most ``timeout`` seconds."""
+    """Wait (at most ``timeout`` s) until the node reports no frame waiting or in progress in
+    a diagnostics message sent after the camera stopped."""
+    stopped_ns = time.time_ns()
     deadline = time.monotonic() + timeout
-    count, changed = len(recorder.people), time.monotonic()
     while time.monotonic() < deadline:
-        now, current = time.monotonic(), len(recorder.people)
-        if current != count:
-            count, changed = current, now
-        arrivals = [p.received_ns for p in recorder.people]
-        period = float(np.median(np.diff(arrivals))) / 1e9 if len(arrivals) > 2 else 3.0
-        if count and now - changed > max(3.0, 1.5 * period):
-            return
+        array = recorder.last_diagnostics
+        if array is not None:
+            sent_ns = array.header.stamp.sec * 1_000_000_000 + array.header.stamp.nanosec
+            values = _diagnostic_values(array)
+            if (
+                sent_ns > stopped_ns
+                and values.get("frames pending (waiting or in progress)") == "0"
+            ):
+                return
         time.sleep(0.2)
 
 

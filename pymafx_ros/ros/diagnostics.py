@@ -45,6 +45,7 @@ class StatsSnapshot:
     rejected: dict[str, int]
     non_finite_people: int
     people_last_frame: int
+    pending: int  # frames waiting in the slot or being processed
     default_intrinsics: bool | None
     latency_ms: dict[str, tuple[float, float, float]]  # stage -> (p50, p95, max)
     info: dict[str, str] = field(default_factory=dict)
@@ -62,6 +63,7 @@ class NodeStats:
         self.received = self.processed = self.dropped = 0
         self.rejected: dict[str, int] = {}
         self.non_finite_people = self.people_last_frame = 0
+        self.pending = 0  # set by the node: frames waiting or in progress
         self.default_intrinsics: bool | None = None
         self.info: dict[str, str] = {}
 
@@ -116,6 +118,7 @@ class NodeStats:
                 rejected=dict(self.rejected),
                 non_finite_people=self.non_finite_people,
                 people_last_frame=self.people_last_frame,
+                pending=self.pending,
                 default_intrinsics=self.default_intrinsics,
                 latency_ms=latency,
                 info=dict(self.info),
@@ -165,6 +168,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("state", snap.state),
         ("processed rate (Hz)", snap.processed_hz),
         ("frames processed", snap.processed),
+        ("frames pending (waiting or in progress)", snap.pending),
         ("people in last frame", snap.people_last_frame),
         ("people dropped (non-finite)", snap.non_finite_people),
         ("backend", info.get("backend", "")),

@@ -20,6 +20,7 @@ class NewestFrameSlot(Generic[T]):
         self._cond = threading.Condition()
         self._item: T | None = None
         self._closed = False
+        self._in_progress = False
         self.dropped = 0
 
     def put(self, item: T) -> bool:
@@ -33,11 +34,26 @@ class NewestFrameSlot(Generic[T]):
             return replaced
 
     def take(self, timeout: float | None = None) -> T | None:
-        """Wait up to ``timeout`` seconds for an item; None on timeout or once closed."""
+        """Wait up to ``timeout`` seconds for an item; None on timeout or once closed.
+
+        A returned item counts as in progress until ``done`` is called."""
         with self._cond:
             self._cond.wait_for(lambda: self._item is not None or self._closed, timeout)
             item, self._item = self._item, None
-            return None if self._closed else item
+            if self._closed:
+                return None
+            self._in_progress = item is not None
+            return item
+
+    def done(self) -> None:
+        """The item last taken is finished."""
+        with self._cond:
+            self._in_progress = False
+
+    def pending(self) -> int:
+        """Items waiting or in progress (0, 1 or 2)."""
+        with self._cond:
+            return int(self._item is not None) + int(self._in_progress)
 
     def clear(self) -> None:
         """Forget a waiting item without counting it as dropped (e.g. when paused)."""

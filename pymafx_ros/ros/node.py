@@ -188,6 +188,7 @@ class PymafxNode(Node):
 
     def _publish_diagnostics(self) -> None:
         header = Header(stamp=self.get_clock().now().to_msg())
+        self.stats.pending = self._slot.pending()
         name = self.get_fully_qualified_name().lstrip("/")  # e.g. "cam1/pymafx"
         status = diagnostic_array(self.stats.snapshot(), name, header)
         self.diagnostics_pub.publish(status)
@@ -219,6 +220,8 @@ class PymafxNode(Node):
                         type(exc).__name__,
                         f"publishing a frame failed:\n{traceback.format_exc(limit=8)}",
                     )
+                finally:
+                    self._slot.done()
         finally:
             pipeline.close()
 

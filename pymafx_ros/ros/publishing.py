@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rclpy.duration import Duration
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -111,9 +112,10 @@ class FramePublisher:
         """Delete every marker this node drew (called when it stops)."""
         if self._node.markers_pub is not None and self._markers is not None:
             header = Header(stamp=self._node.get_clock().now().to_msg())
-            self._node.markers_pub.publish(
-                serialize_marker_array(self._markers.delete_all(header))
-            )
+            publisher = self._node.markers_pub
+            publisher.publish(serialize_marker_array(self._markers.delete_all(header)))
+            # The node is about to go away: give reliable subscribers a moment to take it.
+            publisher.wait_for_all_acked(Duration(seconds=1.0))
 
     def _person_ids(self, people: list[PersonResult]) -> list[str]:
         if people and all(_valid_id(p.track_id) for p in people):

@@ -262,8 +262,13 @@ def format_report(report: ParityReport, with_features: bool = True) -> str:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``parity`` on a CLI's subparsers (also used by this module's ``main``)."""
+    """Register ``parity`` on a CLI's subparsers."""
     parser = subparsers.add_parser("parity", help=__doc__.splitlines()[0], description=__doc__)
+    _add_arguments(parser)
+    return parser
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("fixture", type=Path, help="parity fixture .npz")
     parser.add_argument("--data", type=Path, help="PyMAF-X data/ folder (default: placeholder)")
     parser.add_argument("--table", type=Path, default=STATE_DICT_TABLE, help="state-dict TSV")
@@ -272,7 +277,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--no-features", action="store_true", help="omit the intermediates")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.set_defaults(run=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:
@@ -284,10 +288,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pymafx_ros.tools.parity")
-    subparsers = parser.add_subparsers(dest="command")
-    add_parser(subparsers)
-    args = parser.parse_args(["parity", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(
+        prog="python -m pymafx_ros.tools.parity",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_arguments(parser)
+    args = parser.parse_args(argv)
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError) as error:

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from pymafx_ros.model.projection import part_camera, project_points, sampling_grid
+from pymafx_ros.model.pymafx_net import MatrixSampler
 from pymafx_ros.model.regressor import STATE_NAMES
 
 RTOL = 1e-4
@@ -139,3 +140,23 @@ def test_init_state_starts_both_hands_from_the_right_mean(seeded_model, parity_f
     torch.testing.assert_close(
         state["lhand"][:1], _t(parity_fixture, "A_m0_pred_lhand"), atol=0, rtol=0
     )
+
+
+def test_matrix_sampler_follows_a_loaded_dmap():
+    down = torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    sampler = MatrixSampler(down, down.t().contiguous())
+    vertices = torch.arange(9.0).reshape(1, 3, 3)
+    torch.testing.assert_close(sampler(vertices)[0], down @ vertices[0])
+    new_down = torch.tensor([[0.0, 1.0, 0.0], [0.25, 0.0, 0.75]])
+    sampler.load_state_dict({"Dmap": new_down, "Umap": new_down.t().contiguous()})
+    torch.testing.assert_close(sampler(vertices)[0], new_down @ vertices[0])
+
+
+def test_bad_inputs_are_refused_before_any_work(seeded_model):
+    crop = torch.zeros(1, 3, 224, 224)
+    with pytest.raises(ValueError, match="one shape"):
+        seeded_model.predict(crop, torch.zeros(2, 3, 224, 224), crop, crop)
+    with pytest.raises(ValueError, match="both vis_lhand and vis_rhand"):
+        seeded_model.regressor_step(
+            2, *(torch.zeros(1, n) for n in (2048, 1024, 1024, 1024)), {}, torch.ones(1)
+        )

@@ -21,6 +21,21 @@ def test_newest_frame_replaces_the_waiting_one():
     assert slot.put(4) is False  # the slot was empty again
 
 
+def test_pending_counts_waiting_and_in_progress_items():
+    slot: NewestFrameSlot[int] = NewestFrameSlot()
+    assert slot.pending() == 0
+    slot.put(1)
+    assert slot.pending() == 1
+    assert slot.take(0.0) == 1
+    assert slot.pending() == 1  # taken, not done
+    slot.put(2)
+    assert slot.pending() == 2
+    slot.done()
+    assert slot.pending() == 1
+    assert slot.take(0.0) == 2 and slot.take(0.0) is None  # a timeout clears in-progress
+    assert slot.pending() == 0
+
+
 def test_clear_forgets_without_counting_a_drop():
     slot: NewestFrameSlot[int] = NewestFrameSlot()
     slot.put(1)

@@ -103,18 +103,32 @@ def test_launched_node_has_its_name_namespace_remaps_and_parameters(tmp_path):
             lambda: ("pymafx", "/cam1") in graph.get_node_names_and_namespaces(), 30, "the node"
         )
 
-        def subscribed() -> dict:
-            return dict(graph.get_subscriber_names_and_types_by_node("pymafx", "/cam1"))
+        # The graph fills in as discovery goes on: wait for every expected entry first.
+        def entries() -> tuple[dict, dict, dict]:
+            return tuple(
+                dict(query("pymafx", "/cam1"))
+                for query in (
+                    graph.get_subscriber_names_and_types_by_node,
+                    graph.get_publisher_names_and_types_by_node,
+                    graph.get_service_names_and_types_by_node,
+                )
+            )
 
-        wait_until(lambda: "/cam/info" in subscribed(), 10, "the remapped subscriptions")
-        subscribed = subscribed()
+        expected = (
+            {"/cam/img/compressed", "/cam/info"},
+            {"/cam1/pymafx/people", "/cam1/pymafx/markers", "/tf"},
+            {"/cam1/pymafx/enable"},
+        )
+        wait_until(
+            lambda: all(want <= set(got) for want, got in zip(expected, entries(), strict=True)),
+            10,
+            "the node's remapped topics and its service",
+        )
+        subscribed, published, services = entries()
         assert subscribed["/cam/img/compressed"] == ["sensor_msgs/msg/CompressedImage"]
         assert subscribed["/cam/info"] == ["sensor_msgs/msg/CameraInfo"]
         assert "/cam/img" not in subscribed
-        published = dict(graph.get_publisher_names_and_types_by_node("pymafx", "/cam1"))
         assert published["/cam1/pymafx/people"] == ["pymafx_ros/msg/SmplxPeople"]
-        assert "/cam1/pymafx/markers" in published and "/tf" in published  # RViz's topics
-        services = dict(graph.get_service_names_and_types_by_node("pymafx", "/cam1"))
         assert services["/cam1/pymafx/enable"] == ["std_srvs/srv/SetBool"]
         client = AsyncParameterClient(graph, "/cam1/pymafx")
         assert client.wait_for_services(timeout_sec=10)

@@ -42,7 +42,9 @@ def wait_for(condition, timeout: float) -> bool:
 @pytest.fixture(scope="module")
 def answered(tmp_path_factory):
     log = tmp_path_factory.mktemp("node") / "node.log"
-    args = ["-p", "detector:=full_frame", "-p", "device:=cpu", "-p", "diagnostics.period_s:=0.2"]
+    # One torch thread: on a shared 2-core machine OpenMP teams stall (10x slower, measured).
+    args = ["-p", "detector:=full_frame", "-p", "device:=cpu", "-p", "num_threads:=1"]
+    args += ["-p", "diagnostics.period_s:=0.2"]
     node = start_real_node(args, log)
     probe = Probe("pipeline_probe")
     people = probe.collect(SmplxPeople, "/pymafx/people")
