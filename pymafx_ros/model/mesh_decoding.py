@@ -31,6 +31,48 @@ def _rotmats(*parts6d: torch.Tensor) -> torch.Tensor:
     return rot6d_to_rotmat(torch.cat(parts6d, dim=1).unflatten(1, (-1, 6)))
 
 
+def smplx_pose(
+    betas: torch.Tensor,
+    body_rotmat: torch.Tensor,
+    face_rotmat: torch.Tensor,
+    left_hand: torch.Tensor,
+    right_hand: torch.Tensor,
+    expression: torch.Tensor,
+) -> Tensors:
+    """SMPL-X keyword arguments from rotation matrices: betas [B,10], body_rotmat [B,>=22,3,3]
+    (root first), face_rotmat [B,3,3,3] (jaw, left eye, right eye), hands [B,15,3,3] (left
+    mirrored), expression [B,50]."""
+    return {
+        "betas": betas,
+        "global_orient": body_rotmat[:, :1],
+        "body_pose": body_rotmat[:, 1:22],
+        "jaw_pose": face_rotmat[:, 0:1],
+        "leye_pose": face_rotmat[:, 1:2],
+        "reye_pose": face_rotmat[:, 2:3],
+        "left_hand_pose": left_hand,
+        "right_hand_pose": right_hand,
+        "expression": expression,
+    }
+
+
+def smplx_with_expression(
+    body_models: torch.nn.Module, final: Tensors
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The final ``mesh_out``'s SMPL-X vertices [B,10475,3] and joints [B,J,3] evaluated again
+    with its predicted expression, which the release's SMPL-X call drops (see
+    ``BodyModelFamily.smplx``): then the published parameters reproduce the published mesh."""
+    pose = smplx_pose(
+        final["pred_shape"],
+        final["rotmat"],
+        final["pred_face_rotmat"],
+        final["pred_lhand_rotmat"],
+        final["pred_rhand_rotmat"],
+        final["pred_exp"],
+    )
+    output = body_models.smplx_layer(**pose)
+    return output.vertices, output.joints
+
+
 def decode_parts(
     body_models: torch.nn.Module, params: Tensors, body_rotmat: torch.Tensor, smplx_hands: Tensors
 ) -> Tensors:
@@ -42,15 +84,14 @@ def decode_parts(
     """
     face_rotmat = _rotmats(params["face"])
     out = body_models.smplx(
-        betas=params["shape"],
-        global_orient=body_rotmat[:, :1],
-        body_pose=body_rotmat[:, 1:22],
-        jaw_pose=face_rotmat[:, 0:1],
-        leye_pose=face_rotmat[:, 1:2],
-        reye_pose=face_rotmat[:, 2:3],
-        left_hand_pose=smplx_hands["left"],
-        right_hand_pose=smplx_hands["right"],
-        expression=params["exp"],
+        **smplx_pose(
+            params["shape"],
+            body_rotmat,
+            face_rotmat,
+            smplx_hands["left"],
+            smplx_hands["right"],
+            params["exp"],
+        )
     )
     # Both hands through the right-hand MANO layer in one batch, rows [right; left]; the left
     # hand stays in its mirrored frame, as predicted.

@@ -45,6 +45,7 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
 
 def model_predictor(model: PyMAFX) -> Predictor:
     """The pipeline's view of the network: final output, SMPL-X with the expression applied."""
+    from pymafx_ros.model.mesh_decoding import smplx_with_expression
 
     def predict(
         img_body: torch.Tensor,
@@ -55,19 +56,8 @@ def model_predictor(model: PyMAFX) -> Predictor:
         vis_rhand: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         final = model.predict(img_body, img_lhand, img_rhand, img_face, vis_lhand, vis_rhand)
-        rotmat, face = final["rotmat"], final["pred_face_rotmat"]
-        expressive = model.body_models.smplx_layer(
-            betas=final["pred_shape"],
-            global_orient=rotmat[:, :1],
-            body_pose=rotmat[:, 1:22],
-            jaw_pose=face[:, 0:1],
-            leye_pose=face[:, 1:2],
-            reye_pose=face[:, 2:3],
-            left_hand_pose=final["pred_lhand_rotmat"],
-            right_hand_pose=final["pred_rhand_rotmat"],
-            expression=final["pred_exp"],
-        )
-        return {**final, "smplx_verts": expressive.vertices, "smplx_joints": expressive.joints}
+        vertices, joints = smplx_with_expression(model.body_models, final)
+        return {**final, "smplx_verts": vertices, "smplx_joints": joints}
 
     return predict
 

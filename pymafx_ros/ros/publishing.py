@@ -6,6 +6,7 @@ whose numbers are not all finite are dropped (and counted), never published.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,7 +17,7 @@ from std_msgs.msg import Header
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import JOINT_SETS
 from pymafx_ros.ros.marker_cdr import serialize_marker_array
-from pymafx_ros.ros.markers import MarkerBuilder
+from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb
 from pymafx_ros.ros.message_builders import is_publishable, model_info_message, people_message
 from pymafx_ros.ros.person_ids import PersonIdAssigner
 from pymafx_ros.ros.throttle import StampRateLimiter
@@ -143,15 +144,28 @@ class FramePublisher:
         return transforms
 
     def _overlay(self, header, rgb, result: FrameResult, people, ids) -> Image:
-        from pymafx_ros.ros.overlay import draw_overlay
+        from pymafx_ros.pipeline.overlay import draw_people
 
         assert self._info is not None and self._markers is not None
-        decimator = None
+        faces = None
         with_mesh = next((p.vertices for p in people if p.vertices is not None), None)
         if with_mesh is not None and self._params.markers_mesh_decimation > 0.0:
             decimator = self._markers.mesh_decimator(with_mesh)
-        canvas = draw_overlay(
-            rgb, people, ids, result.intrinsics, self._info.joint_parents, decimator
+            faces = decimator.faces
+            people = [
+                p if p.vertices is None else replace(p, vertices=decimator.centres(p.vertices))
+                for p in people
+            ]
+        canvas = draw_people(
+            rgb,
+            people,
+            result.intrinsics,
+            self._info.joint_parents,
+            faces,
+            colours=[tuple(int(255 * c) for c in colour_rgb(i)) for i in ids],
+            labels=ids,
+            mesh_style="fill",
+            with_details=False,
         )
         height, width = canvas.shape[:2]
         return Image(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pipeline_fakes import CountingFakeModel, make_model_info, smplx_layer
+from pipeline_fakes import CountingFakeModel
+from smplx_doubles import placeholder_model_info, placeholder_smplx_file, placeholder_smplx_layer
 
 from pymafx_ros.pipeline.result import ModelInfo
 
 
 @pytest.fixture(scope="session")
-def smplx_file(placeholder_data_dir):
-    return placeholder_data_dir / "smpl" / "SMPLX_NEUTRAL_2020.npz"
+def smplx_file():
+    return placeholder_smplx_file()
 
 
 @pytest.fixture(scope="session")
-def fake_smplx_layer(smplx_file):
-    return smplx_layer(smplx_file)
+def fake_smplx_layer():
+    return placeholder_smplx_layer()
 
 
 @pytest.fixture
@@ -25,8 +26,8 @@ def fake_model(fake_smplx_layer) -> CountingFakeModel:
 
 
 @pytest.fixture(scope="session")
-def fake_model_info(smplx_file) -> ModelInfo:
-    return make_model_info(smplx_file)
+def fake_model_info() -> ModelInfo:
+    return placeholder_model_info()
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +48,9 @@ def astronaut_640(astronaut) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def real_model():
-    """The real network on placeholder assets with seed-0 weights, built once per session."""
-    import torch
-
-    from pymafx_ros.model.factory import build_model
+def real_model(seeded_model_build):
+    """The real network on placeholder assets with seed-0 weights (the session's one build)."""
     from pymafx_ros.pipeline.model_loading import describe_model
 
-    torch.set_num_threads(2)
-    module, info = build_model(seed=0)
+    module, info = seeded_model_build
     return module, describe_model(info)

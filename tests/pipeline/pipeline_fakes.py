@@ -8,8 +8,6 @@ import torch
 
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
-from pymafx_ros.pipeline.result import ModelInfo
-from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 
 class CountingFakeModel:
@@ -72,29 +70,6 @@ class CountingFakeModel:
             "pred_vis_hands": vis,
         }
         return final
-
-
-def smplx_layer(smplx_file) -> smplx.SMPLXLayer:
-    """SMPL-X as the model evaluates it: rotation matrices in, no hand-mean offset."""
-    return smplx.SMPLXLayer(
-        str(smplx_file), num_betas=10, num_expression_coeffs=50, use_face_contour=True
-    )
-
-
-def make_model_info(smplx_file) -> ModelInfo:
-    faces = np.load(smplx_file)["f"].astype(np.int64)
-    return ModelInfo(
-        joint_names=SMPLX_JOINT_NAMES,
-        joint_parents=SMPLX_PARENTS,
-        faces=faces,
-        num_vertices=10475,
-        num_betas=10,
-        num_expression_coeffs=50,
-        assets_source="placeholder (test)",
-        weights_source="fake model (test)",
-        placeholder_assets=True,
-        placeholder_weights=True,
-    )
 
 
 def person_at(cx: float, cy: float, height: float, score: float = 0.9, vis=(0.8, 0.8, 0.9)):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import smplx
 import torch
+from smplx_doubles import placeholder_smplx, placeholder_smplx_layer
 
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
 from pymafx_ros.pipeline.kinematics import local_rotations, rotmat_to_axis_angle, smplx_pose
@@ -35,7 +35,7 @@ def test_axis_angle_round_trip_near_zero_and_pi() -> None:
     np.testing.assert_allclose(back, rotmat, atol=1e-7)
 
 
-def test_published_parameters_reproduce_the_model_joints(smplx_file) -> None:
+def test_published_parameters_reproduce_the_model_joints() -> None:
     """What the model computes (rotation matrices into SMPLXLayer) == smplx.SMPLX(axis-angle)."""
     generator = torch.Generator().manual_seed(0)
     body = _random_rotations(generator, 24, 0.8)
@@ -45,9 +45,7 @@ def test_published_parameters_reproduce_the_model_joints(smplx_file) -> None:
     betas = torch.randn(BATCH, 10, generator=generator)
     expression = torch.randn(BATCH, 50, generator=generator) * 0.5
 
-    layer = smplx.SMPLXLayer(
-        str(smplx_file), num_betas=10, num_expression_coeffs=50, use_face_contour=True
-    )
+    layer = placeholder_smplx_layer()
     with torch.no_grad():
         model_out = layer(
             global_orient=body[:, :1],
@@ -66,15 +64,7 @@ def test_published_parameters_reproduce_the_model_joints(smplx_file) -> None:
     pose = smplx_pose(local)
     transl = np.array([[0.1, -0.2, 3.0], [0.0, 0.0, 2.0], [-1.0, 0.5, 7.0]])
 
-    consumer = smplx.SMPLX(
-        str(smplx_file),
-        use_pca=False,
-        flat_hand_mean=True,
-        num_betas=10,
-        num_expression_coeffs=50,
-        use_face_contour=True,
-        batch_size=BATCH,
-    )
+    consumer = placeholder_smplx(batch_size=BATCH)
     params = [pose.parameters(i) for i in range(BATCH)]
     kwargs = {
         k: torch.tensor(np.stack([p[k] for p in params]), dtype=torch.float32) for k in params[0]

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pytest
 from pipeline_fakes import person_at
 
 from pymafx_ros.pipeline.overlay import draw_people
@@ -60,3 +61,12 @@ def test_overlay_survives_people_far_off_screen(fake_model, fake_model_info) -> 
     info = fake_model_info
     drawn = draw_people(frame, [far], result.intrinsics, info.joint_parents, info.faces)
     assert drawn.shape == frame.shape
+
+
+def test_overlay_names_bad_options(fake_model, fake_model_info) -> None:
+    frame, result = _frame_result(fake_model, fake_model_info)
+    parents = fake_model_info.joint_parents
+    with pytest.raises(ValueError, match="colours must hold one entry per person"):
+        draw_people(frame, result.people, result.intrinsics, parents, colours=[])
+    with pytest.raises(ValueError, match="mesh_style"):
+        draw_people(frame, result.people, result.intrinsics, parents, mesh_style="solid")

@@ -6,9 +6,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-import smplx
 import torch
 from pipeline_fakes import CountingFakeModel, person_at
+from smplx_doubles import placeholder_smplx
 
 from pymafx_ros.frontend.types import PartBox
 from pymafx_ros.pipeline.lift import project_points
@@ -51,7 +51,7 @@ def test_people_are_capped_and_filtered_by_score(fake_model, fake_model_info) ->
     assert [p.detection_score for p in result.people] == [0.95, 0.7]
 
 
-def test_result_is_consistent_smplx(fake_model, fake_model_info, smplx_file) -> None:
+def test_result_is_consistent_smplx(fake_model, fake_model_info) -> None:
     pipeline = _pipeline(fake_model, fake_model_info, with_vertices=True)
     intrinsics = Intrinsics(500.0, 520.0, 330.0, 250.0)
     result = pipeline.process(FRAME, intrinsics=intrinsics, boxes=[person_at(320, 240, 300)])
@@ -63,10 +63,7 @@ def test_result_is_consistent_smplx(fake_model, fake_model_info, smplx_file) -> 
     assert person.left_hand_valid and person.right_hand_valid and person.face_valid
     assert person.body_box.width == pytest.approx(360.0)
 
-    consumer = smplx.SMPLX(
-        str(smplx_file), use_pca=False, flat_hand_mean=True, num_betas=10,
-        num_expression_coeffs=50, use_face_contour=True,
-    )  # fmt: skip
+    consumer = placeholder_smplx()
     names = ("global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose",
              "left_hand_pose", "right_hand_pose", "betas", "expression", "transl")  # fmt: skip
     kwargs = {n: torch.tensor(getattr(person, n), dtype=torch.float32)[None] for n in names}

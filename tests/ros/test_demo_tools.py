@@ -6,10 +6,11 @@ import itertools
 
 import numpy as np
 import rclpy
-from fake_pipeline import make_person, placeholder_smplx
+from fake_pipeline import make_person
 from graph import REPO
 from pymafx_ros.msg import SmplxPeople
 from rclpy.serialization import deserialize_message, serialize_message
+from smplx_doubles import placeholder_smplx
 from std_msgs.msg import Header
 
 from pymafx_ros.pipeline.result import FrameResult

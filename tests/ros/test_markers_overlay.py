@@ -1,19 +1,23 @@
-"""Markers (mesh, skeleton, label, DELETEs, colours), mesh decimation and the overlay image."""
+"""Markers (mesh, skeleton, label, DELETEs, colours), mesh decimation and the node's overlay
+(the core renderer with a decimated filled mesh, id colours and labels)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from fake_pipeline import make_person, model_info_of, placeholder_smplx
+from fake_pipeline import make_person
 from rclpy.serialization import deserialize_message, serialize_message
+from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from pymafx_ros.pipeline.overlay import draw_people
 from pymafx_ros.pipeline.result import Intrinsics
 from pymafx_ros.ros.marker_cdr import MarkerSpec, serialize_marker_array, to_message
 from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb, skeleton_segments
 from pymafx_ros.ros.mesh_decimation import MeshDecimator
-from pymafx_ros.ros.overlay import draw_overlay
 
 K = Intrinsics(300.0, 300.0, 160.0, 120.0)
 
@@ -22,7 +26,7 @@ K = Intrinsics(300.0, 300.0, 160.0, 120.0)
 def scene():
     layer = placeholder_smplx()
     people = [make_person(layer, K, 320, 240, seed=s, x_offset=0.9 * s - 0.45) for s in range(2)]
-    return model_info_of(layer), people
+    return placeholder_model_info(), people
 
 
 def by_key(specs):
@@ -112,7 +116,12 @@ def test_overlay_paints_inside_the_people_only(scene):
     info, people = scene
     image = np.full((240, 320, 3), 100, dtype=np.uint8)
     decimator = MeshDecimator(people[0].vertices, info.faces, 0.3)
-    out = draw_overlay(image, people, ["p1", "p2"], K, info.joint_parents, decimator)
+    decimated = [dataclasses.replace(p, vertices=decimator.centres(p.vertices)) for p in people]
+    colours = [tuple(int(255 * c) for c in colour_rgb(i)) for i in ("p1", "p2")]
+    out = draw_people(
+        image, decimated, K, info.joint_parents, decimator.faces, colours, ["p1", "p2"],
+        mesh_style="fill", with_details=False,
+    )  # fmt: skip
     assert out.shape == image.shape and out.dtype == np.uint8
     assert (image == 100).all()  # the input is not modified
     changed = np.abs(out.astype(int) - 100).max(axis=2) > 10

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fake_pipeline import make_person, model_info_of, placeholder_smplx
+from fake_pipeline import make_person
 from rclpy.serialization import deserialize_message, serialize_message
+from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
 
 from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics
@@ -144,7 +145,7 @@ def test_box_to_roi_clips_and_rounds_outwards():
 
 
 def test_model_info_message(layer):
-    info = model_info_of(layer)
+    info = placeholder_model_info()
     msg = wire(model_info_message(info, Header()))
     assert msg.model_type == "smplx"
     assert list(msg.joint_names) == list(info.joint_names)

@@ -12,12 +12,12 @@ import pytest
 import torch
 from camera import FRAME_ID, TestCamera
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from fake_pipeline import placeholder_smplx
 from graph import Probe, stamp_ns, start_fake_node, wait_until
 from mini_tf import MiniTfBuffer
 from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
+from smplx_doubles import placeholder_smplx
 from visualization_msgs.msg import Marker, MarkerArray
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)

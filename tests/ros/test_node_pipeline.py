@@ -11,10 +11,10 @@ import pytest
 import torch
 from camera import FRAME_ID, TestCamera
 from diagnostic_msgs.msg import DiagnosticArray
-from fake_pipeline import placeholder_smplx
 from graph import Probe, stamp_ns, start_real_node, wait_until
 from mini_tf import MiniTfBuffer
 from pymafx_ros.msg import SmplxPeople
+from smplx_doubles import placeholder_smplx
 
 SMPLX_ARGS = (
     "global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose",

@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
-from fake_pipeline import make_person, model_info_of, placeholder_smplx
+from fake_pipeline import make_person
 from rclpy.serialization import deserialize_message
+from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -74,7 +75,7 @@ def header_at(ms: int) -> Header:
 def loaded(layer, **overrides):
     node = StubNode(**overrides)
     publisher = FramePublisher(node, "test")
-    publisher.model_loaded(model_info_of(layer))
+    publisher.model_loaded(placeholder_model_info())
     return node, publisher
 
 

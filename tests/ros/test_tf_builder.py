@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fake_pipeline import make_person, model_info_of, placeholder_smplx
+from fake_pipeline import make_person
 from mini_tf import transform_matrix
+from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
 
 from pymafx_ros.pipeline.result import Intrinsics
@@ -18,7 +19,7 @@ K = Intrinsics(400.0, 400.0, 160.0, 120.0)
 @pytest.fixture(scope="module")
 def setup():
     layer = placeholder_smplx()
-    return model_info_of(layer), make_person(layer, K, 320, 240, seed=3)
+    return placeholder_model_info(), make_person(layer, K, 320, 240, seed=3)
 
 
 def transforms_for(setup, joints="all", prefix=""):

@@ -15,16 +15,12 @@ FRAMES = 3
 
 
 @pytest.fixture(scope="module")
-def shared_model(monkeypatch_module):
-    """Build the real network once for this module and hand it to every Pipeline the CLI makes."""
-    import torch
-
-    from pymafx_ros.model.factory import build_model
+def shared_model(monkeypatch_module, seeded_model_build):
+    """Hand the session's real network to every Pipeline the CLI makes (no second build)."""
     from pymafx_ros.pipeline import pipeline
     from pymafx_ros.pipeline.model_loading import describe_model, model_predictor
 
-    torch.set_num_threads(2)
-    module, info = build_model(seed=0)
+    module, info = seeded_model_build
     loaded = (model_predictor(module), describe_model(info))
     monkeypatch_module.setattr(pipeline, "load_model", lambda config: loaded)
     return loaded

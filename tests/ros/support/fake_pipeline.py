@@ -19,41 +19,11 @@ import numpy as np
 import smplx
 import torch
 from scipy.spatial.transform import Rotation
-from smplx.joint_names import JOINT_NAMES
+from smplx_doubles import placeholder_model_info, placeholder_smplx
 
-from pymafx_ros.body_models.placeholder import placeholder_data_dir
 from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
 
-SMPLX_FLAGS = dict(
-    gender="neutral",
-    use_pca=False,
-    flat_hand_mean=True,
-    num_betas=10,
-    num_expression_coeffs=50,
-    use_face_contour=True,
-)
 UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down
-
-
-def placeholder_smplx() -> smplx.SMPLX:
-    """The smplx layer a message consumer would build (placeholder SMPL-X file)."""
-    path = placeholder_data_dir() / "smpl" / "SMPLX_NEUTRAL_2020.npz"
-    return smplx.SMPLX(str(path), **SMPLX_FLAGS)
-
-
-def model_info_of(layer: smplx.SMPLX, placeholder: bool = True) -> ModelInfo:
-    return ModelInfo(
-        joint_names=tuple(JOINT_NAMES[:55]),
-        joint_parents=tuple(int(p) for p in layer.parents[:55]),
-        faces=np.asarray(layer.faces, dtype=np.int64),
-        num_vertices=int(layer.v_template.shape[0]),
-        num_betas=10,
-        num_expression_coeffs=50,
-        assets_source="placeholder",
-        weights_source="test double",
-        placeholder_assets=placeholder,
-        placeholder_weights=placeholder,
-    )
 
 
 def global_rotations(local_axis_angle: np.ndarray, parents: list[int]) -> np.ndarray:
@@ -138,7 +108,7 @@ class FakePipeline:
         self.delay_s = float(os.environ.get("PYMAFX_TEST_DELAY_S", "0"))
         self.people = int(os.environ.get("PYMAFX_TEST_PEOPLE", "1"))
         self.layer = placeholder_smplx()
-        self._info = model_info_of(self.layer)
+        self._info = placeholder_model_info()
         self.frames = 0
 
     @property
