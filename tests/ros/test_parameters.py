@@ -107,7 +107,8 @@ def test_declaring_rejects_bad_overrides(node_with, override, needle):
 
 
 def test_docs_table_lists_every_parameter_with_its_default():
-    doc = (Path(__file__).parents[2] / "docs" / "node.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    doc = readme.split("### Parameters", 1)[1].split("\n### ", 1)[0]
     rows = {
         cells[1].strip("` "): cells[2].strip("` ")
         for line in doc.splitlines()
