@@ -96,17 +96,7 @@ class HolisticDetector:
         else:
             mesh = landmarks_to_pixels(result.face_landmarks.landmark, width, height)
             face, vis_face, keypoints["face"] = parts.face_from_mesh(pose, mesh, width, height)
-        return PersonDetection(
-            score=body[1],
-            body=body[0],
-            left_hand=hands["left"][0],
-            right_hand=hands["right"][0],
-            face=face,
-            vis_lhand=hands["left"][1],
-            vis_rhand=hands["right"][1],
-            vis_face=vis_face,
-            keypoints=keypoints,
-        )
+        return parts.assemble_detection(body, hands, (face, vis_face), keypoints)
 
     def close(self) -> None:
         """Close the MediaPipe graphs."""

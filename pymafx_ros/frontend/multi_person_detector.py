@@ -168,17 +168,7 @@ class MultiPersonDetector:
             face, vis_face, keypoints["face"] = face_of[index]
         else:
             face, vis_face = parts.guessed_face_box(pose, width, height), 0.0
-        return PersonDetection(
-            score=body[1],
-            body=body[0],
-            left_hand=hand_boxes["left"][0],
-            right_hand=hand_boxes["right"][0],
-            face=face,
-            vis_lhand=hand_boxes["left"][1],
-            vis_rhand=hand_boxes["right"][1],
-            vis_face=vis_face,
-            keypoints=keypoints,
-        )
+        return parts.assemble_detection(body, hand_boxes, (face, vis_face), keypoints)
 
     def close(self) -> None:
         """Close the MediaPipe tasks."""

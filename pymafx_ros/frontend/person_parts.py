@@ -33,7 +33,7 @@ from pymafx_ros.frontend.box_rules import (
     clip_points,
     fraction_inside,
 )
-from pymafx_ros.frontend.types import PartBox
+from pymafx_ros.frontend.types import PartBox, PersonDetection
 
 FOUND_PART_MIN_CONFIDENCE = 0.5
 # A person's score is the mean visibility of the most visible body keypoints, so that a person
@@ -137,3 +137,23 @@ def guessed_face_box(pose: np.ndarray, width: int, height: int) -> PartBox:
         centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half, FACE_RESCALE
     )
     return clamp_centre(box, width, height)
+
+
+def assemble_detection(
+    body: tuple[PartBox, float],
+    hands: dict[str, tuple[PartBox, float]],
+    face: tuple[PartBox, float],
+    keypoints: dict[str, np.ndarray],
+) -> PersonDetection:
+    """One person from (box, score/visibility) pairs: body, ``hands['left'/'right']`` and face."""
+    return PersonDetection(
+        score=body[1],
+        body=body[0],
+        left_hand=hands["left"][0],
+        right_hand=hands["right"][0],
+        face=face[0],
+        vis_lhand=hands["left"][1],
+        vis_rhand=hands["right"][1],
+        vis_face=face[1],
+        keypoints=keypoints,
+    )
