@@ -6,7 +6,8 @@ Stages: body_encoder, hand_encoder (both hands, batch 2), face_encoder, loop_and
 pipeline's call) and full_forward_all_outputs (``forward``, all four ``mesh_out``).
 Batch 1, ``torch.inference_mode``, a warm-up then N timed repeats per stage.
 
-    python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2] [--compiled-encoders]
+    python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2] [--prepared]
+        [--compiled-encoders]
 """
 
 from __future__ import annotations
@@ -41,9 +42,14 @@ def main() -> None:
     parser.add_argument(
         "--compiled-encoders", action="store_true", help="time PyMAFX.compile_encoders()"
     )
+    parser.add_argument(
+        "--prepared", action="store_true", help="time after PyMAFX.prepare_for_inference()"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, _ = build_model()
+    if args.prepared:
+        model.prepare_for_inference()
     if args.compiled_encoders:
         model.compile_encoders()
     encoders = model.__dict__.get("compiled_encoders", model.encoders)

@@ -89,6 +89,12 @@ def check_compatible(model: nn.Module, state: Mapping[str, torch.Tensor], source
 
 def load_checkpoint(model: nn.Module, path: str | Path) -> None:
     """Load a checkpoint file into ``model`` strictly (keys, shapes), casting to its dtypes."""
+    if getattr(model, "prepared_for_inference", False):
+        raise CheckpointError(
+            f"cannot load {path}: the model was prepared for inference (BatchNorms folded into "
+            "the convolutions, so its state dict no longer has the checkpoint layout); load "
+            "the checkpoint into a freshly built model, then call prepare_for_inference()"
+        )
     state = read_state_dict(path)
     check_compatible(model, state, str(path))
     model.load_state_dict(state, strict=True)

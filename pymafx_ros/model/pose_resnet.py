@@ -12,7 +12,6 @@ from torch import Tensor, nn
 from pymafx_ros.model.conv_blocks import (
     Bottleneck,
     ImageEncoder,
-    check_image_batch,
     residual_stack,
 )
 
@@ -54,8 +53,8 @@ class PoseResNetDeconvEncoder(ImageEncoder):
     def forward(self, x: Tensor) -> list[Tensor]:
         """x: [B,3,H,W] normalised RGB (H, W multiples of 32) -> per deconvolution block
         [B,256,H/16,W/16], [B,256,H/8,W/8], [B,256,H/4,W/4]."""
-        check_image_batch(x, type(self).__name__)
-        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        x = self.checked_input(x)
+        x = self.maxpool(F.relu(self.bn1(self.conv1(x)), inplace=True))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         levels = []
         # Every third layer closes a [deconv, BN, ReLU] block whose output is one pyramid level.

@@ -30,8 +30,9 @@ NUM_EXPRESSION_COEFFS = 50
 
 
 def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
-    """Build the model on ``config.device`` in eval mode; return its final-output predictor
-    (``PyMAFX.predict``: skips decoding the unused initial mesh) and its ``ModelInfo``."""
+    """Build the model on ``config.device`` in eval mode, prepared for inference (BN folded,
+    channels-last: ~8 % faster on CPU, same outputs to float rounding); return its final-output
+    predictor (``PyMAFX.predict``: skips decoding the unused initial mesh) and ``ModelInfo``."""
     from pymafx_ros.model.factory import build_model
 
     model, info = build_model(
@@ -40,6 +41,7 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         seed=config.seed,
         device=config.device,
     )
+    model.prepare_for_inference()
     return model_predictor(model), describe_model(info)
 
 
