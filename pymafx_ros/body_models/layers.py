@@ -133,12 +133,13 @@ class BodyModelFamily(nn.Module):
         left_hand_pose: torch.Tensor,
         right_hand_pose: torch.Tensor,
         expression: torch.Tensor,
+        apply_expression: bool = False,
     ) -> Tensors:
         """SMPL-X mesh and every keypoint set PyMAF-X derives from it.
 
         Shapes: betas [B,10]; global_orient, jaw/leye/reye_pose [B,1,3,3]; body_pose [B,21,3,3];
         left_hand_pose (mirrored, see module doc) / right_hand_pose [B,15,3,3]; expression [B,50]
-        (ignored unless ``smplx_uses_expression``, as in v1.1).
+        (ignored, as in v1.1, unless ``apply_expression`` or ``smplx_uses_expression``).
         Returns smplx_verts [B,10475,3], verts [B,6890,3] (SMPL topology), verts_lh/verts_rh
         [B,778,3], smplx_joints [B,144,3], pred_joints [B,49,3], smpl_kp_3d [B,24,3],
         pred_lhand_kp3d/pred_rhand_kp3d [B,21,3], pred_face_kp3d [B,68,3],
@@ -166,7 +167,9 @@ class BodyModelFamily(nn.Module):
             jaw_pose=jaw_pose,
             leye_pose=leye_pose,
             reye_pose=reye_pose,
-            expression=expression if self.smplx_uses_expression else torch.zeros_like(expression),
+            expression=expression
+            if apply_expression or self.smplx_uses_expression
+            else torch.zeros_like(expression),
         )
         smplx_verts, smplx_joints = output.vertices, output.joints
         verts = self.to_smpl_topology(smplx_verts)

@@ -55,31 +55,18 @@ def smplx_pose(
     }
 
 
-def smplx_with_expression(
-    body_models: torch.nn.Module, final: Tensors
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The final ``mesh_out``'s SMPL-X vertices [B,10475,3] and joints [B,J,3] evaluated again
-    with its predicted expression, which the release's SMPL-X call drops (see
-    ``BodyModelFamily.smplx``): then the published parameters reproduce the published mesh."""
-    pose = smplx_pose(
-        final["pred_shape"],
-        final["rotmat"],
-        final["pred_face_rotmat"],
-        final["pred_lhand_rotmat"],
-        final["pred_rhand_rotmat"],
-        final["pred_exp"],
-    )
-    output = body_models.smplx_layer(**pose)
-    return output.vertices, output.joints
-
-
 def decode_parts(
-    body_models: torch.nn.Module, params: Tensors, body_rotmat: torch.Tensor, smplx_hands: Tensors
+    body_models: torch.nn.Module,
+    params: Tensors,
+    body_rotmat: torch.Tensor,
+    smplx_hands: Tensors,
+    smplx_expression: bool = False,
 ) -> Tensors:
     """Meshes and keypoints for ``params`` (names of regressor.STATE_NAMES plus ``exp``).
 
     body_rotmat [B,24,3,3] are the body rotations given to SMPL-X (joints 22, 23 unused);
-    smplx_hands holds ``left``/``right`` finger rotations [B,15,3,3] (left already mirrored).
+    smplx_hands holds ``left``/``right`` finger rotations [B,15,3,3] (left already mirrored);
+    ``smplx_expression`` makes SMPL-X apply the expression (see ``BodyModelFamily.smplx``).
     Returns the SMPL-X outputs of ``BodyModelFamily.smplx`` plus the MANO/FLAME meshes.
     """
     face_rotmat = _rotmats(params["face"])
@@ -91,7 +78,8 @@ def decode_parts(
             smplx_hands["left"],
             smplx_hands["right"],
             params["exp"],
-        )
+        ),
+        apply_expression=smplx_expression,
     )
     # Both hands through the right-hand MANO layer in one batch, rows [right; left]; the left
     # hand stays in its mirrored frame, as predicted.

@@ -28,6 +28,7 @@ from pymafx_ros.model.hand_integration import (
     integrate_hands,
 )
 from pymafx_ros.model.hrnet import HRNetW48Encoder
+from pymafx_ros.model.loop_points import LoopPoints
 from pymafx_ros.model.point_mlp import PointMLP
 from pymafx_ros.model.pose_resnet import PoseResNetDeconvEncoder
 from pymafx_ros.model.projection import part_camera, project_points, sampling_grid
@@ -174,11 +175,26 @@ class PyMAFX(nn.Module):
         # SMPL-X/MANO/FLAME are not in the checkpoint: a plain attribute keeps them out of the
         # state dict; _apply below still moves them with the network.
         self.__dict__["body_models"] = BodyModelFamily(assets)
+        self._smplx_to_smpl = assets.smplx_to_smpl
+        self._rebuild_loop_points()
+        # The samplers' matrices come from the checkpoint too: LoopPoints follows them.
+        self.register_load_state_dict_post_hook(lambda module, _: module._rebuild_loop_points())
         self.prepared_for_inference = False
+
+    def _rebuild_loop_points(self) -> None:
+        loop_points = LoopPoints(
+            self.body_models,
+            self._smplx_to_smpl,
+            self.mesh_sampler.Dmap,
+            self.mano_sampler.Dmap,
+            self.flame_sampler.sampling_idx,
+        )
+        self.__dict__["loop_points"] = loop_points.to(self.mesh_sampler.Dmap.device)
 
     def _apply(self, fn, recurse=True):
         super()._apply(fn, recurse)
         self.body_models._apply(fn, recurse)
+        self.loop_points._apply(fn, recurse)
         return self
 
     # ----------------------------------------------------------------- encoders
@@ -293,14 +309,15 @@ class PyMAFX(nn.Module):
         self,
         t: int,
         pyramids: dict[str, list[torch.Tensor]],
-        mesh: Tensors | None,
+        points: dict[str, torch.Tensor] | None,
         probe: Tensors | None = None,
     ) -> dict[str, torch.Tensor]:
         """Regressor inputs of iteration t: ``body`` [B,F], ``hand`` [2B,F'] ([right; left]),
-        ``face`` [B,F']. ``mesh`` (the previous ``mesh_out``) is unused at t = 0."""
+        ``face`` [B,F']. ``points`` (``mesh_points`` of the previous mesh) is unused at t = 0."""
         if t == 0:
             return {part: self.grid_features(part, pyramids[part][0], probe) for part in PARTS}
-        points = self.mesh_points(mesh)
+        if points is None:
+            raise ValueError(f"iteration {t} samples mesh points: pass the previous mesh's")
         return {
             part: self.aligned_features(part, t, pyramids[part][t], points[part], probe)
             for part in PARTS
@@ -336,17 +353,11 @@ class PyMAFX(nn.Module):
         vis_lhand: torch.Tensor | None,
         vis_rhand: torch.Tensor | None,
         probe: Tensors | None,
+        smplx_expression: bool = False,
     ) -> Tensors:
         last = t == NUM_ITERATIONS - 1
-        _check_visibility(vis_lhand, vis_rhand)
+        params, vis_pred = self._regress(t, features, state, vis_lhand, vis_rhand)
         regressor = self.regressor[t]
-        params, vis_pred = regressor(
-            features["body"],
-            features["hand"],
-            features["face"],
-            state,
-            predict_visibility=last and vis_lhand is None,
-        )
         if not last:
             return self.decode(params, regressor.init_rhand)
         if vis_lhand is not None:
@@ -355,7 +366,30 @@ class PyMAFX(nn.Module):
             vis_scores = vis_pred
             visible_l, visible_r = hand_visibility_from_prediction(vis_pred)
         return self.decode(
-            params, regressor.init_rhand, (visible_l, visible_r, vis_scores), probe=probe
+            params,
+            regressor.init_rhand,
+            (visible_l, visible_r, vis_scores),
+            probe=probe,
+            smplx_expression=smplx_expression,
+        )
+
+    def _regress(
+        self,
+        t: int,
+        features: dict[str, torch.Tensor],
+        state: Tensors,
+        vis_lhand: torch.Tensor | None,
+        vis_rhand: torch.Tensor | None,
+    ) -> tuple[Tensors, torch.Tensor | None]:
+        """``regressor[t]`` -> (parameters, predicted visibility [B,2] at the last iteration
+        when no detector scores are given, else None)."""
+        _check_visibility(vis_lhand, vis_rhand)
+        return self.regressor[t](
+            features["body"],
+            features["hand"],
+            features["face"],
+            state,
+            predict_visibility=t == NUM_ITERATIONS - 1 and vis_lhand is None,
         )
 
     def decode(
@@ -364,10 +398,12 @@ class PyMAFX(nn.Module):
         mean_hand: torch.Tensor,
         visibility: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
         probe: Tensors | None = None,
+        smplx_expression: bool = False,
     ) -> Tensors:
         """Parameters -> ``mesh_out``. Without ``visibility`` (iterations before the last, and
         the init mesh) SMPL-X gets the mean hand ``mean_hand`` [1, 90]; with (left visible [B],
-        right visible [B], scores) the wrists are integrated and visible hands enter SMPL-X."""
+        right visible [B], scores) the wrists are integrated and visible hands enter SMPL-X.
+        ``smplx_expression``: SMPL-X applies the predicted expression (the release does not)."""
         body_rotmat = rot6d_to_rotmat(params["pose"].unflatten(1, (-1, 6)))
         mean = mean_hand.expand(params["pose"].shape[0], -1)
         if visibility is None:
@@ -389,7 +425,9 @@ class PyMAFX(nn.Module):
             if probe is not None:
                 probe["integr_tpose_joints"] = tpose.detach()
                 probe.update({f"integr_{k}": v.detach() for k, v in internals.items()})
-        decoded = mesh_decoding.decode_parts(self.body_models, params, rotmat, smplx_hands)
+        decoded = mesh_decoding.decode_parts(
+            self.body_models, params, rotmat, smplx_hands, smplx_expression
+        )
         out = mesh_decoding.summarise(params, decoded, rotmat, fingers)
         out["rotmat_preintegr"] = body_rotmat
         if visibility is not None:
@@ -423,11 +461,19 @@ class PyMAFX(nn.Module):
         img_face: torch.Tensor,
         vis_lhand: torch.Tensor | None = None,
         vis_rhand: torch.Tensor | None = None,
+        smplx_expression: bool = False,
     ) -> Tensors:
-        """Only the final ``mesh_out`` (skips decoding the initial mesh, which the loop never
-        reads: iteration 0 samples the fixed grid)."""
-        meshes = self._run(
-            img_body, img_lhand, img_rhand, img_face, vis_lhand, vis_rhand, None, keep_all=False
+        """Only the final ``mesh_out``, computed without the meshes nothing else reads: the
+        initial mesh is not decoded and iterations 0-1 skin only the vertices the next
+        iteration samples (``LoopPoints``). Equal to ``forward(...)[-1]`` up to float rounding.
+
+        ``smplx_expression=True`` applies the predicted expression to the final SMPL-X (mesh,
+        joints, keypoints), which the release leaves neutral; the default reproduces it.
+        """
+        _check_crops(img_body, img_lhand, img_rhand, img_face)
+        pyramids = self.encode(img_body, img_lhand, img_rhand, img_face)
+        meshes = self.refine(
+            pyramids, vis_lhand, vis_rhand, keep_all=False, smplx_expression=smplx_expression
         )
         return meshes[-1]
 
@@ -440,13 +486,12 @@ class PyMAFX(nn.Module):
         vis_lhand: torch.Tensor | None,
         vis_rhand: torch.Tensor | None,
         probe: Tensors | None,
-        keep_all: bool = True,
     ) -> list[Tensors]:
         _check_crops(img_body, img_lhand, img_rhand, img_face)
         pyramids = self.encode(img_body, img_lhand, img_rhand, img_face)
         if probe is not None:
             _probe_encoders(probe, pyramids)
-        return self.refine(pyramids, vis_lhand, vis_rhand, probe, keep_all)
+        return self.refine(pyramids, vis_lhand, vis_rhand, probe)
 
     def refine(
         self,
@@ -455,22 +500,31 @@ class PyMAFX(nn.Module):
         vis_rhand: torch.Tensor | None = None,
         probe: Tensors | None = None,
         keep_all: bool = True,
+        smplx_expression: bool = False,
     ) -> list[Tensors]:
         """The feedback loop on encoder pyramids (see ``encode``) -> ``mesh_out`` list; only
-        the final one unless ``keep_all``."""
+        the final one unless ``keep_all`` (then the intermediate meshes are never decoded)."""
         state = self.regressor[0].init_state(pyramids["body"][0])
         outputs = [self.decode(state, self.regressor[0].init_rhand)] if keep_all else []
-        mesh = outputs[0] if keep_all else None
+        points = None
         for t in range(NUM_ITERATIONS):
-            features = self.iteration_features(t, pyramids, mesh, probe)
+            features = self.iteration_features(t, pyramids, points, probe)
             _record(probe, "body", f"reg{t}_in_x", features["body"])
             _record(probe, "hand", f"reg{t}_in_xc_{{}}", features["hand"])
             _record(probe, "face", f"reg{t}_in_xc_{{}}", features["face"])
-            mesh = self._step(t, features, state, vis_lhand, vis_rhand, probe)
-            state = {name: mesh[f"pred_{name}"] for name in STATE_NAMES}
-            if keep_all:
+            if keep_all or t == NUM_ITERATIONS - 1:
+                mesh = self._step(
+                    t, features, state, vis_lhand, vis_rhand, probe, smplx_expression
+                )
+                state = {name: mesh[f"pred_{name}"] for name in STATE_NAMES}
+                if t < NUM_ITERATIONS - 1:
+                    points = self.mesh_points(mesh)
                 outputs.append(mesh)
-        return outputs if keep_all else [mesh]
+            else:
+                params, _ = self._regress(t, features, state, vis_lhand, vis_rhand)
+                state = {name: params[name] for name in STATE_NAMES}
+                points = self.loop_points(params, self.regressor[t].init_rhand)
+        return outputs if keep_all else outputs[-1:]
 
 
 def _check_crops(*crops: torch.Tensor) -> None:

@@ -5,7 +5,7 @@ where the real files go, and every result carries the two flags.
 
 The release evaluates SMPL-X without the predicted expression (its wrapper drops it; the face
 expert's expression only shapes its FLAME mesh). The pipeline publishes that expression as an
-SMPL-X parameter, so the final SMPL-X mesh and joints are evaluated once more with it: then the
+SMPL-X parameter, so it asks ``predict`` to apply it in the final SMPL-X evaluation: then the
 published parameters reproduce the published joints and vertices, and the face moves. The
 network's own feedback loop is untouched.
 """
@@ -32,7 +32,7 @@ NUM_EXPRESSION_COEFFS = 50
 def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     """Build the model on ``config.device`` in eval mode, prepared for inference (BN folded,
     channels-last: ~8 % faster on CPU, same outputs to float rounding); return its final-output
-    predictor (``PyMAFX.predict``: skips decoding the unused initial mesh) and ``ModelInfo``."""
+    predictor (``PyMAFX.predict``: skips the meshes only its loop reads) and ``ModelInfo``."""
     from pymafx_ros.model.factory import build_model
 
     model, info = build_model(
@@ -46,8 +46,8 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
 
 
 def model_predictor(model: PyMAFX) -> Predictor:
-    """The pipeline's view of the network: final output, SMPL-X with the expression applied."""
-    from pymafx_ros.model.mesh_decoding import smplx_with_expression
+    """The pipeline's view of the network: the final output, its SMPL-X evaluated with the
+    predicted expression so that the published parameters reproduce the published mesh."""
 
     def predict(
         img_body: torch.Tensor,
@@ -57,9 +57,9 @@ def model_predictor(model: PyMAFX) -> Predictor:
         vis_lhand: torch.Tensor | None = None,
         vis_rhand: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        final = model.predict(img_body, img_lhand, img_rhand, img_face, vis_lhand, vis_rhand)
-        vertices, joints = smplx_with_expression(model.body_models, final)
-        return {**final, "smplx_verts": vertices, "smplx_joints": joints}
+        return model.predict(
+            img_body, img_lhand, img_rhand, img_face, vis_lhand, vis_rhand, smplx_expression=True
+        )
 
     return predict
 
