@@ -4,9 +4,11 @@ Prints one JSON object per line: {"stage", "median_ms", "min_ms", "repeats", "th
 Stages: body_encoder, hand_encoder (both hands, batch 2), face_encoder, loop_and_integration
 (the feedback loop on precomputed pyramids, final output only), full_forward (``predict``, the
 pipeline's call) and full_forward_all_outputs (``forward``, all four ``mesh_out``).
-Batch 1, ``torch.inference_mode``, a warm-up then N timed repeats per stage.
+Batch 1, ``torch.inference_mode``, a warm-up then N timed repeats per stage. By default the
+model is timed as the pipeline and node run it, after ``PyMAFX.prepare_for_inference()`` (same
+function up to float rounding); ``--plain`` times the model as loaded.
 
-    python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2] [--prepared]
+    python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2] [--plain]
         [--compiled-encoders]
 """
 
@@ -43,12 +45,12 @@ def main() -> None:
         "--compiled-encoders", action="store_true", help="time PyMAFX.compile_encoders()"
     )
     parser.add_argument(
-        "--prepared", action="store_true", help="time after PyMAFX.prepare_for_inference()"
+        "--plain", action="store_true", help="skip PyMAFX.prepare_for_inference()"
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, _ = build_model()
-    if args.prepared:
+    if not args.plain:
         model.prepare_for_inference()
     if args.compiled_encoders:
         model.compile_encoders()
@@ -75,6 +77,7 @@ def main() -> None:
                 "min_ms": round(min(times), 1),
                 "repeats": args.repeats,
                 "threads": args.threads,
+                "prepared": not args.plain,
             }
             print(json.dumps(record), flush=True)
 

@@ -1,0 +1,37 @@
+"""The benchmark scripts run and print what the README says they print (figures not checked:
+speed is measured by running them, never by tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_model_benchmark_prints_one_json_line_per_stage():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/model_cpu.py", "--repeats", "1", "--warmup", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    stages = [r["stage"] for r in records]
+    assert stages[:5] == [
+        "body_encoder",
+        "hand_encoder",
+        "face_encoder",
+        "loop_and_integration",
+        "full_forward",
+    ]
+    for record in records:
+        assert record["min_ms"] > 0 and record["median_ms"] >= record["min_ms"]
+        assert record["threads"] == 2 and record["prepared"] is True
