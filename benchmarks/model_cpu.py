@@ -44,9 +44,7 @@ def main() -> None:
     parser.add_argument(
         "--compiled-encoders", action="store_true", help="time PyMAFX.compile_encoders()"
     )
-    parser.add_argument(
-        "--plain", action="store_true", help="skip PyMAFX.prepare_for_inference()"
-    )
+    parser.add_argument("--plain", action="store_true", help="skip PyMAFX.prepare_for_inference()")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, _ = build_model()

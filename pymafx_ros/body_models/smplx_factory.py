@@ -88,6 +88,13 @@ def quietly(build: Callable[[], _Layer]) -> _Layer:
     return layer
 
 
+def row_major_pose_blend(layer: _Layer) -> _Layer:
+    """Store ``posedirs`` row-major. smplx keeps it as a transposed view, so the per-call
+    [B,P] x [P,3V] product reads it with stride P: twice slower on CPU (61 MB for SMPL-X)."""
+    layer.posedirs = layer.posedirs.contiguous()
+    return layer
+
+
 def build_smplx_layer(assets: PyMafxAssets) -> smplx.SMPLXLayer:
     """SMPL-X layer as ``SMPLX_ALL`` builds it: 10 betas, 50 expressions, face contour on,
     no hand PCA, non-flat hand mean (unused by the layer's forward)."""
@@ -95,7 +102,7 @@ def build_smplx_layer(assets: PyMafxAssets) -> smplx.SMPLXLayer:
     name = f"smplx-{arrays_sha256(arrays)[:32]}"
     with materialised_dir(name, lambda d: np.savez(d / "SMPLX_NEUTRAL.npz", **arrays)) as folder:
         plain_numpy_files_only(folder)
-        return quietly(
+        layer = quietly(
             lambda: smplx.SMPLXLayer(
                 model_path=str(folder / "SMPLX_NEUTRAL.npz"),
                 gender="neutral",
@@ -109,6 +116,7 @@ def build_smplx_layer(assets: PyMafxAssets) -> smplx.SMPLXLayer:
                 batch_size=1,
             )
         )
+    return row_major_pose_blend(layer)
 
 
 def _write_flame_folder(folder: Path, assets: PyMafxAssets) -> None:
@@ -137,7 +145,7 @@ def build_flame_layer(assets: PyMafxAssets) -> smplx.FLAMELayer:
         plain_numpy_files_only(folder)
         with (folder / "flame_static_embedding.pkl").open("rb") as stream:
             restricted_load(stream)  # smplx unpickles it unrestricted: prove it is arrays only
-        return quietly(
+        layer = quietly(
             lambda: smplx.FLAMELayer(
                 model_path=str(folder),
                 gender="neutral",
@@ -148,6 +156,7 @@ def build_flame_layer(assets: PyMafxAssets) -> smplx.FLAMELayer:
                 batch_size=1,
             )
         )
+    return row_major_pose_blend(layer)
 
 
 def build_mano_layer(assets: PyMafxAssets) -> smplx.MANOLayer:
@@ -158,7 +167,7 @@ def build_mano_layer(assets: PyMafxAssets) -> smplx.MANOLayer:
         hands_components=assets.mano_hand.components,
         hands_mean=assets.mano_hand.mean,
     )
-    return quietly(
+    layer = quietly(
         lambda: smplx.MANOLayer(
             model_path="",
             data_struct=data,
@@ -169,3 +178,4 @@ def build_mano_layer(assets: PyMafxAssets) -> smplx.MANOLayer:
             batch_size=1,
         )
     )
+    return row_major_pose_blend(layer)
