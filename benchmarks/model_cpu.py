@@ -9,7 +9,6 @@ model is timed as the pipeline and node run it, after ``PyMAFX.prepare_for_infer
 function up to float rounding); ``--plain`` times the model as loaded.
 
     python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2] [--plain]
-        [--compiled-encoders]
 """
 
 from __future__ import annotations
@@ -41,18 +40,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument(
-        "--compiled-encoders", action="store_true", help="time PyMAFX.compile_encoders()"
-    )
     parser.add_argument("--plain", action="store_true", help="skip PyMAFX.prepare_for_inference()")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, _ = build_model()
     if not args.plain:
         model.prepare_for_inference()
-    if args.compiled_encoders:
-        model.compile_encoders()
-    encoders = model.__dict__.get("compiled_encoders", model.encoders)
+    encoders = model.encoders
     generator = torch.Generator().manual_seed(0)
     body, lhand, rhand, face = (torch.randn(1, 3, 224, 224, generator=generator) for _ in range(4))
     hands = torch.cat([rhand, torch.flip(lhand, [3])])

@@ -207,26 +207,17 @@ class PyMAFX(nn.Module):
     ) -> dict[str, list[torch.Tensor]]:
         """Feature pyramids (coarse to fine). ``hand`` rows are [right (B); flipped left (B)]."""
         hands = torch.cat([img_rhand, torch.flip(img_lhand, [3])])
-        encoders = self.__dict__.get("compiled_encoders", self.encoders)
         return {
-            "body": encoders["body"](img_body),
-            "hand": encoders["hand"](hands),
-            "face": encoders["face"](img_face),
-        }
-
-    def compile_encoders(self) -> None:
-        """Run the encoders through ``torch.compile`` with frozen weights from now on (BN
-        folded, weights prepacked; ~5-10 % faster on CPU, features equal to ~1e-6). Call after
-        loading the weights and ``eval()``, and infer with grad disabled; each encoder
-        compiles on its first call (tens of seconds, HRNet minutes on 2 cores)."""
-        self.__dict__["compiled_encoders"] = {
-            part: encoder.compiled_for_inference() for part, encoder in self.encoders.items()
+            "body": self.encoders["body"](img_body),
+            "hand": self.encoders["hand"](hands),
+            "face": self.encoders["face"](img_face),
         }
 
     def prepare_for_inference(self) -> None:
-        """Speed the encoders up for eval-mode inference (~8 % of ``predict`` on CPU; outputs
+        """Speed the encoders up for eval-mode inference (~20 % of ``predict`` on CPU; outputs
         equal to float rounding): BNs folded into the convolutions, channels-last memory,
-        in-place ReLUs (see ``ImageEncoder.prepare_for_inference``). Idempotent.
+        in-place ReLUs, weights kept in oneDNN's layout on CPU (see
+        ``ImageEncoder.prepare_for_inference``). Idempotent.
 
         Call only after loading the weights: the encoders' ``state_dict`` then no longer has
         the checkpoint layout (no BN entries, conv biases), ``load_checkpoint`` refuses the

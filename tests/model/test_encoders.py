@@ -91,9 +91,3 @@ def test_features_match_official_seed0(part, encoders, parity_fixture):
 def test_unbatched_image_is_rejected_with_hint(part, encoders):
     with pytest.raises(ValueError, match=r"\[B,3,224,224\]"):
         encoders[part](torch.zeros(3, 224, 224))
-
-
-def test_compiling_for_inference_requires_eval_mode():
-    encoder = PoseResNetDeconvEncoder().train()
-    with pytest.raises(RuntimeError, match=r"\.eval\(\)"):
-        encoder.compiled_for_inference()

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from pymafx_ros.model.checkpoint import CheckpointError, load_checkpoint
-from pymafx_ros.model.conv_blocks import PointwiseConv, fold_batch_norms
+from pymafx_ros.model.conv_blocks import fold_batch_norms
+from pymafx_ros.model.packed_conv import PackedConv
 from pymafx_ros.model.pose_resnet import PoseResNetDeconvEncoder
 
 ABS_TOLERANCE = 1e-5
@@ -61,6 +62,9 @@ def test_preparation_folds_every_batch_norm_and_is_idempotent(prepared_model):
     assert not [k for k in keys if k.startswith("encoders.") and "running_mean" in k]
     assert "encoders.body.conv1.bias" in keys
     assert not any(isinstance(m, nn.BatchNorm2d) for m in prepared_model.encoders.modules())
+    convolutions = (nn.Conv2d, nn.ConvTranspose2d)
+    assert not any(type(m) in convolutions for m in prepared_model.encoders.modules())
+    assert any(isinstance(m, PackedConv) for m in prepared_model.encoders.modules())
     prepared_model.prepare_for_inference()
     assert set(prepared_model.state_dict()) == keys
 
@@ -116,23 +120,3 @@ def test_folding_keeps_the_function_of_conv_and_deconv_pairs():
     assert fold_batch_norms(module) == 2
     assert isinstance(module[1], nn.Identity) and isinstance(module[3], nn.Identity)
     torch.testing.assert_close(module(x), expected, rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.parametrize(("size", "stride"), [(7, 1), (14, 2), (8, 1), (9, 1), (28, 1)])
-def test_pointwise_products_equal_the_convolution(size, stride):
-    """Small maps take the matrix product, larger ones the convolution: same values."""
-    torch.manual_seed(1)
-    conv = nn.Conv2d(32, 48, 1, stride=stride).eval()
-    x = torch.randn(2, 32, size, size).contiguous(memory_format=torch.channels_last)
-    expected = conv(x)
-    got = PointwiseConv(conv)(x)
-    assert got.shape == expected.shape
-    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
-
-
-def test_pointwise_products_take_only_plain_1x1_convolutions(prepared_model):
-    for conv in (nn.Conv2d(4, 4, 3), nn.Conv2d(4, 4, 1, bias=False), nn.Conv2d(4, 4, 1, groups=2)):
-        with pytest.raises(ValueError, match="plain 1x1"):
-            PointwiseConv(conv)
-    swapped = [m for m in prepared_model.encoders.modules() if isinstance(m, PointwiseConv)]
-    assert len(swapped) == 36 + 36 + 40
