@@ -31,8 +31,9 @@ NUM_EXPRESSION_COEFFS = 50
 
 def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     """Build the model on ``config.device`` in eval mode, prepared for inference (BN folded,
-    channels-last: ~8 % faster on CPU, same outputs to float rounding); return its final-output
-    predictor (``PyMAFX.predict``: skips the meshes only its loop reads) and ``ModelInfo``."""
+    channels-last, packed CPU weights: ~25 % faster on CPU, same outputs to float rounding);
+    return its final-output predictor (``PyMAFX.predict``: skips the meshes only its loop reads)
+    and ``ModelInfo``."""
     from pymafx_ros.model.factory import build_model
 
     model, info = build_model(
