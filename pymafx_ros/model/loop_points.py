@@ -17,16 +17,10 @@ from torch import nn
 from pymafx_ros.body_models.layers import BodyModelFamily
 from pymafx_ros.body_models.vertex_map import SparseVertexMap
 from pymafx_ros.body_models.vertex_subset import SkinnedVertexSubset
-from pymafx_ros.model.mesh_decoding import finger_rotmats
+from pymafx_ros.model.mesh_decoding import finger_rotmats, rotmats_from_6d
 from pymafx_ros.model.projection import part_camera, project_points
-from pymafx_ros.model.rotations import rot6d_to_rotmat
 
 Tensors = dict[str, torch.Tensor]
-
-
-def _rotmats(*parts6d: torch.Tensor) -> torch.Tensor:
-    """Concatenated [B, 6k] 6D blocks -> [B, k, 3, 3]."""
-    return rot6d_to_rotmat(torch.cat(parts6d, dim=1).unflatten(1, (-1, 6)))
 
 
 def _used_columns(matrix: sp.csr_matrix) -> np.ndarray:
@@ -83,8 +77,8 @@ class LoopPoints(nn.Module):
         fingers = finger_rotmats(mean, mean)
         smplx_pose = torch.cat(
             [
-                _rotmats(params["pose"])[:, :22],
-                _rotmats(params["face"]),
+                rotmats_from_6d(params["pose"])[:, :22],
+                rotmats_from_6d(params["face"]),
                 fingers["left"],
                 fingers["right"],
             ],
@@ -96,7 +90,7 @@ class LoopPoints(nn.Module):
         smplx_verts = self.smplx(torch.cat([params["shape"], expression], dim=1), smplx_pose)
         body = self.body_down(self.to_smpl(smplx_verts))
 
-        hand_pose = _rotmats(
+        hand_pose = rotmats_from_6d(
             torch.cat([params["orient_rh"], params["orient_lh"]]),
             torch.cat([params["rhand"], params["lhand"]]),
         )
@@ -104,7 +98,7 @@ class LoopPoints(nn.Module):
         hands = self.hand_down(self.mano(hand_shape, hand_pose))
         hand_cam = part_camera(torch.cat([params["cam_rh"], params["cam_lh"]]))
 
-        head = _rotmats(params["orient_fa"], params["face"])
+        head = rotmats_from_6d(params["orient_fa"], params["face"])
         neck = torch.eye(3, dtype=head.dtype, device=head.device).expand(batch, 1, 3, 3)
         head_pose = torch.cat([head[:, :1], neck, head[:, 1:]], dim=1)
         face_shape = torch.cat([params["shape_fa"], params["exp"]], dim=1)

@@ -26,7 +26,7 @@ KEYPOINT_SLICES = {
 Tensors = dict[str, torch.Tensor]
 
 
-def _rotmats(*parts6d: torch.Tensor) -> torch.Tensor:
+def rotmats_from_6d(*parts6d: torch.Tensor) -> torch.Tensor:
     """Concatenate [B, 6k] 6D blocks and convert -> [B, J, 3, 3]."""
     return rot6d_to_rotmat(torch.cat(parts6d, dim=1).unflatten(1, (-1, 6)))
 
@@ -69,7 +69,7 @@ def decode_parts(
     ``smplx_expression`` makes SMPL-X apply the expression (see ``BodyModelFamily.smplx``).
     Returns the SMPL-X outputs of ``BodyModelFamily.smplx`` plus the MANO/FLAME meshes.
     """
-    face_rotmat = _rotmats(params["face"])
+    face_rotmat = rotmats_from_6d(params["face"])
     out = body_models.smplx(
         **smplx_pose(
             params["shape"],
@@ -83,7 +83,7 @@ def decode_parts(
     )
     # Both hands through the right-hand MANO layer in one batch, rows [right; left]; the left
     # hand stays in its mirrored frame, as predicted.
-    hand_rotmat = _rotmats(
+    hand_rotmat = rotmats_from_6d(
         torch.cat([params["orient_rh"], params["orient_lh"]]),
         torch.cat([params["rhand"], params["lhand"]]),
     )
@@ -93,7 +93,7 @@ def decode_parts(
         betas=torch.cat([params["shape_rh"], params["shape_lh"]]),
     )
     out["verts_rh_mano"], out["verts_lh_mano"] = split_hands(hands["vertices"])
-    head_rotmat = _rotmats(params["orient_fa"], params["face"])
+    head_rotmat = rotmats_from_6d(params["orient_fa"], params["face"])
     face = body_models.flame(
         global_orient=head_rotmat[:, 0:1],
         jaw_pose=head_rotmat[:, 1:2],
@@ -110,7 +110,7 @@ def decode_parts(
 
 def finger_rotmats(lhand6d: torch.Tensor, rhand6d: torch.Tensor) -> Tensors:
     """Finger 6D [B,90] each -> ``left`` (mirrored into the body frame) / ``right`` [B,15,3,3]."""
-    rotmat = _rotmats(lhand6d, rhand6d)
+    rotmat = rotmats_from_6d(lhand6d, rhand6d)
     return {"left": mirror_hand_rotmat(rotmat[:, :15]), "right": rotmat[:, 15:]}
 
 
