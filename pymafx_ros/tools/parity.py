@@ -194,14 +194,18 @@ def run_parity(
     tolerance: float = OUTPUT_TOLERANCE,
     feature_rtol: float = FEATURE_RTOL,
     model: PyMAFX | None = None,
+    prepared: bool = False,
 ) -> ParityReport:
     """Replay every section of ``fixture``; ``model`` (already seeded with the fixture's
-    ``weight_seed``) skips rebuilding it from ``data_dir`` and ``table``."""
+    ``weight_seed``) skips rebuilding it from ``data_dir`` and ``table``. ``prepared`` checks a
+    rebuilt model after ``prepare_for_inference()``, as the pipeline and node run it."""
     arrays, meta = read_fixture(Path(fixture))
     if model is None:
         if "weight_seed" not in meta:
             raise ValueError(f"{fixture}: meta_json has no weight_seed; cannot rebuild weights")
         model, _ = build_model(data_dir, seed=int(meta["weight_seed"]), table=table)
+        if prepared:
+            model.prepare_for_inference()
     # The fixture's regressor-alone sections call the last regressor (README section 8).
     iteration = int(meta.get("regressor_iteration", NUM_ITERATIONS - 1))
     report = ParityReport([], [])
@@ -276,13 +280,25 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feature-rtol", type=float, default=FEATURE_RTOL)
     parser.add_argument("--no-features", action="store_true", help="omit the intermediates")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--prepared",
+        action="store_true",
+        help="check the model after prepare_for_inference(), as the pipeline and node run it",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the parity check, print the report; 0 on success, 1 if an output is off."""
     torch.set_num_threads(args.threads)
-    report = run_parity(args.fixture, args.data, args.table, args.tolerance, args.feature_rtol)
+    report = run_parity(
+        args.fixture,
+        args.data,
+        args.table,
+        args.tolerance,
+        args.feature_rtol,
+        prepared=args.prepared,
+    )
     print(format_report(report, with_features=not args.no_features))
     return 0 if report.ok else 1
 

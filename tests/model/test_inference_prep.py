@@ -4,6 +4,7 @@ model (which stays the parity contract), guarded against training and checkpoint
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from pymafx_ros.model.checkpoint import CheckpointError, load_checkpoint
 from pymafx_ros.model.conv_blocks import fold_batch_norms
 from pymafx_ros.model.packed_conv import PackedConv
 from pymafx_ros.model.pose_resnet import PoseResNetDeconvEncoder
+from pymafx_ros.tools import parity
 
 ABS_TOLERANCE = 1e-5
 
@@ -55,6 +57,13 @@ def test_prepared_predict_matches_the_plain_model(
         # tolerance relative to their scale.
         scale = max(1.0, expected.abs().max().item())
         assert (got - expected).abs().max().item() <= ABS_TOLERANCE * scale, key
+
+
+def test_the_prepared_model_passes_parity_on_every_section(prepared_model):
+    fixture = Path(__file__).parents[1] / "fixtures" / "parity_seed0.npz"
+    report = parity.run_parity(fixture, model=prepared_model)
+    assert report.ok, parity.format_report(report, with_features=False)
+    assert {c.section for c in report.outputs} == {"A", "B", "C", "D"}
 
 
 def test_preparation_folds_every_batch_norm_and_is_idempotent(prepared_model):
