@@ -62,12 +62,8 @@ def contour_yaw_degrees(full_pose: torch.Tensor, neck_chain: torch.Tensor) -> to
 class BodyModelFamily(nn.Module):
     """SMPL-X (+ SMPL-topology outputs and keypoints), MANO and FLAME of PyMAF-X v1.1."""
 
-    def __init__(self, assets: PyMafxAssets, smplx_uses_expression: bool = False) -> None:
-        """``smplx_uses_expression=False`` reproduces v1.1: its SMPL-X wrapper forwards only
-        betas and poses to smplx, so the SMPL-X mesh keeps a neutral face and the predicted
-        expression shapes the FLAME mesh only. True applies it to SMPL-X as well."""
+    def __init__(self, assets: PyMafxAssets) -> None:
         super().__init__()
-        self.smplx_uses_expression = smplx_uses_expression
         self.smplx_layer = build_smplx_layer(assets)
         self.mano_layer = build_mano_layer(assets)
         self.flame_layer = build_flame_layer(assets)
@@ -139,7 +135,8 @@ class BodyModelFamily(nn.Module):
 
         Shapes: betas [B,10]; global_orient, jaw/leye/reye_pose [B,1,3,3]; body_pose [B,21,3,3];
         left_hand_pose (mirrored, see module doc) / right_hand_pose [B,15,3,3]; expression [B,50]
-        (ignored, as in v1.1, unless ``apply_expression`` or ``smplx_uses_expression``).
+        (ignored unless ``apply_expression``: v1.1's SMPL-X wrapper forwards only betas and
+        poses, so its SMPL-X mesh keeps a neutral face and the expression shapes FLAME only).
         Returns smplx_verts [B,10475,3], verts [B,6890,3] (SMPL topology), verts_lh/verts_rh
         [B,778,3], smplx_joints [B,144,3], pred_joints [B,49,3], smpl_kp_3d [B,24,3],
         pred_lhand_kp3d/pred_rhand_kp3d [B,21,3], pred_face_kp3d [B,68,3],
@@ -167,9 +164,7 @@ class BodyModelFamily(nn.Module):
             jaw_pose=jaw_pose,
             leye_pose=leye_pose,
             reye_pose=reye_pose,
-            expression=expression
-            if apply_expression or self.smplx_uses_expression
-            else torch.zeros_like(expression),
+            expression=expression if apply_expression else torch.zeros_like(expression),
         )
         smplx_verts, smplx_joints = output.vertices, output.joints
         verts = self.to_smpl_topology(smplx_verts)

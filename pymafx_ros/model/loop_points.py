@@ -48,7 +48,6 @@ class LoopPoints(nn.Module):
         flame_indices: torch.Tensor,
     ) -> None:
         super().__init__()
-        self.smplx_uses_expression = body_models.smplx_uses_expression
         down = sp.csr_matrix(smpl_down.detach().cpu().numpy())
         down.eliminate_zeros()
         smpl_used = _used_columns(down)
@@ -84,10 +83,9 @@ class LoopPoints(nn.Module):
             ],
             dim=1,
         )
-        expression = params["exp"]
-        if not self.smplx_uses_expression:
-            expression = torch.zeros_like(expression)
-        smplx_verts = self.smplx(torch.cat([params["shape"], expression], dim=1), smplx_pose)
+        # Before the last iteration SMPL-X never gets the expression (the release drops it).
+        neutral = torch.zeros_like(params["exp"])
+        smplx_verts = self.smplx(torch.cat([params["shape"], neutral], dim=1), smplx_pose)
         body = self.body_down(self.to_smpl(smplx_verts))
 
         hand_pose = rotmats_from_6d(

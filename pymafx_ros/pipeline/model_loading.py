@@ -12,10 +12,10 @@ network's own feedback loop is untouched.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from pymafx_ros.pipeline.result import ModelInfo
 from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
@@ -47,22 +47,9 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
 
 
 def model_predictor(model: PyMAFX) -> Predictor:
-    """The pipeline's view of the network: the final output, its SMPL-X evaluated with the
-    predicted expression so that the published parameters reproduce the published mesh."""
-
-    def predict(
-        img_body: torch.Tensor,
-        img_lhand: torch.Tensor,
-        img_rhand: torch.Tensor,
-        img_face: torch.Tensor,
-        vis_lhand: torch.Tensor | None = None,
-        vis_rhand: torch.Tensor | None = None,
-    ) -> dict[str, torch.Tensor]:
-        return model.predict(
-            img_body, img_lhand, img_rhand, img_face, vis_lhand, vis_rhand, smplx_expression=True
-        )
-
-    return predict
+    """The pipeline's view of the network: ``predict`` with the predicted expression in the
+    final SMPL-X, so that the published parameters reproduce the published mesh."""
+    return functools.partial(model.predict, smplx_expression=True)
 
 
 def describe_model(info: ModelBuildInfo) -> ModelInfo:

@@ -85,11 +85,7 @@ def test_expression_reaches_smplx_only_when_asked(family, parity_fixture):
     with torch.no_grad():
         neutral = family.smplx(**inputs)["smplx_verts"]
         zeroed = family.smplx(**{**inputs, "expression": torch.zeros(1, 50)})["smplx_verts"]
-        family.smplx_uses_expression = True
-        try:
-            expressive = family.smplx(**inputs)["smplx_verts"]
-        finally:
-            family.smplx_uses_expression = False
+        expressive = family.smplx(**inputs, apply_expression=True)["smplx_verts"]
     assert torch.equal(neutral, zeroed)
     assert float((expressive - neutral).abs().max()) > 1e-4
 
