@@ -107,7 +107,8 @@ def integrate_hands(
     """
     _check_inputs(body_rotmat, tpose_joints, orient_lh6d, orient_rh6d, visible_lh, visible_rh)
     global_rotmat = forward_kinematics_rotations(body_rotmat, SMPL_PARENTS)
-    elbows, wrists = list(ELBOWS), list(WRISTS)
+    # Slices, not index lists: a list index is a host-to-device copy on a GPU.
+    elbows, wrists = _span(ELBOWS), _span(WRISTS)
 
     # Left and right are processed side by side along dim 1: [B, 2, ...].
     target = torch.stack(
@@ -137,3 +138,10 @@ def integrate_hands(
         internals[f"{prefix}_twist_angle_raw"] = angle[:, side]
         internals[f"{prefix}_twist_compensation"] = excess[:, side]
     return rotmat, internals
+
+
+def _span(indices: tuple[int, int]) -> slice:
+    """(left, right) joint indices, which are consecutive in SMPL's order, as a slice."""
+    if indices[1] != indices[0] + 1:
+        raise ValueError(f"expected consecutive joint indices, got {indices}")
+    return slice(indices[0], indices[1] + 1)

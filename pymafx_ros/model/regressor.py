@@ -105,6 +105,9 @@ class Regressor(nn.Module):
             raise ValueError(f"Regressor: missing init buffers {missing}")
         for name in INIT_BUFFER_NAMES:
             self.register_buffer(name, init_buffers[name])
+        # Kept on the model's device (not in the checkpoint): a tensor built from the Python
+        # tuple at every call would be a host-to-device copy per call on a GPU.
+        self.register_buffer("cam_features", torch.tensor([IWP_CAMERA_FEATURES]), persistent=False)
 
     def init_state(self, reference: torch.Tensor) -> dict[str, torch.Tensor]:
         """Starting state (``mesh_out[0]`` parameters) for the batch size of ``reference``.
@@ -152,7 +155,7 @@ class Regressor(nn.Module):
         right), compared with a threshold by the caller, or None unless ``predict_visibility``.
         """
         batch = x.shape[0]
-        cam_features = x.new_tensor(IWP_CAMERA_FEATURES).expand(batch, -1)
+        cam_features = self.cam_features.to(x.dtype).expand(batch, -1)
         body_in = torch.cat([x, state["pose"], state["shape"], state["cam"], cam_features], 1)
         body_hidden = self.fc2(self.fc1(body_in))
         out = {
