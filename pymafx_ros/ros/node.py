@@ -41,10 +41,10 @@ from pymafx_ros.ros.conversions import (
 )
 from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
 from pymafx_ros.ros.frame_slot import NewestFrameSlot
+from pymafx_ros.ros.node_log import NodeLog
 from pymafx_ros.ros.parameters import NodeParameters, ParameterError, declare_and_validate
 from pymafx_ros.ros.publishing import FramePublisher
 from pymafx_ros.ros.tf_builder import make_tf_sender
-from pymafx_ros.ros.throttle import KeyedThrottle
 
 NODE_NAME = "pymafx"
 PEOPLE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
@@ -54,7 +54,7 @@ LATCHED_QOS = QoSProfile(
 # Reliable so that both reliable (RViz's default) and best-effort subscribers receive them.
 MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-WARN_PERIOD_S = 5.0
+WATCHDOG_PERIOD_S = 0.5
 
 PipelineFactory = Callable[[dict[str, Any]], Any]
 
@@ -100,8 +100,7 @@ class PymafxNode(Node):
         self.params = declare_and_validate(self)
         self.stats = NodeStats()
         self.fatal_error: str | None = None
-        self._warn = KeyedThrottle(self.get_logger().warning, WARN_PERIOD_S)
-        self._errors = KeyedThrottle(self.get_logger().error, WARN_PERIOD_S)
+        self._log = NodeLog(self.get_logger())
         self._slot: NewestFrameSlot[Any] = NewestFrameSlot()
         self._camera_info: CameraInfo | None = None
         self._enabled = threading.Event()
@@ -120,10 +119,11 @@ class PymafxNode(Node):
         self.create_timer(self.params.diagnostics_period_s, self._publish_diagnostics)
 
         self._publisher = FramePublisher(self, self.tf_mechanism)
-        self._worker = threading.Thread(
-            target=self._run_worker, args=(pipeline_factory,), name="pymafx-inference"
-        )
-        self._worker.start()
+        self._pipeline_factory = pipeline_factory
+        self._pipeline: Any = None
+        self._worker_failure: str | None = None
+        self._worker = self._start_worker()
+        self.create_timer(WATCHDOG_PERIOD_S, self._watch_worker)
 
     def _create_publishers(self) -> None:
         params = self.params
@@ -154,7 +154,7 @@ class PymafxNode(Node):
             except RejectedImageError as exc:
                 self.stats.message_rejected(exc.reason)
                 key = f"{exc.reason}:{msg.encoding}"
-                self._warn(key, f"rejected image on '{self._topic_name()}': {exc}")
+                self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", key)
                 return
         replaced = self._slot.put((msg, time.monotonic()))
         self.stats.frame_received(replaced)
@@ -194,36 +194,69 @@ class PymafxNode(Node):
         self.diagnostics_pub.publish(status)
 
     # ----------------------------------------------------------------- inference thread
-    def _run_worker(self, pipeline_factory: PipelineFactory) -> None:
+    def _start_worker(self) -> threading.Thread:
+        worker = threading.Thread(target=self._run_worker, name="pymafx-inference")
+        worker.start()
+        return worker
+
+    def _run_worker(self) -> None:
+        """Load the pipeline once, then serve frames until stopped. Whatever ends the thread
+        otherwise is recorded for the watchdog, which reports it and starts a new thread."""
+        try:
+            if self._pipeline is None and not self._load_pipeline():
+                return
+            self._serve_frames()
+        except BaseException as exc:
+            self._worker_failure = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if self._stop.is_set() and self._pipeline is not None:
+                self._pipeline.close()
+
+    def _load_pipeline(self) -> bool:
         self.stats.set_state("loading model", device=self.params.device)
         try:
-            pipeline = pipeline_factory(pipeline_options(self.params))
+            pipeline = self._pipeline_factory(pipeline_options(self.params))
         except Exception as exc:  # any load failure ends the node with a clear message
             self.fatal_error = f"could not load the pipeline: {type(exc).__name__}: {exc}"
             self.stats.set_state("failed")
+            return False
+        self._pipeline = pipeline
+        config = getattr(pipeline, "config", None)
+        self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
+        self._publisher.model_loaded(pipeline.model_info)
+        return True
+
+    def _serve_frames(self) -> None:
+        """Take the newest frame and process it; an exception costs that frame only."""
+        if self._enabled.is_set():
+            self.stats.set_state("running")
+        while not self._stop.is_set():
+            item = self._slot.take(timeout=0.5)
+            if item is None:
+                continue
+            try:
+                if self._enabled.is_set():
+                    self._process(self._pipeline, *item)
+            except Exception as exc:  # a bug in our code: log it, count it, take the next frame
+                self.stats.frame_failed("internal_error")
+                self._log.error(
+                    f"processing a frame failed in the node:\n{traceback.format_exc(limit=8)}",
+                    key=f"internal:{type(exc).__name__}",
+                )
+            finally:
+                self._slot.done()
+
+    def _watch_worker(self) -> None:
+        """Restart the inference thread if something ended it (executor timer)."""
+        if self._worker.is_alive() or self._stop.is_set() or self.fatal_error is not None:
             return
-        try:
-            config = getattr(pipeline, "config", None)
-            self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
-            self._publisher.model_loaded(pipeline.model_info)
-            if self._enabled.is_set():
-                self.stats.set_state("running")
-            while not self._stop.is_set():
-                item = self._slot.take(timeout=0.5)
-                if item is None or not self._enabled.is_set():
-                    continue
-                try:
-                    self._process(pipeline, *item)
-                except Exception as exc:  # a bug must show up, not silently end the thread
-                    self.stats.message_rejected("internal_error")
-                    self._errors(
-                        type(exc).__name__,
-                        f"publishing a frame failed:\n{traceback.format_exc(limit=8)}",
-                    )
-                finally:
-                    self._slot.done()
-        finally:
-            pipeline.close()
+        reason = self._worker_failure or "it ended without an exception"
+        self._worker_failure = None
+        self.stats.worker_restarted(reason)
+        self._log.error(f"the inference thread died ({reason}); restarting it")
+        self._slot.done()  # the frame it was working on is abandoned
+        self._worker = self._start_worker()
 
     def _process(self, pipeline: Any, msg: Image | CompressedImage, received_at: float) -> None:
         started = time.perf_counter()
@@ -231,26 +264,26 @@ class PymafxNode(Node):
             rgb = compressed_to_rgb(msg) if isinstance(msg, CompressedImage) else image_to_rgb(msg)
         except RejectedImageError as exc:
             self.stats.message_rejected(exc.reason)
-            self._warn(exc.reason, f"rejected image on '{self._topic_name()}': {exc}")
+            self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", exc.reason)
             return
         height, width = rgb.shape[:2]
         info = self._camera_info
         intrinsics = camera_info_to_intrinsics(info, width, height) if info is not None else None
         if intrinsics is None:
             why = "no CameraInfo yet" if info is None else "CameraInfo is uncalibrated (K[0]==0)"
-            self._warn(
-                "intrinsics",
+            self._log.warning(
                 f"{why} on '{self.resolve_topic_name('camera_info')}': using the default pinhole "
                 f"with a {self.params.default_fov_deg} deg horizontal field of view",
+                key="intrinsics",
             )
         decoded = time.perf_counter()
         timestamp_ms = self._publisher.next_timestamp_ms(msg.header)
         try:
             result = pipeline.process(rgb, intrinsics=intrinsics, timestamp_ms=timestamp_ms)
         except Exception as exc:  # one bad frame must not end the node
-            self.stats.message_rejected("processing_error")
-            text = f"processing a frame failed: {type(exc).__name__}: {exc}"
-            self._warn("processing_error", text)
+            self.stats.frame_failed("processing_error")
+            text = f"the pipeline failed on a frame: {type(exc).__name__}: {exc}"
+            self._log.warning(text, key=f"pipeline:{type(exc).__name__}")
             return
         inferred = time.perf_counter()
         if self._stop.is_set():
