@@ -35,6 +35,7 @@ from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 from pymafx_ros.ros.conversions import (
     RejectedImageError,
     camera_info_to_intrinsics,
+    check_compressed,
     check_image,
     compressed_to_rgb,
     image_to_rgb,
@@ -148,14 +149,17 @@ class PymafxNode(Node):
     def _on_image(self, msg: Image | CompressedImage) -> None:
         if not self._enabled.is_set():
             return
-        if isinstance(msg, Image):
-            try:
-                check_image(msg)
-            except RejectedImageError as exc:
-                self.stats.message_rejected(exc.reason)
-                key = f"{exc.reason}:{msg.encoding}"
-                self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", key)
-                return
+        # Header checks only (no pixels read): a refused message never displaces a good frame.
+        try:
+            if isinstance(msg, Image):
+                check_image(msg, self.params.max_image_pixels)
+            else:
+                check_compressed(msg, self.params.max_image_pixels)
+        except RejectedImageError as exc:
+            self.stats.message_rejected(exc.reason)
+            key = f"{exc.reason}:{getattr(msg, 'encoding', getattr(msg, 'format', ''))}"
+            self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", key)
+            return
         replaced = self._slot.put((msg, time.monotonic()))
         self.stats.frame_received(replaced)
 
@@ -261,7 +265,11 @@ class PymafxNode(Node):
     def _process(self, pipeline: Any, msg: Image | CompressedImage, received_at: float) -> None:
         started = time.perf_counter()
         try:
-            rgb = compressed_to_rgb(msg) if isinstance(msg, CompressedImage) else image_to_rgb(msg)
+            limit = self.params.max_image_pixels
+            if isinstance(msg, CompressedImage):
+                rgb = compressed_to_rgb(msg, limit)
+            else:
+                rgb = image_to_rgb(msg, limit)
         except RejectedImageError as exc:
             self.stats.message_rejected(exc.reason)
             self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", exc.reason)
