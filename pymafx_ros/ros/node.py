@@ -8,6 +8,7 @@ of the image it came from.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -56,6 +57,9 @@ LATCHED_QOS = QoSProfile(
 MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 WATCHDOG_PERIOD_S = 0.5
+# Longest wait for the inference thread when stopping; a model load or frame still running then
+# is abandoned, so the node exits well within launch's 5 s before it escalates to SIGTERM.
+STOP_JOIN_S = 1.5
 
 PipelineFactory = Callable[[dict[str, Any]], Any]
 
@@ -107,6 +111,8 @@ class PymafxNode(Node):
         self._enabled = threading.Event()
         self._enabled.set()
         self._stop = threading.Event()
+        # Held while publishing a frame's outputs; stop() takes it, so after it nothing is sent.
+        self._publish_lock = threading.Lock()
 
         self._create_publishers()
         self._image_topic = (
@@ -199,7 +205,8 @@ class PymafxNode(Node):
 
     # ----------------------------------------------------------------- inference thread
     def _start_worker(self) -> threading.Thread:
-        worker = threading.Thread(target=self._run_worker, name="pymafx-inference")
+        # A daemon: a model load cannot be interrupted, and stop() must not wait for it.
+        worker = threading.Thread(target=self._run_worker, name="pymafx-inference", daemon=True)
         worker.start()
         return worker
 
@@ -228,7 +235,10 @@ class PymafxNode(Node):
         self._pipeline = pipeline
         config = getattr(pipeline, "config", None)
         self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
-        self._publisher.model_loaded(pipeline.model_info)
+        with self._publish_lock:
+            if self._stop.is_set():
+                return False
+            self._publisher.model_loaded(pipeline.model_info)
         return True
 
     def _serve_frames(self) -> None:
@@ -294,13 +304,14 @@ class PymafxNode(Node):
             self._log.warning(text, key=f"pipeline:{type(exc).__name__}")
             return
         inferred = time.perf_counter()
-        if self._stop.is_set():
-            return
         latency = {f"stage {k}": v for k, v in result.timings_ms.items()}
         latency["decode"] = 1e3 * (decoded - started)
         latency["pipeline"] = 1e3 * (inferred - decoded)
         latency["queue wait"] = 1e3 * (started - received_at)
-        people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
+        with self._publish_lock:
+            if self._stop.is_set():
+                return
+            people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
         latency["publish"] = 1e3 * (time.perf_counter() - inferred)
         image_ns = stamp_ns(msg.header)
         if image_ns > 0:
@@ -312,15 +323,22 @@ class PymafxNode(Node):
         )
 
     # ----------------------------------------------------------------- shutdown
-    def stop(self) -> None:
-        """Stop the inference thread (waits for the frame in progress) and clear RViz."""
+    def stop(self) -> bool:
+        """Stop inference and clear RViz, in at most ~STOP_JOIN_S + 1 s. A model load or frame
+        still running after STOP_JOIN_S is abandoned (the thread is a daemon and publishes
+        nothing more). False when the inference thread had to be abandoned."""
         self._stop.set()
         self._slot.close()
-        if self._worker.is_alive():
-            self.get_logger().info("stopping: finishing the current frame (or the model load)")
-        self._worker.join()
-        if self.fatal_error is None:
+        self._worker.join(STOP_JOIN_S)
+        finished = not self._worker.is_alive()
+        if not finished:
+            what = "the model load" if self._pipeline is None else "the frame in progress"
+            self.get_logger().info(f"stopping: abandoning {what}")
+        # Taken (not waited on forever): a frame being published finishes first.
+        locked = self._publish_lock.acquire(timeout=STOP_JOIN_S)
+        if self.fatal_error is None and locked:
             self._publisher.clear_markers()
+        return finished
 
 
 def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load_pipeline) -> int:
@@ -329,7 +347,8 @@ def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load
 
     def request_stop(*_) -> None:
         stop.set()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C ends it at once
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal ends it at once
+            signal.signal(sig, signal.SIG_DFL)
 
     # Our own handlers (not rclpy's): the node stays usable while it stops, so it can join its
     # thread and delete its markers before the context goes away.
@@ -344,17 +363,25 @@ def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load
         return 2
     executor = SingleThreadedExecutor()
     executor.add_node(node)
+    finished = True
     try:
         while not stop.is_set() and node.fatal_error is None and rclpy.ok():
             executor.spin_once(timeout_sec=0.1)
     finally:
-        node.stop()
+        finished = node.stop()
         if node.fatal_error is not None:
             node.get_logger().fatal(node.fatal_error)
         executor.remove_node(node)
         node.destroy_node()
         rclpy.try_shutdown()
-    return 1 if node.fatal_error is not None else 0
+    code = 1 if node.fatal_error is not None else 0
+    if not finished:
+        # The abandoned thread is inside native code (torch, MediaPipe); interpreter
+        # finalization would run their teardown under it. Everything of ours is closed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":
