@@ -45,7 +45,7 @@ class DeviceError(RuntimeError):
     """A frame lost to the accelerator (out of memory, lost device); the pipeline keeps
     running and the next frame is tried again."""
 
-    reason = "device_error"  # the node's rejection counter for it
+    failure_kind = "device_error"  # the node counts failed frames by this kind
 
 
 def classify_device_error(error: BaseException) -> str | None:
@@ -81,7 +81,7 @@ class DeviceHealth:
             "device fallback": self.fallback or "none",
             "device out-of-memory errors": str(self.out_of_memory),
             "device retries that succeeded": str(self.recovered),
-            "frames lost to the device": str(self.lost_frames),
+            "device frames lost": str(self.lost_frames),
         }
 
 

@@ -118,6 +118,11 @@ class NodeStats:
             self.state = state
             self.info.update(info)
 
+    def set_info(self, **info: str) -> None:
+        """Update the reported values (device health, model provenance) without the state."""
+        with self._lock:
+            self.info.update(info)
+
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
             now = self._clock()
@@ -204,6 +209,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
         ("device", hardware),
+        *((key, value) for key, value in info.items() if key.startswith("device ")),
     ]
     for stage, (p50, p95, worst) in sorted(snap.latency_ms.items()):
         key = f"latency {stage} (ms) p50/p95/max"
@@ -216,6 +222,12 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         inference_text = (
             f"inference thread died and was restarted ({snap.last_thread_failure}); "
             "waiting for a frame to go through"
+        )
+    elif snap.state == "running" and info.get("device fallback", "none") != "none":
+        inference_level = WARN
+        inference_text = (
+            f"running on the CPU after a GPU failure ({info['device fallback']}); restart the "
+            "node to use the GPU again"
         )
     elif snap.state == "running" and snap.last_frame_failed:
         inference_level = WARN

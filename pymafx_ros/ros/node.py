@@ -83,13 +83,10 @@ def pipeline_options(params: NodeParameters) -> dict[str, Any]:
 
 
 def load_pipeline(options: dict[str, Any]) -> Any:
-    """Build the real pipeline (imported here: torch and the model load in the worker thread)."""
-    import torch
-
+    """Build the real pipeline (imported here: torch and the model load in the worker thread).
+    The pipeline resolves ``device: auto`` (CUDA when torch sees it) and handles GPU failures."""
     from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
 
-    if options["device"] == "auto":
-        options = {**options, "device": "cuda" if torch.cuda.is_available() else "cpu"}
     return Pipeline(PipelineConfig(**options))
 
 
@@ -235,6 +232,7 @@ class PymafxNode(Node):
         self._pipeline = pipeline
         config = getattr(pipeline, "config", None)
         self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
+        self._report_device(pipeline)
         with self._publish_lock:
             if self._stop.is_set():
                 return False
@@ -299,10 +297,13 @@ class PymafxNode(Node):
         try:
             result = pipeline.process(rgb, intrinsics=intrinsics, timestamp_ms=timestamp_ms)
         except Exception as exc:  # one bad frame must not end the node
-            self.stats.frame_failed("processing_error")
+            # GPU out of memory / lost device: pipeline.device_recovery.DeviceError
+            self.stats.frame_failed(getattr(exc, "failure_kind", "processing_error"))
             text = f"the pipeline failed on a frame: {type(exc).__name__}: {exc}"
             self._log.warning(text, key=f"pipeline:{type(exc).__name__}")
             return
+        finally:
+            self._report_device(pipeline)
         inferred = time.perf_counter()
         latency = {f"stage {k}": v for k, v in result.timings_ms.items()}
         latency["decode"] = 1e3 * (decoded - started)
@@ -321,6 +322,13 @@ class PymafxNode(Node):
         self.stats.frame_processed(
             latency, people, non_finite, default_k=not result.intrinsics.from_camera_info
         )
+
+    def _report_device(self, pipeline: Any) -> None:
+        """The pipeline's device health (device, fallback, out-of-memory counts) into the
+        diagnostics; pipelines without it (test doubles) report nothing more."""
+        health = getattr(pipeline, "device_health", None)
+        if callable(health):
+            self.stats.set_info(**health())
 
     # ----------------------------------------------------------------- shutdown
     def stop(self) -> bool:

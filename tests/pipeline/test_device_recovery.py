@@ -74,7 +74,7 @@ def test_persistent_out_of_memory_moves_to_the_cpu_and_reruns_the_frame() -> Non
     values = guard.health.as_values()
     assert values["device"] == "cpu" and values["device requested"] == "cuda:0"
     assert "3 frames in a row" in values["device fallback"]
-    assert values["frames lost to the device"] == "2"
+    assert values["device frames lost"] == "2"
 
 
 def test_a_success_resets_the_out_of_memory_streak() -> None:

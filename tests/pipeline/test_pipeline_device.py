@@ -105,7 +105,7 @@ def test_a_device_error_skips_the_frame_and_the_next_frame_works(
     with pytest.raises(DeviceError, match="frame skipped"):
         pipeline.process(FRAME, boxes=[person_at(320, 240, 300)])
     assert len(pipeline.process(FRAME, boxes=[person_at(320, 240, 300)]).people) == 1
-    assert pipeline.device_health()["frames lost to the device"] == "1"
+    assert pipeline.device_health()["device frames lost"] == "1"
 
 
 def test_an_injected_model_cannot_be_rebuilt_but_a_loader_can(

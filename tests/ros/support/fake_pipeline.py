@@ -7,7 +7,9 @@ optional delay to play a slow model. Environment knobs (set by the tests):
 PYMAFX_TEST_DELAY_S (seconds per frame), PYMAFX_TEST_PEOPLE (people per frame),
 PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises), PYMAFX_TEST_LOAD_S (seconds loading takes),
 PYMAFX_TEST_FAULTS (non-empty: a frame of one uniform colour injects a fault, see ``FAULTS``,
-so a test reaches every failure path over DDS as a camera would).
+so a test reaches every failure path over DDS as a camera would), PYMAFX_TEST_DEVICE (the device
+the double claims to run on, default cpu: its frames go through the real ``DeviceGuard``, so
+the injected GPU faults take the real recovery path; a move to the CPU only relabels it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 from scipy.spatial.transform import Rotation
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 
+from pymafx_ros.pipeline.device_recovery import DeviceGuard
 from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
 
 UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down
@@ -34,6 +37,9 @@ FAULTS = {
     (0, 0, 255): "exit_thread",  # SystemExit: ends the inference thread
     (255, 0, 255): "nan_one",  # the second of two people has a NaN joint
     (255, 255, 0): "nan_all",  # every person has a NaN joint
+    (0, 255, 255): "oom_once",  # CUDA out of memory on the first try of this frame
+    (255, 128, 0): "oom_twice",  # out of memory on the retry too: the frame is lost
+    (128, 0, 255): "device_lost",  # a CUDA launch failure while on the GPU
 }
 
 
@@ -131,6 +137,11 @@ class FakePipeline:
         self.layer = placeholder_smplx()
         self._info = placeholder_model_info()
         self.frames = 0
+        device = torch.device(os.environ.get("PYMAFX_TEST_DEVICE", "cpu"))
+        self.guard = DeviceGuard(device, move_to_cpu=lambda why: None)
+
+    def device_health(self) -> dict[str, str]:
+        return self.guard.health.as_values()
 
     @property
     def model_info(self) -> ModelInfo:
@@ -141,6 +152,16 @@ class FakePipeline:
         height, width = rgb.shape[:2]
         k = intrinsics or default_k(width, height, self.options.get("default_fov_deg", 60.0))
         fault = fault_of(rgb) if self.faults else None
+        attempts = []
+
+        def device_step() -> None:
+            attempts.append(self.guard.device)
+            if (fault == "oom_once" and len(attempts) == 1) or fault == "oom_twice":
+                raise torch.OutOfMemoryError("CUDA out of memory (test double)")
+            if fault == "device_lost" and self.guard.device.type != "cpu":
+                raise torch.AcceleratorError("CUDA error: unspecified launch failure (test)")
+
+        self.guard.run(device_step)
         if fault == "raise":
             raise RuntimeError("test double told to fail on this frame")
         if fault == "exit_thread":
