@@ -140,3 +140,36 @@ def test_a_corrupt_image_in_a_folder_is_named(shared_model, tmp_path, capsys) ->
 def test_external_detector_without_boxes_is_refused(tmp_path, video, capsys) -> None:
     code = main(["process", str(video), "--out", str(tmp_path), "--detector", "external"])
     assert code != 0 and "--boxes" in capsys.readouterr().err
+
+
+def test_a_frame_lost_to_the_device_is_skipped_and_reported(
+    shared_model, video, tmp_path, capsys, monkeypatch
+) -> None:
+    """Out of GPU memory on frame 1, retry included (injected): frames 0 and 2 are written,
+    frame 1 is named and the exit status says something was lost."""
+    import torch
+
+    from pymafx_ros.pipeline import pipeline
+
+    predictor, info = shared_model
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(len(calls))
+        if len(calls) in (2, 3):  # frame 1 and its retry
+            raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+        return predictor(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_model", lambda config: (failing, info))
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 290, "size": 520}}]))
+    out = tmp_path / "out"
+    code = main(["process", str(video), "--out", str(out), "--detector", "external",
+                 "--boxes", str(boxes)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "frame 1 skipped" in err and "1 frame(s) lost to the device" in err
+    assert sorted(p.name for p in out.glob("frame_*.json")) == [
+        "frame_000000.json",
+        "frame_000002.json",
+    ]
