@@ -85,7 +85,7 @@ class LoopPoints(nn.Module):
         )
         # Before the last iteration SMPL-X never gets the expression (the release drops it).
         neutral = torch.zeros_like(params["exp"])
-        smplx_verts = self.smplx(torch.cat([params["shape"], neutral], dim=1), smplx_pose)
+        smplx_verts, _ = self.smplx(torch.cat([params["shape"], neutral], dim=1), smplx_pose)
         body = self.body_down(self.to_smpl(smplx_verts))
 
         hand_pose = rotmats_from_6d(
@@ -93,14 +93,14 @@ class LoopPoints(nn.Module):
             torch.cat([params["rhand"], params["lhand"]]),
         )
         hand_shape = torch.cat([params["shape_rh"], params["shape_lh"]])
-        hands = self.hand_down(self.mano(hand_shape, hand_pose))
+        hands = self.hand_down(self.mano(hand_shape, hand_pose)[0])
         hand_cam = part_camera(torch.cat([params["cam_rh"], params["cam_lh"]]))
 
         head = rotmats_from_6d(params["orient_fa"], params["face"])
         neck = torch.eye(3, dtype=head.dtype, device=head.device).expand(batch, 1, 3, 3)
         head_pose = torch.cat([head[:, :1], neck, head[:, 1:]], dim=1)
         face_shape = torch.cat([params["shape_fa"], params["exp"]], dim=1)
-        face = self.flame(face_shape, head_pose)[:, self.flame_pick]
+        face = self.flame(face_shape, head_pose)[0][:, self.flame_pick]
         return {
             "body": project_points(body, params["cam"]),
             "hand": project_points(hands, hand_cam),

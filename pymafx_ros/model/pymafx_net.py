@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from pymafx_ros.body_models.assets import PyMafxAssets
@@ -22,6 +21,7 @@ from pymafx_ros.body_models.smpl_body import build_smpl_body_model
 from pymafx_ros.body_models.vertex_map import SparseVertexMap
 from pymafx_ros.model import mesh_decoding
 from pymafx_ros.model.alignment_attention import AlignmentAttention
+from pymafx_ros.model.bilinear import bilinear_sample
 from pymafx_ros.model.hand_integration import (
     hand_visibility_from_prediction,
     hand_visibility_from_scores,
@@ -95,8 +95,7 @@ class IndexSampler(nn.Module):
 
 def _sample(feature_map: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     """Bilinear features [N, C, P] at normalised points [N, P, 2] (zeros outside the map)."""
-    grid = points.unsqueeze(2)
-    return F.grid_sample(feature_map, grid, mode="bilinear", align_corners=False)[..., 0]
+    return bilinear_sample(feature_map, points)
 
 
 def _record(probe: Tensors | None, part: str, name: str, value: torch.Tensor) -> None:
