@@ -79,11 +79,10 @@ class SkinnedVertexSubset(nn.Module):
     def forward(
         self, shape_components: torch.Tensor, full_pose: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        batch = full_pose.shape[0]
         v_shaped = self.v_template + _blend(shape_components, self.shapedirs)
         joints = self.joint_template + _blend(shape_components, self.joint_dirs)
         identity = torch.eye(3, dtype=full_pose.dtype, device=full_pose.device)
-        pose_feature = (full_pose[:, 1:] - identity).reshape(batch, -1)
+        pose_feature = (full_pose[:, 1:] - identity).flatten(1)
         v_posed = v_shaped + (pose_feature @ self.posedirs).unflatten(1, (-1, 3))
         rotations, posed_joints, translations = self.chain(full_pose, joints)
         # Per-vertex transform = weighted sum of the joints' [R | t] (12 numbers per joint).
