@@ -21,9 +21,12 @@ def shared_model(monkeypatch_module, seeded_model_build):
     from pymafx_ros.pipeline.model_loading import describe_model, model_predictor
 
     module, info = seeded_model_build
-    loaded = (model_predictor(module), describe_model(info))
-    monkeypatch_module.setattr(pipeline, "load_model", lambda config: loaded)
-    return loaded
+
+    def load(config):
+        return model_predictor(module, config.with_vertices), describe_model(info)
+
+    monkeypatch_module.setattr(pipeline, "load_model", load)
+    return load
 
 
 @pytest.fixture(scope="module")
