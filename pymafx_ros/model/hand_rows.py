@@ -28,7 +28,12 @@ class HandRows:
 
 def select_hands(img_lhand: Tensor, img_rhand: Tensor, run: Tensor) -> HandRows:
     """The hand rows for crops img_lhand / img_rhand [B, 3, h, w] and run [B, 2] bool (left,
-    right): the right hands to run (person order), then the mirrored left ones."""
+    right): the right hands to run (person order), then the mirrored left ones.
+
+    The selection is computed where ``run`` lives: pass it on the CPU (the detector's
+    visibilities are host values) and a GPU never waits here; a mask on the GPU costs one
+    synchronisation (its count decides the batch size).
+    """
     if run.dtype != torch.bool or run.shape != (img_lhand.shape[0], 2):
         raise ValueError(
             f"select_hands: run must be a bool tensor [B, 2] (left, right), got {run.dtype} "
@@ -36,12 +41,19 @@ def select_hands(img_lhand: Tensor, img_rhand: Tensor, run: Tensor) -> HandRows:
         )
     right = torch.nonzero(run[:, RIGHT]).flatten()
     left = torch.nonzero(run[:, LEFT]).flatten()
-    images = torch.cat([img_rhand[right], torch.flip(img_lhand[left], [3])])
-    total = images.shape[0]
-    rows = torch.full_like(run, total, dtype=torch.long)
-    rows[right, RIGHT] = torch.arange(right.numel(), device=rows.device)
-    rows[left, LEFT] = torch.arange(left.numel(), device=rows.device) + right.numel()
-    return HandRows(images, rows)
+    device = img_lhand.device
+    # non_blocking: a blocking host-to-device copy would synchronise the stream.
+    images = torch.cat(
+        [
+            img_rhand.index_select(0, right.to(device, non_blocking=True)),
+            torch.flip(img_lhand.index_select(0, left.to(device, non_blocking=True)), [3]),
+        ]
+    )
+    total = right.numel() + left.numel()
+    rows = torch.full(run.shape, total, dtype=torch.long, device=run.device)
+    rows[right, RIGHT] = torch.arange(right.numel(), device=run.device)
+    rows[left, LEFT] = torch.arange(left.numel(), device=run.device) + right.numel()
+    return HandRows(images, rows.to(device, non_blocking=True))
 
 
 def all_hands_rows(batch: int, device: torch.device | str = "cpu") -> Tensor:

@@ -371,9 +371,12 @@ class PyMAFX(nn.Module):
         """
         _check_crops(img_body, img_lhand, img_rhand, img_face)
         vis_hands, predict_visibility = _visibility_inputs(vis_lhand, vis_rhand, img_body)
-        run = torch.ones_like(vis_hands, dtype=torch.bool)
+        # Decided where the visibilities live (the host, for the pipeline's detector scores),
+        # so that choosing the hands does not make a GPU wait (see select_hands).
+        run = torch.ones(img_body.shape[0], 2, dtype=torch.bool)
         if vis_lhand is not None and not run_hidden_hands:
-            run = vis_hands > HAND_VISIBILITY_THRESHOLD
+            given = torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32)
+            run = given > HAND_VISIBILITY_THRESHOLD
         hands = select_hands(img_lhand, img_rhand, run)
         final = self.infer(
             img_body,
@@ -469,14 +472,16 @@ def _visibility_inputs(
     device = reference.device
     if vis_lhand is None:
         zeros = torch.zeros(batch, 2, device=device)
-        return zeros, torch.tensor(True, device=device)
+        return zeros, torch.ones((), dtype=torch.bool, device=device)
     if vis_lhand.shape != (batch,) or vis_rhand.shape != (batch,):
         raise ValueError(
             f"vis_lhand and vis_rhand must be [B] = [{batch}], got {tuple(vis_lhand.shape)} "
             f"and {tuple(vis_rhand.shape)}"
         )
     given = torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32)
-    return given, torch.tensor(False, device=device)
+    # non_blocking: host visibilities reach the GPU without synchronising the stream.
+    given = given.to(device, non_blocking=True)
+    return given, torch.zeros((), dtype=torch.bool, device=device)
 
 
 def _release_visibility(mesh: Tensors, given: bool) -> None:

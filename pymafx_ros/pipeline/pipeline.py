@@ -307,9 +307,9 @@ class Pipeline:
         mark = _add_time(timings, "crops", mark)
         visibility: dict[str, torch.Tensor] = {}
         if detector_visibility:
-            values = [[p.vis_lhand, p.vis_rhand] for p in people]
-            # non_blocking: a blocking upload would synchronise the CUDA stream
-            given = torch.tensor(values, dtype=torch.float32).to(device, non_blocking=True)
+            # Host tensors: the model picks the visible hands on the host and uploads them
+            # without synchronising a GPU (PyMAFX.predict).
+            given = torch.tensor([[p.vis_lhand, p.vis_rhand] for p in people])
             visibility = {"vis_lhand": given[:, 0], "vis_rhand": given[:, 1]}
         with torch.inference_mode():
             output = self._model(body, left, right, face, **visibility)
