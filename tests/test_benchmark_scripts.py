@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,3 +38,15 @@ def test_model_benchmark_prints_one_json_line_per_stage():
     for record in records:
         assert record["min_ms"] > 0 and record["median_ms"] >= record["min_ms"]
         assert record["threads"] == 2 and record["prepared"] is True
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the message on a machine without CUDA"
+)
+@pytest.mark.parametrize("script", ["benchmarks/model_gpu.py", "benchmarks/pipeline_gpu.py"])
+def test_gpu_benchmarks_say_why_they_cannot_run_without_cuda(script):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2 and "no CUDA device" in result.stderr, result.stderr

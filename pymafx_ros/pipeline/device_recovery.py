@@ -41,6 +41,10 @@ _DEVICE_ERROR_TEXTS = (
 )
 
 
+# torch.AcceleratorError appeared in torch 2.8; older builds (Jetson's) raise RuntimeErrors.
+_ACCELERATOR_ERROR: type | tuple[type, ...] = getattr(torch, "AcceleratorError", ())
+
+
 class DeviceError(RuntimeError):
     """A frame lost to the accelerator (out of memory, lost device); the pipeline keeps
     running and the next frame is tried again."""
@@ -57,7 +61,7 @@ def classify_device_error(error: BaseException) -> str | None:
     text = str(error).lower()
     if "out of memory" in text:
         return OUT_OF_MEMORY
-    if isinstance(error, torch.AcceleratorError) or any(t in text for t in _DEVICE_ERROR_TEXTS):
+    if isinstance(error, _ACCELERATOR_ERROR) or any(t in text for t in _DEVICE_ERROR_TEXTS):
         return DEVICE_LOST
     return None
 
