@@ -19,7 +19,7 @@ FRAME = np.zeros((480, 640, 3), dtype=np.uint8)
 
 
 def _pipeline(model, info, **config) -> Pipeline:
-    config = PipelineConfig(detector="external", **config)
+    config = PipelineConfig(detector="external", device="cpu", **config)
     return Pipeline(config, model=model, model_info=info)
 
 

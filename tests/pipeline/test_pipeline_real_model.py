@@ -27,7 +27,7 @@ SMPLX_PARAMETERS = (
 
 def _external(real_model, **config) -> Pipeline:
     module, info = real_model
-    settings = PipelineConfig(detector="external", **config)
+    settings = PipelineConfig(detector="external", device="cpu", **config)
     return Pipeline(
         settings, model=model_predictor(module, settings.with_vertices), model_info=info
     )
@@ -122,7 +122,7 @@ def _check_smplx_consistency(result) -> None:
 
 def test_front_end_finds_the_person_on_the_sample_photo(real_model, astronaut) -> None:
     module, info = real_model
-    config = PipelineConfig(detector="mediapipe")
+    config = PipelineConfig(detector="mediapipe", device="cpu")
     pipeline = Pipeline(config, model=model_predictor(module), model_info=info)
     try:
         result = pipeline.process(astronaut)

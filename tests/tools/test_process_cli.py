@@ -12,6 +12,8 @@ import pytest
 from pymafx_ros.tools.cli import main
 
 FRAMES = 3
+# The session's model is on the CPU: keep the pipeline there on a machine with CUDA too.
+ON_CPU = ("--device", "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def test_processes_a_video_end_to_end(shared_model, video, tmp_path, capsys) -> 
     boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 290, "size": 520}}]))
     code = main(
         ["process", str(video), "--out", str(out), "--detector", "external", "--boxes",
-         str(boxes), "--overlay", str(overlay), "--vertices", "--fov", "55"]
+         str(boxes), "--overlay", str(overlay), "--vertices", "--fov", "55", *ON_CPU]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
     files = sorted(out.glob("frame_*.json"))
@@ -94,7 +96,7 @@ def test_processes_a_single_image_with_external_boxes(shared_model, tmp_path) ->
     out = tmp_path / "out"
     overlay = tmp_path / "overlay.png"
     code = main(["process", str(image), "--out", str(out), "--detector", "external",
-                 "--boxes", str(boxes), "--overlay", str(overlay)])  # fmt: skip
+                 "--boxes", str(boxes), "--overlay", str(overlay), *ON_CPU])  # fmt: skip
     assert code == 0
     drawn = cv2.imread(str(overlay))
     assert drawn.shape == (512, 512, 3)
@@ -133,7 +135,7 @@ def test_a_corrupt_image_in_a_folder_is_named(shared_model, tmp_path, capsys) ->
     cv2.imwrite(str(folder / "a.png"), data.astronaut()[:, :, ::-1])
     (folder / "b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     code = main(["process", str(folder), "--out", str(tmp_path / "out"), "--detector",
-                 "full_frame"])  # fmt: skip
+                 "full_frame", *ON_CPU])  # fmt: skip
     assert code != 0
     error = capsys.readouterr().err
     assert "b.jpg" in error and "not a readable image" in error
@@ -168,7 +170,7 @@ def test_a_frame_lost_to_the_device_is_skipped_and_reported(
     boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 290, "size": 520}}]))
     out = tmp_path / "out"
     code = main(["process", str(video), "--out", str(out), "--detector", "external",
-                 "--boxes", str(boxes)])  # fmt: skip
+                 "--boxes", str(boxes), *ON_CPU])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1
     assert "frame 1 skipped" in err and "1 frame(s) lost to the device" in err
