@@ -310,6 +310,12 @@ class PymafxNode(Node):
                 return
             people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
         latency["publish"] = 1e3 * (time.perf_counter() - inferred)
+        if non_finite:
+            self._log.warning(
+                f"dropped {non_finite} people with non-finite values (the frame's other "
+                f"{people} were published)",
+                key="non_finite",
+            )
         image_ns = stamp_ns(msg.header)
         if image_ns > 0:
             latency["end to end (stamp to publish)"] = (

@@ -13,6 +13,7 @@ so a test reaches every failure path over DDS as a camera would).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -135,6 +136,8 @@ class FakePipeline:
         self.layer = placeholder_smplx()
         self._info = placeholder_model_info()
         self.frames = 0
+        # Core code logs through Python logging; the node forwards it to /rosout.
+        logging.getLogger("pymafx_ros.test_double").warning("test double loaded (fake people)")
 
     @property
     def model_info(self) -> ModelInfo:
