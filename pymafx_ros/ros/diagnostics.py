@@ -53,7 +53,7 @@ class StatsSnapshot:
     pending: int  # frames waiting in the slot or being processed
     default_intrinsics: bool | None
     latency_ms: dict[str, tuple[float, float, float]]  # stage -> (p50, p95, max)
-    info: dict[str, str] = field(default_factory=dict)
+    info: dict[str, str | bool] = field(default_factory=dict)
 
 
 class NodeStats:
@@ -74,7 +74,7 @@ class NodeStats:
         self.non_finite_people = self.people_last_frame = 0
         self.pending = 0  # set by the node: frames waiting or in progress
         self.default_intrinsics: bool | None = None
-        self.info: dict[str, str] = {}
+        self.info: dict[str, str | bool] = {}
 
     def frame_received(self, replaced_waiting: bool) -> None:
         with self._lock:
@@ -113,7 +113,7 @@ class NodeStats:
                     samples = self._latency.setdefault(stage, deque(maxlen=LATENCY_SAMPLES))
                     samples.append(float(value))
 
-    def set_state(self, state: str, **info: str) -> None:
+    def set_state(self, state: str, **info: str | bool) -> None:
         with self._lock:
             self.state = state
             self.info.update(info)
@@ -158,7 +158,10 @@ class NodeStats:
 
 
 def _kv(key: str, value: object) -> KeyValue:
-    if isinstance(value, float):
+    """KeyValue with floats to 2 decimals and booleans as 'true'/'false' (YAML's spelling)."""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, float):
         value = f"{value:.2f}"
     return KeyValue(key=key, value=str(value))
 
@@ -177,7 +180,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
     """Three statuses: input (WARN on default intrinsics), inference, model (ERROR on
     placeholders). ``prefix`` is the node's name, so several cameras stay apart."""
     info = snap.info
-    hardware = info.get("device", "")
+    hardware = str(info.get("device", ""))
     OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
 
     rejected_total = sum(snap.rejected.values())
@@ -237,7 +240,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
     else:
         inference_level = WARN
 
-    placeholder = "True" in (info.get("placeholder_assets"), info.get("placeholder_weights"))
+    placeholder = info.get("placeholder_assets") is True or info.get("placeholder_weights") is True
     model_values = [
         ("assets", info.get("assets_source", "")),
         ("weights", info.get("weights_source", "")),

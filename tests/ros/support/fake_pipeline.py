@@ -5,7 +5,8 @@ The node under test only needs ``model_info``, ``process`` and ``close``; this o
 (parameters reproduce joints, rotations follow the kinematic tree) and deterministic, with an
 optional delay to play a slow model. Environment knobs (set by the tests):
 PYMAFX_TEST_DELAY_S (seconds per frame), PYMAFX_TEST_PEOPLE (people per frame),
-PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises), PYMAFX_TEST_LOAD_S (seconds loading takes),
+PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises FileNotFoundError; 'runtime': RuntimeError),
+PYMAFX_TEST_LOAD_S (seconds loading takes),
 PYMAFX_TEST_FAULTS (non-empty: a frame of one uniform colour injects a fault, see ``FAULTS``,
 so a test reaches every failure path over DDS as a camera would), PYMAFX_TEST_DEVICE (the device
 the double claims to run on, default cpu: its frames go through the real ``DeviceGuard``, so
@@ -14,6 +15,7 @@ the injected GPU faults take the real recovery path; a move to the CPU only rela
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -126,7 +128,10 @@ class FakePipeline:
     """``Pipeline``'s interface over placeholder SMPL-X people (see the module docstring)."""
 
     def __init__(self, options: dict[str, Any]) -> None:
-        if os.environ.get("PYMAFX_TEST_FAIL_LOAD"):
+        failure = os.environ.get("PYMAFX_TEST_FAIL_LOAD")
+        if failure == "runtime":
+            raise RuntimeError("test double told to fail: CUDA out of memory")
+        if failure:
             raise FileNotFoundError("test double told to fail: no SMPLX_NEUTRAL_2020.npz")
         time.sleep(float(os.environ.get("PYMAFX_TEST_LOAD_S", "0")))
         torch.set_num_threads(1)
@@ -137,6 +142,8 @@ class FakePipeline:
         self.layer = placeholder_smplx()
         self._info = placeholder_model_info()
         self.frames = 0
+        # Core code logs through Python logging; the node forwards it to /rosout.
+        logging.getLogger("pymafx_ros.test_double").warning("test double loaded (fake people)")
         device = torch.device(os.environ.get("PYMAFX_TEST_DEVICE", "cpu"))
         self.guard = DeviceGuard(device, move_to_cpu=lambda why: None)
 
