@@ -156,16 +156,21 @@ def test_a_frame_lost_to_the_device_is_skipped_and_reported(
 
     from pymafx_ros.pipeline import pipeline
 
-    predictor, info = shared_model
+    load_shared = pipeline.load_model  # shared_model's: the session's network
     calls = []
 
-    def failing(*args, **kwargs):
-        calls.append(len(calls))
-        if len(calls) in (2, 3):  # frame 1 and its retry
-            raise torch.OutOfMemoryError("CUDA out of memory (injected)")
-        return predictor(*args, **kwargs)
+    def load_failing(config):
+        predictor, info = load_shared(config)
 
-    monkeypatch.setattr(pipeline, "load_model", lambda config: (failing, info))
+        def failing(*args, **kwargs):
+            calls.append(len(calls))
+            if len(calls) in (2, 3):  # frame 1 and its retry
+                raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+            return predictor(*args, **kwargs)
+
+        return failing, info
+
+    monkeypatch.setattr(pipeline, "load_model", load_failing)
     boxes = tmp_path / "boxes.json"
     boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 290, "size": 520}}]))
     out = tmp_path / "out"
