@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from pymafx_ros.model.hand_integration import HAND_VISIBILITY_THRESHOLD
+
 LEFT, RIGHT = 0, 1  # columns of hand_rows and of [B, 2] visibility tensors
 
 
@@ -68,3 +70,54 @@ def per_person(values: Tensor, fill: Tensor, hand_rows: Tensor) -> tuple[Tensor,
     padded = torch.cat([values, fill.expand(1, *values.shape[1:])])
     picked = padded.index_select(0, hand_rows.flatten()).unflatten(0, hand_rows.shape)
     return picked[:, LEFT], picked[:, RIGHT]
+
+
+def visibility_inputs(
+    vis_lhand: Tensor | None, vis_rhand: Tensor | None, reference: Tensor
+) -> tuple[Tensor, Tensor]:
+    """The release's optional vis_lhand / vis_rhand [B] -> (vis_hands [B,2], predict flag),
+    both on ``reference``'s device."""
+    if (vis_lhand is None) != (vis_rhand is None):
+        raise ValueError(
+            "give both vis_lhand and vis_rhand ([B] hand detector confidences) or neither "
+            "(then the network predicts hand visibility)"
+        )
+    batch = reference.shape[0]
+    device = reference.device
+    # Flags made on the device, not torch.tensor(True, device=...): that is a blocking copy.
+    if vis_lhand is None:
+        zeros = torch.zeros(batch, 2, device=device)
+        return zeros, torch.ones((), dtype=torch.bool, device=device)
+    if vis_lhand.shape != (batch,) or vis_rhand.shape != (batch,):
+        raise ValueError(
+            f"vis_lhand and vis_rhand must be [B] = [{batch}], got {tuple(vis_lhand.shape)} "
+            f"and {tuple(vis_rhand.shape)}"
+        )
+    given = torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32)
+    # non_blocking: host scores (the pipeline's detector) reach a GPU without a stream sync.
+    given = given.to(device, non_blocking=True)
+    return given, torch.zeros((), dtype=torch.bool, device=device)
+
+
+def release_visibility(mesh: dict[str, Tensor], given: bool) -> None:
+    """``hand_visibility`` [B,2] -> the release's ``pred_vis_hands``: the given scores as
+    [left block; right block] (2B,), or the predicted [B,2]."""
+    scores = mesh.pop("hand_visibility")
+    mesh["pred_vis_hands"] = scores.transpose(0, 1).flatten() if given else scores
+
+
+def hands_to_run(
+    vis_lhand: Tensor | None, vis_rhand: Tensor | None, batch: int, everyone: bool = False
+) -> Tensor:
+    """[B, 2] bool: the hands the hand expert must see. With detector scores [B] only those
+    above the gate (or every hand when ``everyone``); with predicted visibility (no scores)
+    all, since the prediction needs every hand's features.
+
+    The mask is made where the scores live (the host for the pipeline's detector, and always
+    the host without scores), so that ``select_hands`` never makes a GPU wait.
+    """
+    if vis_lhand is not None and vis_rhand is not None and not everyone:
+        return torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32) > (
+            HAND_VISIBILITY_THRESHOLD
+        )
+    return torch.ones(batch, 2, dtype=torch.bool)

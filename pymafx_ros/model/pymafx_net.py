@@ -23,7 +23,14 @@ from pymafx_ros.body_models.layers import BodyModelFamily, SmplxOutputs
 from pymafx_ros.body_models.smpl_body import build_smpl_body_model
 from pymafx_ros.model.alignment_attention import AlignmentAttention
 from pymafx_ros.model.hand_integration import HAND_VISIBILITY_THRESHOLD
-from pymafx_ros.model.hand_rows import all_hands_rows, per_person, select_hands
+from pymafx_ros.model.hand_rows import (
+    all_hands_rows,
+    hands_to_run,
+    per_person,
+    release_visibility,
+    select_hands,
+    visibility_inputs,
+)
 from pymafx_ros.model.hrnet import HRNetW48Encoder
 from pymafx_ros.model.loop_points import LoopPoints
 from pymafx_ros.model.mesh_decoding import decode
@@ -336,7 +343,7 @@ class PyMAFX(nn.Module):
         ``A_feat_*`` names (without the prefix), for debugging.
         """
         _check_crops(img_body, img_lhand, img_rhand, img_face)
-        vis_hands, predict_visibility = _visibility_inputs(vis_lhand, vis_rhand, img_body)
+        vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, img_body)
         hand_rows = all_hands_rows(img_body.shape[0], img_body.device)
         img_hands = torch.cat([img_rhand, torch.flip(img_lhand, [3])])
         pyramids = self.encode(img_body, img_hands, img_face)
@@ -345,7 +352,7 @@ class PyMAFX(nn.Module):
         meshes = self.refine(
             pyramids, hand_rows, vis_hands, predict_visibility, keep_all=True, probe=probe
         )
-        _release_visibility(meshes[-1], vis_lhand is not None)
+        release_visibility(meshes[-1], vis_lhand is not None)
         return meshes
 
     def predict(
@@ -370,13 +377,8 @@ class PyMAFX(nn.Module):
         which the release leaves neutral.
         """
         _check_crops(img_body, img_lhand, img_rhand, img_face)
-        vis_hands, predict_visibility = _visibility_inputs(vis_lhand, vis_rhand, img_body)
-        # Decided where the visibilities live (the host, for the pipeline's detector scores),
-        # so that choosing the hands does not make a GPU wait (see select_hands).
-        run = torch.ones(img_body.shape[0], 2, dtype=torch.bool)
-        if vis_lhand is not None and not run_hidden_hands:
-            given = torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32)
-            run = given > HAND_VISIBILITY_THRESHOLD
+        vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, img_body)
+        run = hands_to_run(vis_lhand, vis_rhand, img_body.shape[0], everyone=run_hidden_hands)
         hands = select_hands(img_lhand, img_rhand, run)
         final = self.infer(
             img_body,
@@ -388,7 +390,7 @@ class PyMAFX(nn.Module):
             outputs,
             smplx_expression,
         )
-        _release_visibility(final, vis_lhand is not None)
+        release_visibility(final, vis_lhand is not None)
         return final
 
     def regressor_step(
@@ -409,7 +411,7 @@ class PyMAFX(nn.Module):
         maps ``regressor.STATE_NAMES`` (without ``init_``) to [B, D]; the last iteration also
         integrates the hands, with visibility from ``vis_*`` [B] when given, else predicted.
         """
-        vis_hands, predict_visibility = _visibility_inputs(vis_lhand, vis_rhand, x)
+        vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, x)
         batch = x.shape[0]
         hand_rows = all_hands_rows(batch, x.device)
         hand_state = {
@@ -427,7 +429,7 @@ class PyMAFX(nn.Module):
             regressor, body_hidden, hand_hidden, hand_rows, vis_hands, predict_visibility
         )
         mesh = decode(self.body_models, params, regressor.init_rhand, visibility, probe=probe)
-        _release_visibility(mesh, vis_lhand is not None)
+        release_visibility(mesh, vis_lhand is not None)
         return mesh
 
 
@@ -457,35 +459,3 @@ def _check_rows(
             "hand_rows and vis_hands must be [B,2] (left, right) for B people, got "
             f"{tuple(hand_rows.shape)} and {tuple(vis_hands.shape)}"
         )
-
-
-def _visibility_inputs(
-    vis_lhand: torch.Tensor | None, vis_rhand: torch.Tensor | None, reference: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The release's optional vis_lhand / vis_rhand [B] -> (vis_hands [B,2], predict flag)."""
-    if (vis_lhand is None) != (vis_rhand is None):
-        raise ValueError(
-            "give both vis_lhand and vis_rhand ([B] hand detector confidences) or neither "
-            "(then the network predicts hand visibility)"
-        )
-    batch = reference.shape[0]
-    device = reference.device
-    if vis_lhand is None:
-        zeros = torch.zeros(batch, 2, device=device)
-        return zeros, torch.ones((), dtype=torch.bool, device=device)
-    if vis_lhand.shape != (batch,) or vis_rhand.shape != (batch,):
-        raise ValueError(
-            f"vis_lhand and vis_rhand must be [B] = [{batch}], got {tuple(vis_lhand.shape)} "
-            f"and {tuple(vis_rhand.shape)}"
-        )
-    given = torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32)
-    # non_blocking: host visibilities reach the GPU without synchronising the stream.
-    given = given.to(device, non_blocking=True)
-    return given, torch.zeros((), dtype=torch.bool, device=device)
-
-
-def _release_visibility(mesh: Tensors, given: bool) -> None:
-    """``hand_visibility`` [B,2] -> the release's ``pred_vis_hands``: the given scores as
-    [left block; right block] (2B,), or the predicted [B,2]."""
-    scores = mesh.pop("hand_visibility")
-    mesh["pred_vis_hands"] = scores.transpose(0, 1).flatten() if given else scores

@@ -1,0 +1,90 @@
+"""What every backend offers: ``PyMAFX.predict``'s call on the same inputs, run by some engine.
+
+A backend takes the four crop batches (ImageNet-normalised [B,3,224,224] body, left hand as
+cropped, right hand, face) and optional detector hand confidences [B], and returns the final
+``mesh_out`` as torch tensors under the release's names, for an output *profile*:
+
+* ``joints``: cameras, shape, expression, every rotation SMPL-X gets, its 144 joints and the
+  hand visibility (``mesh_decoding.PIPELINE_OUTPUTS``), with the predicted expression applied;
+* ``mesh``: the same plus the SMPL-X vertices ``smplx_verts``;
+* ``release``: every output of the release's final ``mesh_out`` (neutral SMPL-X face), which
+  the parity check compares.
+
+Hands at or below the visibility gate skip the hand expert unless ``run_hidden_hands``.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import torch
+
+from pymafx_ros.backends.cpu_features import CpuFeatures
+
+Tensors = dict[str, torch.Tensor]
+
+BACKEND_NAMES = ("torch", "onnxruntime", "openvino", "tensorrt")
+BACKEND_CHOICES = ("auto", *BACKEND_NAMES)
+PRECISIONS = ("fp32", "bf16")
+PRECISION_CHOICES = ("auto", *PRECISIONS)
+PROFILE_NAMES = ("joints", "mesh", "release")
+
+
+class BackendUnavailableError(RuntimeError):
+    """The requested backend or precision cannot run here; the message says why and what to
+    install or choose instead."""
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILE_NAMES)}, got {profile!r}")
+    return profile
+
+
+class Backend(ABC):
+    """A way of running PyMAF-X. ``name`` and ``precision`` say which; ``cpu`` is what the
+    machine offered when it was chosen."""
+
+    name: str = ""
+
+    def __init__(self, precision: str, cpu: CpuFeatures) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
+            )
+        self.precision = precision
+        self.cpu = cpu
+
+    @abstractmethod
+    def prepare(self, profile: str) -> None:
+        """Build or load everything ``predict`` needs for ``profile`` (minutes on a first start
+        for exported backends, then seconds), so that the first frame is not slow."""
+
+    @abstractmethod
+    def predict(
+        self,
+        img_body: torch.Tensor,
+        img_lhand: torch.Tensor,
+        img_rhand: torch.Tensor,
+        img_face: torch.Tensor,
+        vis_lhand: torch.Tensor | None = None,
+        vis_rhand: torch.Tensor | None = None,
+        profile: str = "joints",
+        run_hidden_hands: bool = False,
+    ) -> Tensors:
+        """The final ``mesh_out`` for ``profile`` (see the module doc)."""
+
+    def predictor(self, profile: str) -> Callable[..., Tensors]:
+        """``predict`` bound to a profile: the pipeline's model callable."""
+        return functools.partial(self.predict, profile=check_profile(profile))
+
+    def describe(self) -> dict[str, str]:
+        """Backend, precision and CPU facts, for logs and diagnostics."""
+        return {
+            "backend": self.name,
+            "precision": self.precision,
+            "cpu": self.cpu.describe(),
+            "native_bf16": str(self.cpu.native_bf16).lower(),
+        }

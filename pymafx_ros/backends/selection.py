@@ -1,0 +1,140 @@
+"""Which backend and precision to run, and building it.
+
+``auto`` rules (measured on this project's 2-core AMD EPYC machine, README "Backends"):
+
+* backend ``auto``: on a CUDA device ``torch`` (TensorRT is the GPU issue's); on the CPU
+  ``openvino`` when installed (fastest in fp32 and the only exported engine with bf16), else
+  ``onnxruntime`` when installed, else ``torch``;
+* precision ``auto``: ``bf16`` when the CPU has native bf16 (AMX or AVX512-BF16) and the chosen
+  backend runs bf16 (openvino, torch), else ``fp32``. bf16 moves joints by a few millimetres
+  (README table); ``fp32`` is exact (parity within 1e-4).
+
+An explicit ``bf16`` on a CPU without native bf16 is refused: it would be emulated, slower than
+fp32. Every choice is logged with its reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+
+import torch
+
+from pymafx_ros.backends.artefact_cache import ArtefactCache
+from pymafx_ros.backends.cpu_features import CpuFeatures, detect_cpu_features
+from pymafx_ros.backends.interface import (
+    BACKEND_CHOICES,
+    PRECISION_CHOICES,
+    Backend,
+    BackendUnavailableError,
+)
+from pymafx_ros.model.pymafx_net import PyMAFX
+
+LOG = logging.getLogger(__name__)
+
+BF16_BACKENDS = ("openvino", "torch")
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """A resolved (backend, precision) and why it was chosen."""
+
+    backend: str
+    precision: str
+    reason: str
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) -> BackendChoice:
+    """Resolve ``auto`` in ``backend`` / ``precision`` by the module's rules; check the rest."""
+    if backend not in BACKEND_CHOICES:
+        raise ValueError(f"backend must be one of {', '.join(BACKEND_CHOICES)}, got {backend!r}")
+    if precision not in PRECISION_CHOICES:
+        raise ValueError(
+            f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {precision!r}"
+        )
+    on_gpu = torch.device(device).type != "cpu"
+    reasons = []
+    if backend == "auto":
+        if on_gpu:
+            backend, why = "torch", f"device {device} (the exported CPU engines run on the CPU)"
+        elif _installed("openvino"):
+            backend, why = "openvino", "OpenVINO is installed (fastest measured CPU engine)"
+        elif _installed("onnxruntime"):
+            backend, why = "onnxruntime", "ONNX Runtime is installed, OpenVINO is not"
+        else:
+            backend, why = "torch", "neither OpenVINO nor ONNX Runtime is installed"
+        reasons.append(f"backend auto -> {backend}: {why}")
+    if backend == "tensorrt":
+        raise BackendUnavailableError(
+            "the tensorrt backend is not available yet (the GPU backend is a separate issue); "
+            "use torch on a GPU, or openvino / onnxruntime / torch on the CPU"
+        )
+    if backend != "torch" and on_gpu:
+        raise BackendUnavailableError(
+            f"backend {backend} runs on the CPU; with device {device} use backend torch or auto"
+        )
+    if precision == "auto":
+        if on_gpu:
+            precision, why = "fp32", "bf16 is offered for CPUs only"
+        elif not cpu.native_bf16:
+            precision, why = "fp32", "this CPU has no native bf16 (AMX or AVX512-BF16)"
+        elif backend not in BF16_BACKENDS:
+            precision, why = "fp32", f"{backend} runs fp32 only"
+        else:
+            flag = "AMX" if cpu.amx_bf16 else "AVX512-BF16"
+            precision, why = "bf16", f"the CPU has native bf16 ({flag}); encoders in bf16"
+        reasons.append(f"precision auto -> {precision}: {why}")
+    elif precision == "bf16":
+        if on_gpu:
+            raise BackendUnavailableError("precision bf16 is offered for CPU inference only")
+        if not cpu.native_bf16:
+            raise BackendUnavailableError(
+                "precision bf16 needs a CPU with native bf16 (AMX or AVX512-BF16); this one "
+                f"({cpu.describe()}) would emulate it, slower than fp32: use fp32 or auto"
+            )
+        if backend not in BF16_BACKENDS:
+            raise BackendUnavailableError(
+                f"backend {backend} runs fp32 only; bf16 runs on {' or '.join(BF16_BACKENDS)}"
+            )
+    reason = "; ".join(reasons) or "as configured"
+    return BackendChoice(backend, precision, reason)
+
+
+def create_backend(
+    model: PyMAFX,
+    backend: str = "auto",
+    precision: str = "fp32",
+    device: str = "cpu",
+    num_threads: int = 0,
+    cache: ArtefactCache | None = None,
+    cpu: CpuFeatures | None = None,
+) -> Backend:
+    """The backend for ``model`` (plain, eval mode, on ``device``); logs what was chosen and why.
+
+    Exported backends build or load their cached programs lazily; call ``prepare(profile)`` to
+    do it up front."""
+    cpu = cpu or detect_cpu_features()
+    choice = choose_backend(backend, precision, device, cpu)
+    LOG.info(
+        "inference backend %s, precision %s (%s); CPU %s",
+        choice.backend,
+        choice.precision,
+        choice.reason,
+        cpu.describe(),
+    )
+    if choice.backend == "torch":
+        from pymafx_ros.backends.torch_backend import TorchBackend
+
+        return TorchBackend(model, choice.precision, cpu)
+    if choice.backend == "onnxruntime":
+        from pymafx_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
+
+        return OnnxRuntimeBackend(model, choice.precision, cpu, cache, num_threads)
+    from pymafx_ros.backends.openvino_backend import OpenVinoBackend
+
+    return OpenVinoBackend(model, choice.precision, cpu, cache, num_threads)

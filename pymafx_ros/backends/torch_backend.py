@@ -1,0 +1,71 @@
+"""Eager PyTorch: the model itself, prepared for inference (folded BNs, packed oneDNN weights on
+CPU). bf16 runs the three encoders in bfloat16 and everything after them in float32."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from pymafx_ros.backends.cpu_features import CpuFeatures
+from pymafx_ros.backends.interface import Backend, Tensors, check_profile
+from pymafx_ros.backends.program_source import PROFILES
+from pymafx_ros.model.pymafx_net import PyMAFX
+
+
+class Bf16Encoder(nn.Module):
+    """An encoder computing in bfloat16 on float32 crops; its maps come back as float32."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder.to(torch.bfloat16)
+
+    def forward(self, image: Tensor) -> list[Tensor]:
+        return [level.float() for level in self.encoder(image.to(torch.bfloat16))]
+
+
+class TorchBackend(Backend):
+    """``PyMAFX.predict`` in eager PyTorch on the model's device (CPU or CUDA)."""
+
+    name = "torch"
+
+    def __init__(self, model: PyMAFX, precision: str, cpu: CpuFeatures) -> None:
+        super().__init__(precision, cpu)
+        if model.training:
+            raise ValueError("TorchBackend: call model.eval() first")
+        model.prepare_for_inference()
+        if precision == "bf16":
+            for part in list(model.encoders):
+                model.encoders[part] = Bf16Encoder(model.encoders[part])
+        self.model = model
+
+    def prepare(self, profile: str) -> None:
+        check_profile(profile)
+
+    def predict(
+        self,
+        img_body: Tensor,
+        img_lhand: Tensor,
+        img_rhand: Tensor,
+        img_face: Tensor,
+        vis_lhand: Tensor | None = None,
+        vis_rhand: Tensor | None = None,
+        profile: str = "joints",
+        run_hidden_hands: bool = False,
+    ) -> Tensors:
+        outputs, expression = PROFILES[check_profile(profile)]
+        with torch.inference_mode():
+            return self.model.predict(
+                img_body,
+                img_lhand,
+                img_rhand,
+                img_face,
+                vis_lhand,
+                vis_rhand,
+                smplx_expression=expression,
+                outputs=outputs,
+                run_hidden_hands=run_hidden_hands,
+            )
+
+    def describe(self) -> dict[str, str]:
+        device = next(self.model.parameters()).device
+        return {**super().describe(), "device": str(device)}

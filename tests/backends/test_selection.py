@@ -1,0 +1,85 @@
+"""The auto rules, the refusals and the missing-library message, by backend name."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from pymafx_ros.backends import BackendUnavailableError, choose_backend, create_backend, selection
+from pymafx_ros.backends.cpu_features import CpuFeatures
+
+AMX = CpuFeatures("Intel Xeon", frozenset({"avx512f", "amx_tile", "amx_bf16"}))
+AVX512_BF16 = CpuFeatures("AMD EPYC", frozenset({"avx512f", "avx512_bf16"}))
+PLAIN = CpuFeatures("AMD EPYC 7B13", frozenset({"avx2", "fma"}))
+
+
+@pytest.fixture
+def installed(monkeypatch):
+    """Pretend a given set of optional engines is installed."""
+
+    def pretend(*modules: str) -> None:
+        monkeypatch.setattr(selection, "_installed", lambda name: name in modules)
+
+    return pretend
+
+
+def test_auto_prefers_openvino_then_onnxruntime_then_torch(installed):
+    installed("openvino", "onnxruntime")
+    assert choose_backend("auto", "fp32", "cpu", PLAIN).backend == "openvino"
+    installed("onnxruntime")
+    assert choose_backend("auto", "fp32", "cpu", PLAIN).backend == "onnxruntime"
+    installed()
+    choice = choose_backend("auto", "fp32", "cpu", PLAIN)
+    assert choice.backend == "torch" and "neither" in choice.reason
+    installed("openvino")
+    assert choose_backend("auto", "auto", "cuda:0", AMX) == selection.BackendChoice(
+        "torch",
+        "fp32",
+        "backend auto -> torch: device cuda:0 (the exported CPU engines run on the CPU); "
+        "precision auto -> fp32: bf16 is offered for CPUs only",
+    )
+
+
+def test_auto_precision_uses_bf16_only_with_native_support(installed):
+    installed("openvino", "onnxruntime")
+    for cpu, flag in ((AMX, "AMX"), (AVX512_BF16, "AVX512-BF16")):
+        choice = choose_backend("openvino", "auto", "cpu", cpu)
+        assert choice.precision == "bf16" and flag in choice.reason
+    assert choose_backend("openvino", "auto", "cpu", PLAIN).precision == "fp32"
+    assert choose_backend("onnxruntime", "auto", "cpu", AMX).precision == "fp32"
+    assert choose_backend("torch", "auto", "cpu", AVX512_BF16).precision == "bf16"
+
+
+@pytest.mark.parametrize(
+    ("backend", "precision", "device", "cpu", "message"),
+    [
+        ("openvino", "bf16", "cpu", PLAIN, "native bf16"),
+        ("onnxruntime", "bf16", "cpu", AMX, "fp32 only"),
+        ("tensorrt", "fp32", "cpu", AMX, "not available yet"),
+        ("openvino", "fp32", "cuda", AMX, "runs on the CPU"),
+        ("torch", "bf16", "cuda", AMX, "CPU inference only"),
+    ],
+)
+def test_impossible_combinations_are_refused(backend, precision, device, cpu, message):
+    with pytest.raises(BackendUnavailableError, match=message):
+        choose_backend(backend, precision, device, cpu)
+
+
+def test_unknown_names_list_the_choices():
+    with pytest.raises(ValueError, match="torch, onnxruntime, openvino, tensorrt"):
+        choose_backend("tvm", "fp32", "cpu", PLAIN)
+    with pytest.raises(ValueError, match="auto, fp32, bf16"):
+        choose_backend("torch", "fp16", "cpu", PLAIN)
+
+
+@pytest.mark.parametrize(
+    ("backend", "package"), [("onnxruntime", "onnxruntime"), ("openvino", "openvino")]
+)
+def test_a_missing_engine_names_its_pip_package(monkeypatch, seeded_model, backend, package):
+    monkeypatch.setitem(sys.modules, package, None)  # import now raises ImportError
+    with pytest.raises(BackendUnavailableError) as error:
+        create_backend(seeded_model, backend, "fp32", cpu=PLAIN)
+    message = str(error.value)
+    assert f"Python package '{package}'" in message and f"pip install {package}==" in message
+    assert "torch needs nothing extra" in message
