@@ -82,6 +82,9 @@ class ExportedBackend(Backend):
             self._runner(f"{part}_encoder")
         self._runner(f"head_{check_profile(profile)}")
 
+    def release_model(self) -> None:
+        self.source.release_model()
+
     def _encode(self, part: str, images: Tensor) -> list[np.ndarray]:
         if images.shape[0] == 0:  # no hand to run: empty maps, the encoder is never called
             return [

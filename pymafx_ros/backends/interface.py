@@ -62,6 +62,10 @@ class Backend(ABC):
         """Build or load everything ``predict`` needs for ``profile`` (minutes on a first start
         for exported backends, then seconds), so that the first frame is not slow."""
 
+    def release_model(self) -> None:  # noqa: B027 - a no-op unless the engine copies weights
+        """Free the torch model when the backend no longer needs it (after ``prepare``): the
+        exported engines hold their own copy of the weights. The torch backend keeps it."""
+
     @abstractmethod
     def predict(
         self,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import re
 import sys
@@ -396,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _add_arguments(parser)
     args = parser.parse_args(argv)
+    # A backend's first start builds its programs (minutes): show what it does and how long.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pymafx_ros.backends").setLevel(logging.INFO)
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError, BackendUnavailableError) as error:
