@@ -40,7 +40,8 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     prepare what the pipeline calls (joints only, or the mesh too with ``with_vertices``) so the
     first frame is not slow. Exported backends build their cached programs on a first start
     (minutes, logged with timings) and load them in seconds afterwards."""
-    from pymafx_ros.backends import choose_backend, create_backend, detect_cpu_features
+    from pymafx_ros.backends.cpu_features import detect_cpu_features
+    from pymafx_ros.backends.selection import choose_backend, create_backend
     from pymafx_ros.model.factory import build_model
 
     # An impossible backend/precision fails here, before the model is built.

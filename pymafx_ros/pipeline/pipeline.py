@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pymafx_ros.backends.interface import BACKEND_CHOICES, PRECISION_CHOICES
+from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 from pymafx_ros.frontend import DETECTOR_KINDS, PersonDetection, PersonDetector, create_detector
 from pymafx_ros.frontend.external import person_from_record
 from pymafx_ros.frontend.image_input import check_rgb

@@ -206,6 +206,8 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("inference thread restarts", snap.thread_restarts),
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
+        ("precision", info.get("precision", "")),
+        ("CPU features", info.get("cpu", "")),
         ("device", hardware),
     ]
     for stage, (p50, p95, worst) in sorted(snap.latency_ms.items()):

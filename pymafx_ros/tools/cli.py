@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from pymafx_ros.backends.interface import BackendUnavailableError
+from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.tools import process
 
 

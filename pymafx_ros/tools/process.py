@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from pymafx_ros.backends.interface import BACKEND_CHOICES, PRECISION_CHOICES
+from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 from pymafx_ros.frontend import DETECTOR_KINDS
 from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG
 from pymafx_ros.pipeline.overlay import draw_people

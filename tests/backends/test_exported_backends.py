@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pymafx_ros.backends import create_backend
+from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.mesh_decoding import PIPELINE_OUTPUTS
 
 VISIBILITY = torch.tensor([[0.05, 0.8], [0.8, 0.0], [0.0, 0.1]])
