@@ -30,14 +30,14 @@ def crops():
 def test_three_people_with_hidden_hands_equal_eager_pytorch(backend, seeded_model, crops):
     vis = {"vis_lhand": VISIBILITY[:, 0], "vis_rhand": VISIBILITY[:, 1]}
     calls = []
-    original = backend._encode
-    backend._encode = lambda part, images: (
+    original = backend.encode
+    backend.encode = lambda part, images: (
         calls.append((part, images.shape[0])) or original(part, images)
     )
     try:
         got = backend.predict(*crops, **vis, profile="joints")
     finally:
-        backend._encode = original
+        backend.encode = original
     assert calls == [("body", 3), ("hand", 2), ("face", 3)]  # 2 visible hands of 6
     with torch.inference_mode():
         want = seeded_model.predict(*crops, **vis, smplx_expression=True, outputs="joints")
