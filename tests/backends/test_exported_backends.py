@@ -18,6 +18,7 @@ COMPARED = [name for name in PIPELINE_OUTPUTS if name != "hand_visibility"]
 def backend(request, seeded_model):
     runner = create_backend(seeded_model, request.param, "fp32", num_threads=2)
     runner.prepare("joints")
+    runner.prepare("mesh")
     return runner
 
 
@@ -65,6 +66,16 @@ def test_predicted_visibility_runs_every_hand(backend, seeded_model, crops):
     assert got["pred_vis_hands"].shape == (2, 2)
     torch.testing.assert_close(got["pred_vis_hands"], want["pred_vis_hands"], atol=1e-4, rtol=0)
     torch.testing.assert_close(got["smplx_joints"], want["smplx_joints"], atol=1e-4, rtol=0)
+
+
+def test_the_mesh_profile_adds_the_vertices(backend, seeded_model, crops):
+    one = [crop[:1] for crop in crops]
+    vis = {"vis_lhand": torch.tensor([0.9]), "vis_rhand": torch.tensor([0.9])}
+    got = backend.predict(*one, **vis, profile="mesh")
+    with torch.inference_mode():
+        want = seeded_model.predict(*one, **vis, smplx_expression=True, outputs="mesh")
+    assert got["smplx_verts"].shape == (1, 10475, 3)
+    torch.testing.assert_close(got["smplx_verts"], want["smplx_verts"], atol=1e-4, rtol=0)
 
 
 def test_bad_crops_are_refused_with_their_shapes(backend, crops):
