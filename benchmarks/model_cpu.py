@@ -1,28 +1,54 @@
-"""CPU timings of the PyMAF-X port, stage by stage (placeholder assets, seeded weights).
+"""CPU timings of PyMAF-X per backend, stage by stage, with ratios to the official forward and to
+eager torch measured in the same run (placeholder assets, seeded weights: they time like real
+ones).
 
-Prints one JSON object per line: {"stage", "median_ms", "min_ms", "repeats", "threads"}.
-Stages: body_encoder, hand_encoder (both hands, batch 2), face_encoder, loop_and_integration
-(the feedback loop on precomputed pyramids, final output only), full_forward (``predict``, the
-pipeline's call) and full_forward_all_outputs (``forward``, all four ``mesh_out``).
-Batch 1, ``torch.inference_mode``, a warm-up then N timed repeats per stage. By default the
-model is timed as the pipeline and node run it, after ``PyMAFX.prepare_for_inference()`` (same
-function up to float rounding); ``--plain`` times the model as loaded.
+    python benchmarks/model_cpu.py --backend openvino [--precision bf16] [--backend torch ...]
+        [--official /work/official/bench_official.py] [--repeats 10] [--warmup 2] [--threads 2]
 
-    python benchmarks/model_cpu.py [--repeats N] [--warmup N] [--threads 2] [--plain]
+``--backend NAME[:PRECISION]`` may be repeated (``--precision`` is the default precision);
+eager ``torch`` fp32 is always timed too, as the reference of ``ratio_vs_torch``. With
+``--official`` the official code's harness (run in a subprocess with the same settings, before
+ours) gives ``ratio_vs_official``. One JSON object per line: {"stage", "median_ms", "min_ms",
+"repeats", "threads", "backend", "precision", "cpu", "cpu_flags", ratios}. Stages, batch of one
+person:
+
+* body_encoder, face_encoder, hand_encoder (both hands, batch 2);
+* head: feedback loop, hand integration and final SMPL-X joints on the encoders' maps;
+* full_forward: the official forward's work (all three experts, both hands visible) with the
+  SMPL-X mesh (profile ``mesh``, what the node runs with markers);
+* full_forward_joints: the same, joints only (profile ``joints``: no markers/overlay);
+* full_forward_one_hand_hidden: profile ``mesh``, the left hand below the gate (not run);
+* full_forward_release: every output of the release's final mesh (profile ``release``).
+
+Ratios are of minimum times (the least disturbed on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
+from pymafx_ros.backends.cpu_features import detect_cpu_features
+from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.factory import build_model
 from pymafx_ros.model.hand_rows import all_hands_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL_STAGES = (
+    "full_forward",
+    "full_forward_joints",
+    "full_forward_one_hand_hidden",
+    "full_forward_release",
+)
 
 
 def _timed(run: Callable[[], object], warmup: int, repeats: int) -> list[float]:
@@ -36,36 +62,103 @@ def _timed(run: Callable[[], object], warmup: int, repeats: int) -> list[float]:
     return times
 
 
+def _inputs() -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    body, lhand, rhand, face = (torch.randn(1, 3, 224, 224, generator=generator) for _ in range(4))
+    return {"body": body, "lhand": lhand, "rhand": rhand, "face": face}
+
+
+def _stages(backend, x: dict[str, torch.Tensor]) -> dict[str, Callable[[], object]]:
+    crops = (x["body"], x["lhand"], x["rhand"], x["face"])
+    visible = {"vis_lhand": torch.tensor([0.8]), "vis_rhand": torch.tensor([0.8])}
+    one_hidden = {"vis_lhand": torch.tensor([0.05]), "vis_rhand": torch.tensor([0.8])}
+    hands = torch.cat([x["rhand"], torch.flip(x["lhand"], [3])])
+    rows = all_hands_rows(1)
+    vis = torch.tensor([[0.8, 0.8]])
+    flag = torch.tensor(False)
+    if backend.name == "torch":
+        model = backend.model
+        with torch.inference_mode():
+            pyramids = model.encode(x["body"], hands, x["face"])
+
+        def encoder(part: str, images: torch.Tensor) -> Callable[[], object]:
+            return lambda: model.encoders[part](images)
+
+        def head() -> object:
+            with torch.inference_mode():
+                return model.refine(pyramids, rows, vis, flag, "joints", True)
+
+    else:
+        maps = backend.encode("body", x["body"]) + backend.encode("hand", hands)
+        maps += backend.encode("face", x["face"])
+        control = [rows.numpy(), vis.numpy(), flag.numpy()]
+
+        def encoder(part: str, images: torch.Tensor) -> Callable[[], object]:
+            return lambda: backend.encode(part, images)
+
+        def head() -> object:
+            return backend.run_head("joints", maps + control)
+
+    def full(profile: str, vis_inputs: dict[str, torch.Tensor]) -> Callable[[], object]:
+        return lambda: backend.predict(*crops, **vis_inputs, profile=profile)
+
+    return {
+        "body_encoder": encoder("body", x["body"]),
+        "hand_encoder": encoder("hand", hands),
+        "face_encoder": encoder("face", x["face"]),
+        "head": head,
+        "full_forward": full("mesh", visible),
+        "full_forward_joints": full("joints", visible),
+        "full_forward_one_hand_hidden": full("mesh", one_hidden),
+        "full_forward_release": full("release", visible),
+    }
+
+
+def _official(path: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Run the official harness (both hands visible); print its lines; stage -> min ms."""
+    command = [
+        sys.executable, str(path), "--hands-visible", "--repo", str(ROOT),
+        "--repeats", str(args.repeats), "--warmup", str(args.warmup),
+        "--threads", str(args.threads),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    minima = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            print(line, flush=True)
+            record = json.loads(line)
+            if "stage" in record:
+                minima[record["stage"]] = record["min_ms"]
+    return minima
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", action="append", help="NAME[:PRECISION], repeatable")
+    parser.add_argument("--precision", default="fp32", help="default precision of --backend")
+    parser.add_argument("--official", type=Path, help="the official harness bench_official.py")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--plain", action="store_true", help="skip PyMAFX.prepare_for_inference()")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model, _ = build_model()
-    if not args.plain:
-        model.prepare_for_inference()
-    encoders = model.encoders
-    generator = torch.Generator().manual_seed(0)
-    body, lhand, rhand, face = (torch.randn(1, 3, 224, 224, generator=generator) for _ in range(4))
-    hands = torch.cat([rhand, torch.flip(lhand, [3])])
-    vis = {"vis_lhand": torch.tensor([0.05]), "vis_rhand": torch.tensor([0.8])}
-    with torch.inference_mode():
-        pyramids = model.encode(body, hands, face)
-        rows = all_hands_rows(1)
-        vis_hands = torch.stack([vis["vis_lhand"], vis["vis_rhand"]], dim=1)
-        given = torch.zeros((), dtype=torch.bool)  # the detector's visibilities are given
-        stages: dict[str, Callable[[], object]] = {
-            "body_encoder": lambda: encoders["body"](body),
-            "hand_encoder": lambda: encoders["hand"](hands),
-            "face_encoder": lambda: encoders["face"](face),
-            "loop_and_integration": lambda: model.refine(pyramids, rows, vis_hands, given),
-            "full_forward": lambda: model.predict(body, lhand, rhand, face, **vis),
-            "full_forward_all_outputs": lambda: model(body, lhand, rhand, face, **vis),
-        }
-        for stage, run in stages.items():
+    cpu = detect_cpu_features()
+    official = _official(args.official, args) if args.official else {}
+    wanted = [("torch", "fp32")]
+    for entry in args.backend or []:
+        name, _, precision = entry.partition(":")
+        if (name, precision or args.precision) not in wanted:
+            wanted.append((name, precision or args.precision))
+    x = _inputs()
+    torch_full: dict[str, float] = {}
+    for name, precision in wanted:
+        model, _ = build_model()
+        backend = create_backend(model, name, precision, num_threads=args.threads, cpu=cpu)
+        for profile in ("joints", "mesh", "release"):
+            backend.prepare(profile)
+        del model
+        backend.release_model()
+        for stage, run in _stages(backend, x).items():
             times = _timed(run, args.warmup, args.repeats)
             record = {
                 "stage": stage,
@@ -73,9 +166,20 @@ def main() -> None:
                 "min_ms": round(min(times), 1),
                 "repeats": args.repeats,
                 "threads": args.threads,
-                "prepared": not args.plain,
+                "backend": name,
+                "precision": precision,
+                "cpu": cpu.model,
+                "cpu_flags": " ".join(cpu.reported_flags()),
             }
+            if name == "torch" and precision == "fp32":
+                torch_full[stage] = record["min_ms"]
+            elif stage in torch_full:
+                record["ratio_vs_torch"] = round(record["min_ms"] / torch_full[stage], 3)
+            if stage in FULL_STAGES and "full_forward" in official:
+                record["ratio_vs_official"] = round(record["min_ms"] / official["full_forward"], 3)
             print(json.dumps(record), flush=True)
+        del backend
+        gc.collect()
 
 
 if __name__ == "__main__":

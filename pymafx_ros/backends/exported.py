@@ -82,7 +82,11 @@ class ExportedBackend(Backend):
             self._runner(f"{part}_encoder")
         self._runner(f"head_{check_profile(profile)}")
 
-    def _encode(self, part: str, images: Tensor) -> list[np.ndarray]:
+    def release_model(self) -> None:
+        self.source.release_model()
+
+    def encode(self, part: str, images: Tensor) -> list[np.ndarray]:
+        """One encoder program on crops [N,3,224,224] -> its three maps (numpy)."""
         if images.shape[0] == 0:  # no hand to run: empty maps, the encoder is never called
             return [
                 np.zeros((0, channels, size, size), np.float32)
@@ -119,8 +123,8 @@ class ExportedBackend(Backend):
         run = hands_to_run(vis_lhand, vis_rhand, img_body.shape[0], everyone=run_hidden_hands)
         with torch.inference_mode():
             hands = select_hands(img_lhand.cpu(), img_rhand.cpu(), run.cpu())
-        maps = self._encode("body", img_body) + self._encode("hand", hands.images)
-        maps += self._encode("face", img_face)
+        maps = self.encode("body", img_body) + self.encode("hand", hands.images)
+        maps += self.encode("face", img_face)
         control = [_numpy(hands.rows), _numpy(vis_hands), _numpy(predict_visibility)]
         results = self.run_head(profile, maps + control)
         _, program = self._runner(f"head_{profile}")

@@ -22,19 +22,9 @@ from collections.abc import Callable
 import torch
 
 from pymafx_ros.backends.cpu_features import CpuFeatures
+from pymafx_ros.backends.names import PRECISIONS, PROFILE_NAMES
 
 Tensors = dict[str, torch.Tensor]
-
-BACKEND_NAMES = ("torch", "onnxruntime", "openvino", "tensorrt")
-BACKEND_CHOICES = ("auto", *BACKEND_NAMES)
-PRECISIONS = ("fp32", "bf16")
-PRECISION_CHOICES = ("auto", *PRECISIONS)
-PROFILE_NAMES = ("joints", "mesh", "release")
-
-
-class BackendUnavailableError(RuntimeError):
-    """The requested backend or precision cannot run here; the message says why and what to
-    install or choose instead."""
 
 
 def check_profile(profile: str) -> str:
@@ -61,6 +51,10 @@ class Backend(ABC):
     def prepare(self, profile: str) -> None:
         """Build or load everything ``predict`` needs for ``profile`` (minutes on a first start
         for exported backends, then seconds), so that the first frame is not slow."""
+
+    def release_model(self) -> None:  # noqa: B027 - a no-op unless the engine copies weights
+        """Free the torch model when the backend no longer needs it (after ``prepare``): the
+        exported engines hold their own copy of the weights. The torch backend keeps it."""
 
     @abstractmethod
     def predict(

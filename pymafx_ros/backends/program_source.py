@@ -99,7 +99,7 @@ class ProgramSource:
             raise ValueError(
                 "exported backends need the model as loaded, not after prepare_for_inference()"
             )
-        self.model = model
+        self.model: PyMAFX | None = model
         self.cache = cache
         start = time.perf_counter()
         self.inputs = {
@@ -110,11 +110,22 @@ class ProgramSource:
         LOG.debug("model fingerprint in %.1f s: %s", time.perf_counter() - start, self.inputs)
         self._programs: dict[str, tuple[ExportedProgram, tuple[str, ...], dict[str, str]]] = {}
 
+    def release_model(self) -> None:
+        """Let the torch model go (its memory is freed once nothing else holds it): programs
+        not exported yet can then no longer be built, cached ones still load."""
+        self.model = None
+        self._programs.clear()
+
     def exported_program(
         self, name: str
     ) -> tuple[ExportedProgram, tuple[str, ...], dict[str, str]]:
         """(``ExportedProgram``, output names, aliases) of ``<part>_encoder`` or
         ``head_<profile>``."""
+        if name not in self._programs and self.model is None:
+            raise RuntimeError(
+                f"program {name} is not cached and the model was released; create the backend "
+                "again to build it"
+            )
         if name not in self._programs:
             if name.endswith("_encoder"):
                 part = name.removesuffix("_encoder")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from pymafx_ros.backends.interface import BackendUnavailableError
+from pymafx_ros.backends.names import BackendUnavailableError
 
 # Tested versions (constraints.txt pins them for `make setup`).
 TESTED_VERSIONS = {"onnxruntime": "1.32.0", "openvino": "2026.4.0"}

@@ -23,12 +23,8 @@ import torch
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures, detect_cpu_features
-from pymafx_ros.backends.interface import (
-    BACKEND_CHOICES,
-    PRECISION_CHOICES,
-    Backend,
-    BackendUnavailableError,
-)
+from pymafx_ros.backends.interface import Backend
+from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES, BackendUnavailableError
 from pymafx_ros.model.pymafx_net import PyMAFX
 
 LOG = logging.getLogger(__name__)

@@ -3,11 +3,11 @@
 Placeholder assets or weights make every pose meaningless: ``build_model`` logs that loudly with
 where the real files go, and every result carries the two flags.
 
-The release evaluates SMPL-X without the predicted expression (its wrapper drops it; the face
-expert's expression only shapes its FLAME mesh). The pipeline publishes that expression as an
-SMPL-X parameter, so it asks ``predict`` to apply it in the final SMPL-X evaluation: then the
-published parameters reproduce the published joints and vertices, and the face moves. The
-network's own feedback loop is untouched.
+The model runs in a backend (``pymafx_ros.backends``). The release evaluates SMPL-X without the
+predicted expression (its wrapper drops it; the face expert's expression only shapes its FLAME
+mesh). The pipeline publishes that expression as an SMPL-X parameter, so its backend profiles
+apply it in the final SMPL-X evaluation: then the published parameters reproduce the published
+joints and vertices, and the face moves. The network's own feedback loop is untouched.
 """
 
 from __future__ import annotations
@@ -29,33 +29,49 @@ NUM_BETAS = 10
 NUM_EXPRESSION_COEFFS = 50
 
 
+def pipeline_profile(with_vertices: bool) -> str:
+    """The backend output profile the pipeline needs: the SMPL-X mesh only with vertices."""
+    return "mesh" if with_vertices else "joints"
+
+
 def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
-    """Build the model on ``config.device`` in eval mode, prepared for inference (BN folded,
-    channels-last, packed CPU weights: ~25 % faster on CPU, same outputs to float rounding);
-    return its final-output predictor (``PyMAFX.predict``: skips the meshes only its loop reads)
-    and ``ModelInfo``."""
+    """Build the model on ``config.device`` and wrap it in the configured backend
+    (``backends.create_backend``: eager torch, ONNX Runtime or OpenVINO, ``auto`` rules, logged);
+    prepare what the pipeline calls (joints only, or the mesh too with ``with_vertices``) so the
+    first frame is not slow. Exported backends build their cached programs on a first start
+    (minutes, logged with timings) and load them in seconds afterwards."""
+    from pymafx_ros.backends.cpu_features import detect_cpu_features
+    from pymafx_ros.backends.selection import choose_backend, create_backend
     from pymafx_ros.model.factory import build_model
 
+    # An impossible backend/precision fails here, before the model is built.
+    choose_backend(config.backend, config.precision, config.device, detect_cpu_features())
     model, info = build_model(
         data_dir=config.data_dir,
         checkpoint=config.checkpoint,
         seed=config.seed,
         device=config.device,
     )
-    model.prepare_for_inference()
-    return model_predictor(model, config.with_vertices), describe_model(info)
+    backend = create_backend(
+        model, config.backend, config.precision, config.device, config.num_threads
+    )
+    profile = pipeline_profile(config.with_vertices)
+    backend.prepare(profile)
+    del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
+    backend.release_model()
+    return backend.predictor(profile), describe_model(info, backend.describe())
 
 
 def model_predictor(model: PyMAFX, with_vertices: bool = False) -> Predictor:
-    """The pipeline's view of the network: ``predict`` with the predicted expression in the
-    final SMPL-X, so that the published parameters reproduce the published mesh, computing the
-    SMPL-X mesh only when ``with_vertices`` (the joints need a few hundred vertices only)."""
-    outputs = "mesh" if with_vertices else "joints"
+    """Eager ``PyMAFX.predict`` as the pipeline calls it (the model as given, e.g. as loaded):
+    predicted expression in the final SMPL-X, the mesh only ``with_vertices``."""
+    outputs = pipeline_profile(with_vertices)
     return functools.partial(model.predict, smplx_expression=True, outputs=outputs)
 
 
-def describe_model(info: ModelBuildInfo) -> ModelInfo:
-    """``ModelInfo`` from what ``build_model`` reports about its assets and weights."""
+def describe_model(info: ModelBuildInfo, backend: dict[str, str] | None = None) -> ModelInfo:
+    """``ModelInfo`` from what ``build_model`` reports about its assets and weights, and what
+    ``Backend.describe()`` reports about how it runs."""
     faces = np.asarray(info.faces, dtype=np.int64)
     return ModelInfo(
         joint_names=SMPLX_JOINT_NAMES,
@@ -68,4 +84,5 @@ def describe_model(info: ModelBuildInfo) -> ModelInfo:
         weights_source=str(info.weights_source),
         placeholder_assets=bool(info.placeholder_assets),
         placeholder_weights=bool(info.placeholder_weights),
+        backend=dict(backend or {}),
     )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 from pymafx_ros.frontend import DETECTOR_KINDS, PersonDetection, PersonDetector, create_detector
 from pymafx_ros.frontend.external import person_from_record
 from pymafx_ros.frontend.image_input import check_rgb
@@ -62,6 +63,8 @@ class PipelineConfig:
     device: str = "auto"  # auto (CUDA when torch sees one, else CPU), cpu, cuda, cuda:N
     num_threads: int = 0  # torch CPU threads for this process; 0 leaves torch's default
     seed: int = 0  # seed of the placeholder weights
+    backend: str = "auto"  # backends.BACKEND_CHOICES; auto: see backends.selection
+    precision: str = "fp32"  # backends.PRECISION_CHOICES; fp32 is exact, auto may use bf16
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad setting."""
@@ -77,6 +80,15 @@ class PipelineConfig:
             raise ValueError(f"min_person_score must lie in [0, 1], got {self.min_person_score}")
         if not 1.0 <= self.default_fov_deg <= 179.0:
             raise ValueError(f"default_fov_deg must lie in [1, 179], got {self.default_fov_deg}")
+        if self.backend not in BACKEND_CHOICES:
+            raise ValueError(
+                f"backend {self.backend!r} is unknown; choose one of {', '.join(BACKEND_CHOICES)}"
+            )
+        if self.precision not in PRECISION_CHOICES:
+            raise ValueError(
+                f"precision {self.precision!r} is unknown; choose one of "
+                f"{', '.join(PRECISION_CHOICES)}"
+            )
         if self.num_threads < 0:
             raise ValueError(
                 f"num_threads must be >= 0 (0 = torch default), got {self.num_threads}"

@@ -129,3 +129,5 @@ class ModelInfo:
     weights_source: str
     placeholder_assets: bool
     placeholder_weights: bool
+    # How the model runs: backend, precision, CPU model and flags (``Backend.describe()``).
+    backend: dict[str, str] = field(default_factory=dict)

@@ -49,7 +49,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "the recorder and DDS share; OpenMP slows down badly when cores are oversubscribed)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "out" / "demo")
-    parser.add_argument("--load-timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--load-timeout",
+        type=float,
+        default=900.0,
+        help="most seconds to wait for the model (a first start of an exported backend builds "
+        "its programs: minutes; later starts load them from the cache in seconds)",
+    )
     parser.add_argument(
         "--drain-timeout", type=float, default=60.0, help="most seconds to wait for answers"
     )
@@ -186,7 +192,11 @@ def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
     print(f"[demo] ROS_DOMAIN_ID={os.environ['ROS_DOMAIN_ID']}; logs in {demo.out}", flush=True)
     started = time.monotonic()
     node = demo.start(demo.node_command(), "node.log")
-    print("[demo] starting the node and loading the model ...", flush=True)
+    print(
+        "[demo] starting the node and loading the model (the first start of the OpenVINO / ONNX "
+        "Runtime backend exports and caches its programs: a few minutes) ...",
+        flush=True,
+    )
     info_topic = "/pymafx/model_info"
     if not _wait(lambda: recorder.counts().get(info_topic), options.load_timeout, node):
         print(f"[demo] the node did not come up; its log ({demo.out / 'node.log'}):")

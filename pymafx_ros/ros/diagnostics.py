@@ -211,6 +211,8 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("inference thread restarts", snap.thread_restarts),
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
+        ("precision", info.get("precision", "")),
+        ("CPU features", info.get("cpu", "")),
         ("device", hardware),
         *((key, value) for key, value in info.items() if key.startswith("device ")),
     ]

@@ -213,7 +213,9 @@ class PymafxNode(Node):
         self.stats.set_state(
             "running" if self._enabled.is_set() else "paused",
             device=str(getattr(config, "device", "unknown")),
-            backend="torch",
+            backend=info.backend.get("backend", "torch"),
+            precision=info.backend.get("precision", "fp32"),
+            cpu=info.backend.get("cpu", ""),
             assets_source=info.assets_source,
             weights_source=info.weights_source,
             placeholder_assets=bool(info.placeholder_assets),

@@ -19,6 +19,8 @@ from rclpy.exceptions import (
 )
 from rclpy.node import Node
 
+from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
+
 TF_JOINT_SETS = ("body", "body_hands", "all")
 INPUT_TRANSPORTS = ("raw", "compressed")
 NODE_DETECTORS = ("mediapipe", "full_frame")
@@ -101,6 +103,22 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         low=0,
         high=256,
     ),
+    ParamSpec(
+        "backend",
+        "auto",
+        "Inference engine: 'torch' (eager), 'onnxruntime', 'openvino' (exported programs, "
+        "cached on disk; the first start builds them, minutes) or 'auto' (CUDA device: torch; "
+        "CPU: openvino, else onnxruntime, else torch). 'tensorrt' is reserved.",
+        choices=BACKEND_CHOICES,
+    ),
+    ParamSpec(
+        "precision",
+        "fp32",
+        "'fp32' (exact), 'bf16' (encoders in bf16 on CPUs with native bf16, AMX or "
+        "AVX512-BF16; openvino and torch; joints move by millimetres) or 'auto' (bf16 where "
+        "native, else fp32).",
+        choices=PRECISION_CHOICES,
+    ),
     ParamSpec("tf.enable", True, "Publish a TF frame per person and joint on /tf."),
     ParamSpec(
         "tf.prefix",
@@ -158,6 +176,8 @@ class NodeParameters:
     min_person_score: float
     device: str
     num_threads: int
+    backend: str
+    precision: str
     tf_enable: bool
     tf_prefix: str
     tf_joints: str

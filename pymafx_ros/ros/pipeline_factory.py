@@ -34,6 +34,8 @@ def pipeline_options(params: NodeParameters) -> dict[str, Any]:
         "with_vertices": wants_mesh,
         "device": params.device,
         "num_threads": params.num_threads,
+        "backend": params.backend,
+        "precision": params.precision,
     }
 
 

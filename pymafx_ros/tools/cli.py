@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.tools import process
 
 
@@ -28,9 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # Which backend runs, and a first start's program builds (minutes), are always shown.
+    logging.getLogger("pymafx_ros.backends").setLevel(logging.INFO)
     try:
         return args.run(args)
-    except (process.InputError, ValueError, FileNotFoundError) as error:
+    except (process.InputError, ValueError, FileNotFoundError, BackendUnavailableError) as error:
         print(f"pymafx-ros {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import re
 import sys
@@ -29,8 +30,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pymafx_ros.backends import Backend, BackendUnavailableError, create_backend
-from pymafx_ros.backends.interface import PRECISIONS
+from pymafx_ros.backends.interface import Backend
+from pymafx_ros.backends.names import PRECISIONS, BackendUnavailableError
+from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.factory import STATE_DICT_TABLE, build_model
 from pymafx_ros.model.pymafx_net import NUM_ITERATIONS, PyMAFX
 from pymafx_ros.model.regressor import STATE_NAMES
@@ -396,6 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _add_arguments(parser)
     args = parser.parse_args(argv)
+    # A backend's first start builds its programs (minutes): show what it does and how long.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pymafx_ros.backends").setLevel(logging.INFO)
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError, BackendUnavailableError) as error:

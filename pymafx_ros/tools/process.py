@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 from pymafx_ros.frontend import DETECTOR_KINDS
 from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG
 from pymafx_ros.pipeline.overlay import draw_people
@@ -179,6 +180,18 @@ def add_parser(subparsers: Any) -> None:
         help="auto (CUDA when torch sees one, else CPU), cpu, cuda or cuda:N",
     )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="auto",
+        help="inference engine (auto: OpenVINO when installed, see README 'Backends')",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISION_CHOICES,
+        default="fp32",
+        help="fp32 (exact), bf16 (encoders, CPUs with native bf16), auto (bf16 where native)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -216,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
         with_vertices=args.vertices or args.overlay is not None,
         device=args.device,
         num_threads=args.threads,
+        backend=args.backend,
+        precision=args.precision,
     )
     pipeline = Pipeline(config)
     info = pipeline.model_info

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pymafx_ros.backends import create_backend
+from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.mesh_decoding import PIPELINE_OUTPUTS
 
 VISIBILITY = torch.tensor([[0.05, 0.8], [0.8, 0.0], [0.0, 0.1]])
@@ -18,6 +18,7 @@ COMPARED = [name for name in PIPELINE_OUTPUTS if name != "hand_visibility"]
 def backend(request, seeded_model):
     runner = create_backend(seeded_model, request.param, "fp32", num_threads=2)
     runner.prepare("joints")
+    runner.prepare("mesh")
     return runner
 
 
@@ -30,14 +31,14 @@ def crops():
 def test_three_people_with_hidden_hands_equal_eager_pytorch(backend, seeded_model, crops):
     vis = {"vis_lhand": VISIBILITY[:, 0], "vis_rhand": VISIBILITY[:, 1]}
     calls = []
-    original = backend._encode
-    backend._encode = lambda part, images: (
+    original = backend.encode
+    backend.encode = lambda part, images: (
         calls.append((part, images.shape[0])) or original(part, images)
     )
     try:
         got = backend.predict(*crops, **vis, profile="joints")
     finally:
-        backend._encode = original
+        backend.encode = original
     assert calls == [("body", 3), ("hand", 2), ("face", 3)]  # 2 visible hands of 6
     with torch.inference_mode():
         want = seeded_model.predict(*crops, **vis, smplx_expression=True, outputs="joints")
@@ -65,6 +66,16 @@ def test_predicted_visibility_runs_every_hand(backend, seeded_model, crops):
     assert got["pred_vis_hands"].shape == (2, 2)
     torch.testing.assert_close(got["pred_vis_hands"], want["pred_vis_hands"], atol=1e-4, rtol=0)
     torch.testing.assert_close(got["smplx_joints"], want["smplx_joints"], atol=1e-4, rtol=0)
+
+
+def test_the_mesh_profile_adds_the_vertices(backend, seeded_model, crops):
+    one = [crop[:1] for crop in crops]
+    vis = {"vis_lhand": torch.tensor([0.9]), "vis_rhand": torch.tensor([0.9])}
+    got = backend.predict(*one, **vis, profile="mesh")
+    with torch.inference_mode():
+        want = seeded_model.predict(*one, **vis, smplx_expression=True, outputs="mesh")
+    assert got["smplx_verts"].shape == (1, 10475, 3)
+    torch.testing.assert_close(got["smplx_verts"], want["smplx_verts"], atol=1e-4, rtol=0)
 
 
 def test_bad_crops_are_refused_with_their_shapes(backend, crops):

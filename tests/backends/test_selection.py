@@ -6,8 +6,10 @@ import sys
 
 import pytest
 
-from pymafx_ros.backends import BackendUnavailableError, choose_backend, create_backend, selection
+from pymafx_ros.backends import selection
 from pymafx_ros.backends.cpu_features import CpuFeatures
+from pymafx_ros.backends.names import BackendUnavailableError
+from pymafx_ros.backends.selection import choose_backend, create_backend
 
 AMX = CpuFeatures("Intel Xeon", frozenset({"avx512f", "amx_tile", "amx_bf16"}))
 AVX512_BF16 = CpuFeatures("AMD EPYC", frozenset({"avx512f", "avx512_bf16"}))

@@ -65,3 +65,44 @@ def test_loading_weights_drops_the_packed_copies():
 def test_string_padding_is_refused():
     with pytest.raises(ValueError, match="zero padding"):
         PackedConv(nn.Conv2d(4, 4, 3, padding="same"))
+
+
+class _MissingOperators:
+    """A torch build whose oneDNN namespace lacks the packing operators."""
+
+
+class _WrongOperators:
+    """Operators that run but compute something else (a changed internal API)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def _reorder_convolution_weight(self, *args):
+        return self.real._reorder_convolution_weight(*args)
+
+    def _convolution_pointwise(self, x, *args):
+        return self.real._convolution_pointwise(x, *args) + 1.0
+
+
+@pytest.mark.parametrize(
+    ("operators", "reason"), [(_MissingOperators(), "AttributeError"), ("wrong", "differs")]
+)
+def test_a_failing_packed_path_disables_itself_once(monkeypatch, caplog, operators, reason):
+    from pymafx_ros.model import packed_conv
+
+    if operators == "wrong":
+        operators = _WrongOperators(packed_conv._MKLDNN)
+    monkeypatch.setattr(packed_conv, "_MKLDNN", operators)
+    torch.manual_seed(3)
+    layer = nn.Conv2d(8, 8, 3, padding=1).eval()
+    packed = PackedConv(layer)
+    x = torch.randn(1, 8, 10, 10)
+    with torch.inference_mode(), caplog.at_level("WARNING"):
+        first = packed(x)
+        second = packed(torch.randn(2, 8, 10, 10))
+        expected = layer(x)
+    torch.testing.assert_close(first, expected)  # the plain convolution's result
+    assert second.shape == (2, 8, 10, 10)
+    assert reason in packed.disabled and packed.packed == {}
+    warnings = [r for r in caplog.records if "packed convolution unavailable" in r.getMessage()]
+    assert len(warnings) == 1  # logged once, never retried
