@@ -38,6 +38,8 @@ class Backend(ABC):
     machine offered when it was chosen."""
 
     name: str = ""
+    # Why this backend runs instead of the one asked for ('' when it is the one asked for).
+    fallback: str = ""
 
     def __init__(self, precision: str, cpu: CpuFeatures) -> None:
         if precision not in PRECISIONS:
@@ -75,10 +77,14 @@ class Backend(ABC):
         return functools.partial(self.predict, profile=check_profile(profile))
 
     def describe(self) -> dict[str, str]:
-        """Backend, precision and CPU facts, for logs and diagnostics."""
-        return {
+        """Backend, precision and CPU facts, for logs and diagnostics (and ``fallback``: why
+        this backend runs instead of the one asked for, when it does)."""
+        values = {
             "backend": self.name,
             "precision": self.precision,
             "cpu": self.cpu.describe(),
             "native_bf16": str(self.cpu.native_bf16).lower(),
         }
+        if self.fallback:
+            values["fallback"] = self.fallback
+        return values

@@ -118,8 +118,11 @@ class HeadProgram(nn.Module):
         return tuple(out[name] for name in self.output_names)
 
 
-def example_head_inputs(people: int = 2, hand_rows: int = 3) -> tuple[torch.Tensor, ...]:
-    """Head inputs of the right shapes (random maps, valid rows) for tracing and tests."""
+def example_head_inputs(
+    people: int = 2, hand_rows: int = 3, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, ...]:
+    """Head inputs of the right shapes (random maps, valid rows) on ``device``, for tracing
+    and tests."""
     generator = torch.Generator().manual_seed(0)
     maps = []
     for part, count in (("body", people), ("hand", hand_rows), ("face", people)):
@@ -128,7 +131,13 @@ def example_head_inputs(people: int = 2, hand_rows: int = 3) -> tuple[torch.Tens
             maps.append(torch.rand(count, width, size, size, generator=generator))
     rows = torch.arange(2 * people).reshape(people, 2) % (hand_rows + 1)
     vis = torch.rand(people, 2, generator=generator)
-    return (*maps, rows, vis, torch.tensor(False))
+    return tuple(t.to(device) for t in (*maps, rows, vis, torch.tensor(False)))
+
+
+def model_device(model: PyMAFX) -> torch.device:
+    """Where the model's weights live: programs are exported there (a GPU's engines are
+    compiled from programs whose constants are on that GPU)."""
+    return next(model.parameters()).device
 
 
 def head_output_names(
@@ -139,7 +148,7 @@ def head_output_names(
     {alias: program output}, restored by the backend."""
     head = HeadProgram(model, outputs, smplx_expression=False)
     with torch.inference_mode():
-        out = head.run(*example_head_inputs(1, 2))
+        out = head.run(*example_head_inputs(1, 2, model_device(model)))
     names: list[str] = []
     aliases: dict[str, str] = {}
     for name in sorted(out):
@@ -158,7 +167,7 @@ def export_encoder(model: PyMAFX, part: str) -> ExportedProgram:
             "export the model as loaded: prepare_for_inference() packs CPU-only weights"
         )
     batch = Dim(f"{part}_crops", min=1, max=MAX_HAND_ROWS)
-    example = torch.zeros(2, 3, CROP_SIZE, CROP_SIZE)
+    example = torch.zeros(2, 3, CROP_SIZE, CROP_SIZE, device=model_device(model))
     start = time.perf_counter()
     with torch.no_grad():
         program = torch.export.export(
@@ -187,7 +196,7 @@ def export_head(
     start = time.perf_counter()
     with torch.no_grad():
         program = torch.export.export(
-            head, example_head_inputs(2, 3), dynamic_shapes=tuple(shapes)
+            head, example_head_inputs(2, 3, model_device(model)), dynamic_shapes=tuple(shapes)
         )
     LOG.info("exported %s in %.1f s", program_name("head", outputs), time.perf_counter() - start)
     return program, head.output_names, aliases

@@ -2,15 +2,19 @@
 
 ``auto`` rules (measured on this project's 2-core AMD EPYC machine, README "Backends"):
 
-* backend ``auto``: on a CUDA device ``torch`` (TensorRT is the GPU issue's); on the CPU
-  ``openvino`` when installed (fastest in fp32 and the only exported engine with bf16), else
-  ``onnxruntime`` when installed, else ``torch``;
+* backend ``auto``: on a CUDA device ``torch`` (``tensorrt`` is chosen explicitly: its engines
+  are built ahead of time for one GPU and ``max_people``); on the CPU ``openvino`` when
+  installed (fastest in fp32 and the only exported engine with bf16), else ``onnxruntime``
+  when installed, else ``torch``;
 * precision ``auto``: ``bf16`` when the CPU has native bf16 (AMX or AVX512-BF16) and the chosen
   backend runs bf16 (openvino, torch), else ``fp32``. bf16 moves joints by a few millimetres
   (README table); ``fp32`` is exact (parity within 1e-4).
 
 An explicit ``bf16`` on a CPU without native bf16 is refused: it would be emulated, slower than
-fp32. Every choice is logged with its reason.
+fp32. ``tensorrt`` runs ``fp16`` (its ``auto``: fp16 encoders, fp32 head) or ``fp32``; ``fp16``
+is offered for it only. ``open_backend`` falls back from a ``tensorrt`` that cannot run here
+(no CUDA, no Torch-TensorRT, no engine) to the next backend with a WARN that names the fix.
+Every choice is logged with its reason.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import torch
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures, detect_cpu_features
+from pymafx_ros.backends.engine_options import EngineOptions
 from pymafx_ros.backends.interface import Backend
 from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES, BackendUnavailableError
 from pymafx_ros.model.pymafx_net import PyMAFX
@@ -66,9 +71,19 @@ def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) 
             backend, why = "torch", "neither OpenVINO nor ONNX Runtime is installed"
         reasons.append(f"backend auto -> {backend}: {why}")
     if backend == "tensorrt":
+        # Whether CUDA, Torch-TensorRT and an engine are there is the backend's to say.
+        if precision == "bf16":
+            raise BackendUnavailableError(
+                "backend tensorrt builds fp16 or fp32 engines; bf16 is for the CPU engines"
+            )
+        if precision == "auto":
+            precision = "fp16"
+            reasons.append("precision auto -> fp16: tensorrt runs fp16 encoders, fp32 head")
+        return BackendChoice(backend, precision, "; ".join(reasons) or "as configured")
+    if precision == "fp16":
         raise BackendUnavailableError(
-            "the tensorrt backend is not available yet (the GPU backend is a separate issue); "
-            "use torch on a GPU, or openvino / onnxruntime / torch on the CPU"
+            f"precision fp16 runs on backend tensorrt only (CUDA; fp16 encoders, fp32 head), "
+            f"not {backend}: choose backend tensorrt, or precision fp32 / bf16 / auto"
         )
     if backend != "torch" and on_gpu:
         raise BackendUnavailableError(
@@ -109,11 +124,13 @@ def create_backend(
     num_threads: int = 0,
     cache: ArtefactCache | None = None,
     cpu: CpuFeatures | None = None,
+    engines: EngineOptions | None = None,
 ) -> Backend:
     """The backend for ``model`` (plain, eval mode, on ``device``); logs what was chosen and why.
 
     Exported backends build or load their cached programs lazily; call ``prepare(profile)`` to
-    do it up front."""
+    do it up front (``open_backend`` does both). ``engines``: the tensorrt backend's batch
+    limit and whether it builds missing engines."""
     cpu = cpu or detect_cpu_features()
     choice = choose_backend(backend, precision, device, cpu)
     LOG.info(
@@ -127,6 +144,10 @@ def create_backend(
         from pymafx_ros.backends.torch_backend import TorchBackend
 
         return TorchBackend(model, choice.precision, cpu)
+    if choice.backend == "tensorrt":
+        from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
+
+        return TensorRTBackend(model, choice.precision, cpu, device, cache, engines)
     if choice.backend == "onnxruntime":
         from pymafx_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
 
@@ -134,3 +155,45 @@ def create_backend(
     from pymafx_ros.backends.openvino_backend import OpenVinoBackend
 
     return OpenVinoBackend(model, choice.precision, cpu, cache, num_threads)
+
+
+def open_backend(
+    model: PyMAFX,
+    profile: str,
+    backend: str = "auto",
+    precision: str = "fp32",
+    device: str = "cpu",
+    num_threads: int = 0,
+    cache: ArtefactCache | None = None,
+    cpu: CpuFeatures | None = None,
+    engines: EngineOptions | None = None,
+) -> Backend:
+    """``create_backend`` and ``prepare(profile)``, ready for the first frame.
+
+    A tensorrt backend that cannot run here (no CUDA device, no Torch-TensorRT, no engine built
+    for this GPU, weights and ``max_people``, or a build that failed) does not stop the caller:
+    a WARN says what is missing and the exact command that fixes it, and the next backend runs
+    instead (``auto`` in fp32 on the same device: eager torch on a GPU, the CPU engine
+    otherwise); its ``describe()`` carries the reason under ``fallback``."""
+    from pymafx_ros.backends.tensorrt_backend import EngineUnavailableError
+
+    cpu = cpu or detect_cpu_features()
+    try:
+        chosen = create_backend(
+            model, backend, precision, device, num_threads, cache, cpu, engines
+        )
+        chosen.prepare(profile)
+        return chosen
+    except EngineUnavailableError as error:
+        requested = choose_backend(backend, precision, device, cpu)
+        fallback = create_backend(model, "auto", "fp32", device, num_threads, cache, cpu)
+        LOG.warning(
+            "%s. Falling back to backend %s (%s) on %s.",
+            error,
+            fallback.name,
+            fallback.precision,
+            device,
+        )
+        fallback.fallback = f"{requested.backend} {requested.precision} unavailable: {error}"
+        fallback.prepare(profile)
+        return fallback

@@ -36,12 +36,15 @@ def pipeline_profile(with_vertices: bool) -> str:
 
 def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     """Build the model on ``config.device`` and wrap it in the configured backend
-    (``backends.create_backend``: eager torch, ONNX Runtime or OpenVINO, ``auto`` rules, logged);
-    prepare what the pipeline calls (joints only, or the mesh too with ``with_vertices``) so the
-    first frame is not slow. Exported backends build their cached programs on a first start
-    (minutes, logged with timings) and load them in seconds afterwards."""
+    (``backends.open_backend``: eager torch, ONNX Runtime, OpenVINO or TensorRT, ``auto``
+    rules, logged); prepare what the pipeline calls (joints only, or the mesh too with
+    ``with_vertices``) so the first frame is not slow. Exported backends build their cached
+    programs on a first start (minutes, logged with timings) and load them in seconds
+    afterwards; TensorRT engines are built ahead of time (or with ``build_engines_on_start``),
+    and without one the next backend runs, with a WARN naming the build command."""
     from pymafx_ros.backends.cpu_features import detect_cpu_features
-    from pymafx_ros.backends.selection import choose_backend, create_backend
+    from pymafx_ros.backends.engine_options import EngineOptions
+    from pymafx_ros.backends.selection import choose_backend, open_backend
     from pymafx_ros.model.factory import build_model
 
     # An impossible backend/precision fails here, before the model is built.
@@ -52,11 +55,22 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         seed=config.seed,
         device=config.device,
     )
-    backend = create_backend(
-        model, config.backend, config.precision, config.device, config.num_threads
+    engines = EngineOptions(
+        max_people=config.max_people,
+        build=config.build_engines_on_start,
+        data_dir=config.data_dir,
+        checkpoint=config.checkpoint,
     )
     profile = pipeline_profile(config.with_vertices)
-    backend.prepare(profile)
+    backend = open_backend(
+        model,
+        profile,
+        config.backend,
+        config.precision,
+        config.device,
+        config.num_threads,
+        engines=engines,
+    )
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
     backend.release_model()
     return backend.predictor(profile), describe_model(info, backend.describe())

@@ -65,6 +65,8 @@ class PipelineConfig:
     seed: int = 0  # seed of the placeholder weights
     backend: str = "auto"  # backends.BACKEND_CHOICES; auto: see backends.selection
     precision: str = "fp32"  # backends.PRECISION_CHOICES; fp32 is exact, auto may use bf16
+    # tensorrt: build missing engines while loading (minutes) instead of falling back.
+    build_engines_on_start: bool = False
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad setting."""

@@ -211,6 +211,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("inference thread restarts", snap.thread_restarts),
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
+        ("backend fallback", info.get("backend_fallback") or "none"),
         ("precision", info.get("precision", "")),
         ("CPU features", info.get("cpu", "")),
         ("device", hardware),
@@ -233,6 +234,12 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         inference_text = (
             f"running on the CPU after a GPU failure ({info['device fallback']}); restart the "
             "node to use the GPU again"
+        )
+    elif snap.state == "running" and info.get("backend_fallback"):
+        inference_level = WARN
+        inference_text = (
+            f"running backend {info.get('backend', '')} instead of the one configured (see "
+            "'backend fallback' for why and the fix)"
         )
     elif snap.state == "running" and snap.last_frame_failed:
         inference_level = WARN

@@ -216,6 +216,7 @@ class PymafxNode(Node):
             backend=info.backend.get("backend", "torch"),
             precision=info.backend.get("precision", "fp32"),
             cpu=info.backend.get("cpu", ""),
+            backend_fallback=info.backend.get("fallback", ""),
             assets_source=info.assets_source,
             weights_source=info.weights_source,
             placeholder_assets=bool(info.placeholder_assets),

@@ -107,17 +107,26 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "backend",
         "auto",
         "Inference engine: 'torch' (eager), 'onnxruntime', 'openvino' (exported programs, "
-        "cached on disk; the first start builds them, minutes) or 'auto' (CUDA device: torch; "
-        "CPU: openvino, else onnxruntime, else torch). 'tensorrt' is reserved.",
+        "cached on disk; the first start builds them, minutes), 'tensorrt' (CUDA; engines "
+        "built ahead of time with `pymafx-ros build-engines`; without one the node warns with "
+        "the command and runs the next backend) or 'auto' (CUDA device: torch; CPU: "
+        "openvino, else onnxruntime, else torch).",
         choices=BACKEND_CHOICES,
     ),
     ParamSpec(
         "precision",
         "fp32",
         "'fp32' (exact), 'bf16' (encoders in bf16 on CPUs with native bf16, AMX or "
-        "AVX512-BF16; openvino and torch; joints move by millimetres) or 'auto' (bf16 where "
-        "native, else fp32).",
+        "AVX512-BF16; openvino and torch; joints move by millimetres), 'fp16' (tensorrt only: "
+        "fp16 encoders, fp32 head) or 'auto' (tensorrt: fp16; CPU: bf16 where native; else "
+        "fp32).",
         choices=PRECISION_CHOICES,
+    ),
+    ParamSpec(
+        "build_engines_on_start",
+        False,
+        "backend tensorrt: build missing TensorRT engines while loading (minutes, progress in "
+        "the log) instead of warning and running the next backend.",
     ),
     ParamSpec("tf.enable", True, "Publish a TF frame per person and joint on /tf."),
     ParamSpec(
@@ -178,6 +187,7 @@ class NodeParameters:
     num_threads: int
     backend: str
     precision: str
+    build_engines_on_start: bool
     tf_enable: bool
     tf_prefix: str
     tf_joints: str

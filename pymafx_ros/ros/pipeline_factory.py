@@ -36,6 +36,7 @@ def pipeline_options(params: NodeParameters) -> dict[str, Any]:
         "num_threads": params.num_threads,
         "backend": params.backend,
         "precision": params.precision,
+        "build_engines_on_start": params.build_engines_on_start,
     }
 
 

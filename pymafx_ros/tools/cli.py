@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from pymafx_ros.backends.names import BackendUnavailableError
-from pymafx_ros.tools import process
+from pymafx_ros.tools import build_engines, process
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log INFO messages too")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     process.add_parser(subparsers)
+    build_engines.add_parser(subparsers)
     return parser
 
 

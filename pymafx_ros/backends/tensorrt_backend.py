@@ -1,0 +1,198 @@
+"""The ``tensorrt`` backend: Torch-TensorRT engines of the exported programs, on a CUDA device.
+
+Engines are built ahead of time (``pymafx-ros build-engines``) and only loaded here; a missing
+one raises ``EngineUnavailableError`` naming the exact build command, so the caller can fall back
+(``selection.open_backend``), unless ``EngineOptions.build`` asks to build it now (with progress
+in the log). Per call the work stays on the device: the hands to run are chosen from host
+visibilities, the encoders run on the crops, the head on their maps, and the outputs come back
+as device tensors (the pipeline copies them to the host once).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import torch
+from torch import Tensor
+
+from pymafx_ros.backends.artefact_cache import ArtefactCache
+from pymafx_ros.backends.cpu_features import CpuFeatures
+from pymafx_ros.backends.engine_options import ENGINE_PRECISIONS, EngineOptions, build_command
+from pymafx_ros.backends.engine_programs import engine_names, no_hand_inputs
+from pymafx_ros.backends.interface import Backend, Tensors, check_profile
+from pymafx_ros.backends.names import BackendUnavailableError
+from pymafx_ros.backends.program_source import ProgramSource
+from pymafx_ros.backends.tensorrt_engines import (
+    Engine,
+    EngineCompiler,
+    EngineStore,
+    TorchTensorRTCompiler,
+)
+from pymafx_ros.model.hand_rows import (
+    hands_to_run,
+    release_visibility,
+    select_hands,
+    visibility_inputs,
+)
+from pymafx_ros.model.pymafx_net import PyMAFX
+
+LOG = logging.getLogger(__name__)
+
+
+class EngineUnavailableError(BackendUnavailableError):
+    """The tensorrt backend cannot run here now (no CUDA, no Torch-TensorRT, no engine); the
+    message says what is missing and how to get it."""
+
+
+def default_compiler() -> EngineCompiler:
+    """The compile step the backend uses when none is given (tests replace this)."""
+    return TorchTensorRTCompiler()
+
+
+class TensorRTBackend(Backend):
+    """``PyMAFX.predict`` through TensorRT engines: encoders in ``precision`` (fp16 or fp32),
+    the head in fp32."""
+
+    name = "tensorrt"
+
+    def __init__(
+        self,
+        model: PyMAFX,
+        precision: str,
+        cpu: CpuFeatures,
+        device: str | torch.device = "cuda",
+        cache: ArtefactCache | None = None,
+        engines: EngineOptions | None = None,
+        compiler: EngineCompiler | None = None,
+    ) -> None:
+        if precision not in ENGINE_PRECISIONS:
+            raise BackendUnavailableError(
+                f"the tensorrt backend builds fp16 or fp32 engines, not {precision}"
+            )
+        super().__init__(precision, cpu)
+        self.device = torch.device(device)
+        self.options = engines or EngineOptions()
+        self.compiler = compiler or default_compiler()
+        missing = self.compiler.missing(self.device)
+        if missing:
+            raise EngineUnavailableError(
+                "backend tensorrt cannot run here: missing " + "; ".join(missing)
+            )
+        source = ProgramSource(model, cache or ArtefactCache())
+        self.store = EngineStore(
+            source, self.compiler, self.device, precision, self.options.max_people
+        )
+        self._engines: dict[str, tuple[Engine, tuple[str, ...], dict[str, str]]] = {}
+
+    def build_command(self) -> str:
+        """The exact ``pymafx-ros build-engines`` command for this backend's engines."""
+        return build_command(self.options, self.precision, str(self.device))
+
+    def prepare(self, profile: str) -> None:
+        names = engine_names(check_profile(profile))
+        missing = {name: self.store.problem(name) for name in names if name not in self._engines}
+        missing = {name: why for name, why in missing.items() if why is not None}
+        if missing and not self.options.build:
+            which = ", ".join(f"{name} ({why})" for name, why in missing.items())
+            raise EngineUnavailableError(
+                f"no usable TensorRT engine for {which} in {self.store.cache.root} for "
+                f"{self.store.identity.get('gpu', self.device)}, precision {self.precision}, "
+                f"max_people {self.options.max_people}; build them once with: "
+                f"`{self.build_command()}`, or set "
+                "build_engines_on_start: true"
+            )
+        for step, name in enumerate(names, start=1):
+            if name not in self._engines:
+                self._engines[name] = self._open(name, step, len(names), name in missing)
+
+    def _open(
+        self, name: str, step: int, steps: int, build: bool
+    ) -> tuple[Engine, tuple[str, ...], dict[str, str]]:
+        """Build (when asked) and load one engine; any failure is an EngineUnavailableError
+        naming the engine, so the caller falls back instead of stopping."""
+        start = time.perf_counter()
+        try:
+            if build:
+                LOG.info("[%d/%d] building the TensorRT engine %s", step, steps, name)
+                self.store.build(name)
+            engine = self.store.load(name)
+        except EngineUnavailableError:
+            raise
+        except Exception as error:
+            what = "building" if build else "loading"
+            raise EngineUnavailableError(
+                f"{what} the TensorRT engine {name} failed ({type(error).__name__}: {error}); "
+                f"a damaged engine was discarded, build it again with: "
+                f"`{self.build_command()}`"
+            ) from error
+        LOG.info(
+            "[%d/%d] TensorRT engine %s ready in %.1f s (%s)",
+            step,
+            steps,
+            name,
+            time.perf_counter() - start,
+            self.store.folder(name),
+        )
+        return engine
+
+    def release_model(self) -> None:
+        self.store.source.release_model()
+
+    def _run(self, name: str, *inputs: Tensor) -> tuple[Tensor, ...]:
+        if name not in self._engines:
+            raise RuntimeError(f"TensorRT engine {name} is not loaded: call prepare() first")
+        engine = self._engines[name][0]
+        result = engine(*inputs)
+        return tuple(result) if isinstance(result, list | tuple) else (result,)
+
+    def predict(
+        self,
+        img_body: Tensor,
+        img_lhand: Tensor,
+        img_rhand: Tensor,
+        img_face: Tensor,
+        vis_lhand: Tensor | None = None,
+        vis_rhand: Tensor | None = None,
+        profile: str = "joints",
+        run_hidden_hands: bool = False,
+    ) -> Tensors:
+        check_profile(profile)
+        crops = [c.to(self.device, non_blocking=True) for c in (img_body, img_lhand, img_rhand)]
+        crops.append(img_face.to(self.device, non_blocking=True))
+        body, lhand, rhand, face = crops
+        batch = body.shape[0]
+        if batch > self.options.max_people:
+            raise ValueError(
+                f"the TensorRT engines take at most {self.options.max_people} people "
+                f"(max_people), got {batch}: rebuild them with a larger --max-people"
+            )
+        given = vis_lhand is not None
+        vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, body)
+        run = hands_to_run(vis_lhand, vis_rhand, batch, everyone=run_hidden_hands)
+        with torch.inference_mode():
+            hands = select_hands(lhand, rhand, run)
+            maps = list(self._run("body_encoder", body))
+            rows = hands.rows
+            if hands.images.shape[0] == 0:  # known on the host: no synchronisation
+                hand_maps, rows = no_hand_inputs(rows)
+            else:
+                hand_maps = list(self._run("hand_encoder", hands.images))
+            maps += hand_maps + list(self._run("face_encoder", face))
+            results = self._run(f"head_{profile}", *maps, rows, vis_hands, predict_visibility)
+        _, outputs, aliases = self._engines[f"head_{profile}"]
+        out = dict(zip(outputs, results, strict=True))
+        out.update({alias: out[name] for alias, name in aliases.items()})
+        release_visibility(out, given)
+        return out
+
+    def describe(self) -> dict[str, str]:
+        identity = self.store.identity
+        return {
+            **super().describe(),
+            "device": str(self.device),
+            "gpu": f"{identity.get('gpu', '')} ({identity.get('compute_capability', '')})",
+            "engines": f"TensorRT {identity.get('tensorrt', '?')}, Torch-TensorRT "
+            f"{identity.get('torch_tensorrt', '?')}, max_people {self.options.max_people}, "
+            f"in {self.store.cache.root}",
+        }
