@@ -17,23 +17,34 @@ from pymafx_ros.ros.node import PymafxNode
 
 
 class InProcessNode:
-    """``PymafxNode`` with ``pipeline`` (any object with the Pipeline interface) and parameter
+    """``PymafxNode`` with ``pipeline`` (any object with the Pipeline interface; or None and a
+    ``factory`` that builds it from the node's options, as the real node does) and parameter
     ``overrides``, spun by a background thread until ``close``."""
 
-    def __init__(self, pipeline: Any, **overrides: Any) -> None:
+    def __init__(
+        self,
+        pipeline: Any,
+        factory: Any = None,
+        load_timeout: float = 60.0,
+        **overrides: Any,
+    ) -> None:
         self.pipeline = pipeline
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         params = [Parameter(name, value=value) for name, value in overrides.items()]
         self.node = PymafxNode(
-            lambda options: pipeline, context=self.context, parameter_overrides=params
+            factory or (lambda options: pipeline),
+            context=self.context,
+            parameter_overrides=params,
         )
         self._executor = SingleThreadedExecutor(context=self.context)
         self._executor.add_node(self.node)
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
-        wait_until(lambda: self.node.stats.snapshot().state == "running", 60, "the model")
+        wait_until(
+            lambda: self.node.stats.snapshot().state == "running", load_timeout, "the model"
+        )
 
     def _spin(self) -> None:
         while not self._closing.is_set():
