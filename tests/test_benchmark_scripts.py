@@ -48,7 +48,10 @@ def test_model_benchmark_prints_one_json_line_per_stage():
 @pytest.mark.skipif(
     torch.cuda.is_available(), reason="checks the message on a machine without CUDA"
 )
-@pytest.mark.parametrize("script", ["benchmarks/model_gpu.py", "benchmarks/pipeline_gpu.py"])
+@pytest.mark.parametrize(
+    "script",
+    ["benchmarks/model_gpu.py", "benchmarks/pipeline_gpu.py", "benchmarks/tensorrt_agreement.py"],
+)
 def test_gpu_benchmarks_say_why_they_cannot_run_without_cuda(script):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(

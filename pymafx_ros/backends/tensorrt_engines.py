@@ -33,7 +33,7 @@ from pymafx_ros.backends.program_source import ProgramSource, library_versions
 
 LOG = logging.getLogger(__name__)
 
-ENGINE_FILE = "engine.ep"
+ENGINE_FILE = "engine.pt2"
 OUTPUTS_FILE = "outputs.json"
 # A loaded engine: inputs in the program's order -> outputs in its order.
 Engine = Callable[..., Any]

@@ -234,4 +234,4 @@ def test_a_damaged_engine_is_no_engine(built, engine_cache, fresh_model, monkeyp
         cache=engine_cache,
     )
     assert fallback.name == "torch"
-    assert "face_encoder (engine.ep is missing or truncated)" in warnings[0]
+    assert "face_encoder (engine.pt2 is missing or truncated)" in warnings[0]
