@@ -104,7 +104,9 @@ class TorchTensorRTCompiler:
         import torch_tensorrt
 
         inputs = [
-            torch_tensorrt.Input(
+            torch_tensorrt.Input(shape=p.min, dtype=getattr(torch, p.dtype), name=p.name)
+            if p.min == p.max  # a fixed shape (the 0-d visibility flag) is not a range
+            else torch_tensorrt.Input(
                 min_shape=p.min,
                 opt_shape=p.opt,
                 max_shape=p.max,

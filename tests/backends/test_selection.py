@@ -58,7 +58,8 @@ def test_auto_precision_uses_bf16_only_with_native_support(installed):
     [
         ("openvino", "bf16", "cpu", PLAIN, "native bf16"),
         ("onnxruntime", "bf16", "cpu", AMX, "fp32 only"),
-        ("tensorrt", "fp32", "cpu", AMX, "not available yet"),
+        ("tensorrt", "bf16", "cuda", AMX, "fp16 or fp32 engines"),
+        ("torch", "fp16", "cuda", AMX, "fp16 runs on backend tensorrt only"),
         ("openvino", "fp32", "cuda", AMX, "runs on the CPU"),
         ("torch", "bf16", "cuda", AMX, "CPU inference only"),
     ],
@@ -71,8 +72,8 @@ def test_impossible_combinations_are_refused(backend, precision, device, cpu, me
 def test_unknown_names_list_the_choices():
     with pytest.raises(ValueError, match="torch, onnxruntime, openvino, tensorrt"):
         choose_backend("tvm", "fp32", "cpu", PLAIN)
-    with pytest.raises(ValueError, match="auto, fp32, bf16"):
-        choose_backend("torch", "fp16", "cpu", PLAIN)
+    with pytest.raises(ValueError, match="auto, fp32, bf16, fp16"):
+        choose_backend("torch", "fp8", "cpu", PLAIN)
 
 
 @pytest.mark.parametrize(
