@@ -42,6 +42,7 @@ class StatsSnapshot:
     received: int
     processed: int
     dropped: int
+    ignored: int  # arrived while inference was paused
     rejected: dict[str, int]
     failed: dict[str, int]  # frames taken but not published, per kind
     last_frame_failed: bool
@@ -65,7 +66,7 @@ class NodeStats:
         self._input, self._processed_rate = _Rate(), _Rate()
         self._latency: dict[str, deque[float]] = {}
         self.state = "loading model"
-        self.received = self.processed = self.dropped = 0
+        self.received = self.processed = self.dropped = self.ignored = 0
         self.rejected: dict[str, int] = {}
         self.failed: dict[str, int] = {}
         self.last_frame_failed = self.recovering = False
@@ -81,6 +82,10 @@ class NodeStats:
             self.received += 1
             self.dropped += int(replaced_waiting)
             self._input.tick(self._clock())
+
+    def frame_ignored(self) -> None:
+        with self._lock:
+            self.ignored += 1
 
     def message_rejected(self, reason: str) -> None:
         with self._lock:
@@ -137,6 +142,7 @@ class NodeStats:
                 received=self.received,
                 processed=self.processed,
                 dropped=self.dropped,
+                ignored=self.ignored,
                 rejected=dict(self.rejected),
                 failed=dict(self.failed),
                 last_frame_failed=self.last_frame_failed,
@@ -183,6 +189,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("input rate (Hz)", snap.input_hz),
         ("frames received", snap.received),
         ("frames dropped (replaced while waiting)", snap.dropped),
+        ("frames ignored (paused)", snap.ignored),
         ("messages rejected", rejected_total),
         *((f"rejected: {reason}", n) for reason, n in sorted(snap.rejected.items())),
         ("intrinsics", _intrinsics_text(snap.default_intrinsics)),

@@ -109,6 +109,7 @@ class PymafxNode(Node):
     # ----------------------------------------------------------------- callbacks (executor)
     def _on_image(self, msg: Image | CompressedImage) -> None:
         if not self._enabled.is_set():
+            self.stats.frame_ignored()
             return
         # Header checks only (no pixels read): a refused message never displaces a good frame.
         try:
