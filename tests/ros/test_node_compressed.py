@@ -15,6 +15,8 @@ from graph import Probe, stamp_ns, start_fake_node, status_values, wait_until
 from pymafx_ros.msg import SmplxPeople
 from sensor_msgs.msg import CompressedImage
 
+pytestmark = pytest.mark.slow  # subprocess graph
+
 
 @pytest.fixture(scope="module")
 def compressed(tmp_path_factory):

@@ -16,6 +16,8 @@ from rcl_interfaces.msg import Log
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo
 
+pytestmark = pytest.mark.slow  # subprocess graph
+
 SIZE = 64
 
 

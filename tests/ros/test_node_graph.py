@@ -27,6 +27,8 @@ from sensor_msgs.msg import CameraInfo, Image
 from smplx_doubles import placeholder_smplx
 from visualization_msgs.msg import Marker, MarkerArray
 
+pytestmark = pytest.mark.slow  # subprocess graph
+
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 NODE_ARGS = [
     "-p", "detector:=full_frame",

@@ -16,6 +16,8 @@ from graph import Probe, start_fake_node, start_real_node, status_values, wait_u
 from pymafx_ros.msg import SmplxPeople
 from visualization_msgs.msg import Marker, MarkerArray
 
+pytestmark = pytest.mark.slow  # subprocess graph
+
 GRACE_S = 5.0  # launch's default before it escalates
 STOP_WITHIN_S = 3.0  # what we promise: well under the grace, even on a loaded machine
 
