@@ -17,8 +17,8 @@ and prints one JSON line:
 What must hold (the issue's limits): rss growth <= 100 MB, p95 <= 3 x p50, processed stamps
 an increasing subsequence of the camera's. --plot PATH also writes the latency plot.
 
-    source scripts/env.sh
-    PYTHONPATH=. flock /tmp/pymafx-bench.lock python benchmarks/node_overload.py \
+    source scripts/env.sh   # the messages come from the colcon install tree on PYTHONPATH
+    PYTHONPATH=$PWD:$PYTHONPATH flock /tmp/pymafx-bench.lock python benchmarks/node_overload.py \
         [--seconds 30] [--rate 60] [--plot out/node_overload_latency.png]
 """
 
@@ -67,6 +67,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--detector", default="mediapipe", choices=("mediapipe", "full_frame"))
     parser.add_argument("--data", default="", help="PyMAF-X data/ (default: placeholders)")
     parser.add_argument("--checkpoint", default="", help="checkpoint (default: placeholders)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME:=VALUE",
+        help="another node parameter, e.g. input_reliability:=reliable",
+    )
     parser.add_argument("--plot", type=Path, help="also write the latency plot (PNG) here")
     parser.add_argument("--log", type=Path, default=Path("/tmp/node_overload_node.log"))
     return parser.parse_args()
@@ -98,6 +105,8 @@ def node_command(args: argparse.Namespace) -> list[str]:
         params += ["-p", f"data_dir:={args.data}"]
     if args.checkpoint:
         params += ["-p", f"checkpoint:={args.checkpoint}"]
+    for extra in args.param:
+        params += ["-p", extra]
     return [sys.executable, "-m", "pymafx_ros.ros.node", "--ros-args", *params]
 
 
@@ -234,6 +243,7 @@ def main() -> int:
             "size": f"{args.width}x{args.height}",
             "threads": args.threads,
             "detector": args.detector,
+            "params": args.param,
             "cpu": cpu_flags()[0],
             "cores": os.cpu_count(),
         }
