@@ -72,6 +72,7 @@ def test_broken_files_refuse_to_start_naming_the_file(tmp_path, listener, case):
     node = start_fake_node(args, tmp_path / "node.log")
     code = node.wait(60)
     elapsed = time.monotonic() - start
+    print(f"\n[figure] {case}: exit {code} after {elapsed:.1f} s")
     log = node.log()
     assert code == 2 and elapsed < REFUSED_WITHIN_S, (elapsed, log)
     assert "refusing to start: broken model files" in log and "pymafx-ros check" in log
