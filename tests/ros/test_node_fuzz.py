@@ -303,7 +303,7 @@ def test_malformed_input_is_refused_counted_and_never_stops_good_frames(fuzzed):
             totals["bad" if case.expect != "ok" else "good"] += 1
 
     run()
-    print(f"\nfuzzed {transport}: {totals['bad']} bad and {totals['good']} good messages")
+    print(f"\n[figure] fuzzed {transport}: {totals['bad']} bad, {totals['good']} good messages")
     assert totals["bad"] >= BAD_PER_TRANSPORT, totals
     processed = stats.snapshot().processed
     wait_until(lambda: len(outputs["people"]) >= processed, 30, "every people message")
@@ -316,4 +316,5 @@ def test_malformed_input_is_refused_counted_and_never_stops_good_frames(fuzzed):
         ).all()
     )
     growth = peak_rss_mb() - rss_before if measured_peak else 0.0
+    print(f"[figure] fuzzed {transport}: peak memory grew by {growth:.0f} MB")
     assert growth < 300, f"peak memory grew by {growth:.0f} MB"
