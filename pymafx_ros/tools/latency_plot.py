@@ -38,7 +38,7 @@ def write_latency_plot(
     bottom.set_ylabel("ms, p50 over the last 10 s")
     bottom.set_xlabel("seconds since the first processed frame")
     bottom.set_ylim(bottom=0)
-    bottom.legend(loc="upper left", fontsize=7, ncol=3)
+    bottom.legend(loc="upper right", fontsize=7, ncol=3)
     for axes in (top, bottom):
         axes.grid(alpha=0.3)
     figure.tight_layout()
