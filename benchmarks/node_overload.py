@@ -114,7 +114,7 @@ class Bench:
     """Camera, people and diagnostics listeners in one rclpy node spun by a thread."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        rclpy.init()
+        rclpy.init(args=[])  # our --param values are not ROS arguments
         self.node = rclpy.create_node("node_overload_bench")
         driver_qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
         self.image_pub = self.node.create_publisher(Image, "/bench/image", driver_qos)
