@@ -224,6 +224,9 @@ def main() -> int:
         with bench.lock:
             answered = [(s, r) for s, r in bench.people if s in in_window]
         latency = np.array([(r - s) / 1e6 for s, r in answered])
+        if latency.size == 0:
+            print(f"no frame of the window was answered; see {args.log}", file=sys.stderr)
+            return 1
         processed = [s for s, _ in answered]
         order = [stamps.index(s) for s in processed]
         result = {
