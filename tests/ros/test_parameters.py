@@ -117,3 +117,14 @@ def test_docs_table_lists_every_parameter_with_its_default():
     for spec in PARAMETERS:
         shown = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
         assert rows.get(spec.name) == (str(shown) if spec.default != "" else '""'), spec.name
+
+
+def test_input_reliability_picks_the_subscription_qos():
+    from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
+
+    from pymafx_ros.ros.node import input_qos
+
+    assert input_qos("best_effort").reliability == ReliabilityPolicy.BEST_EFFORT
+    reliable = input_qos("reliable")
+    assert reliable.reliability == ReliabilityPolicy.RELIABLE and reliable.depth == 5
+    assert reliable.durability == DurabilityPolicy.VOLATILE
