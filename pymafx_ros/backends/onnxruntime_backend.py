@@ -40,6 +40,8 @@ class OnnxRuntimeBackend(ExportedBackend):
         options.intra_op_num_threads = self.num_threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = self.ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle pool threads must not spin: the front end and the next program share the cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = self.ort.InferenceSession(
             str(program.path), options, providers=["CPUExecutionProvider"]
         )
