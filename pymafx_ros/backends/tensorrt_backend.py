@@ -114,7 +114,9 @@ class TensorRTBackend(Backend):
         start = time.perf_counter()
         try:
             if build:
-                LOG.info("[%d/%d] building the TensorRT engine %s", step, steps, name)
+                # Formatted here: the node throttles forwarded records per template, and every
+                # step of the progress must show.
+                LOG.info(f"[{step}/{steps}] building the TensorRT engine {name}")
                 self.store.build(name)
             engine = self.store.load(name)
         except EngineUnavailableError:
@@ -126,14 +128,8 @@ class TensorRTBackend(Backend):
                 f"a damaged engine was discarded, build it again with: "
                 f"`{self.build_command()}`"
             ) from error
-        LOG.info(
-            "[%d/%d] TensorRT engine %s ready in %.1f s (%s)",
-            step,
-            steps,
-            name,
-            time.perf_counter() - start,
-            self.store.folder(name),
-        )
+        seconds, folder = time.perf_counter() - start, self.store.folder(name)
+        LOG.info(f"[{step}/{steps}] TensorRT engine {name} ready in {seconds:.1f} s ({folder})")
         return engine
 
     def release_model(self) -> None:
