@@ -45,9 +45,12 @@ ROSDEP_KEYS = {
 }
 # ROS package names (the key is the module name) when not in this environment's ament index.
 ROS_PACKAGE_NAME = re.compile(r"^(rclpy|rosidl_\w+|ament_\w+|\w+_(msgs|srvs|interfaces))$")
-# Import name -> pip requirement (requirements/python.txt or no-deps.txt) for libraries that have
-# no usable rosdep key. Longest dotted prefix wins (rosbags.image is its own distribution).
+# Import name -> pip requirement (requirements/python.txt or no-deps.txt, or the optional GPU
+# extras of requirements/gpu.txt) for libraries that have no usable rosdep key. Longest dotted
+# prefix wins (rosbags.image is its own distribution).
 PIP_ONLY = {
+    "torch_tensorrt": "torch-tensorrt",
+    "tensorrt": "tensorrt",
     "smplx": "smplx",
     "mediapipe": "mediapipe-numpy2",
     "onnx": "onnx",
@@ -111,7 +114,9 @@ def _undeclared(files: list[Path], declared_keys: set[str]) -> list[str]:
     """Human-readable problems for imports of `files` that no dependency declaration covers."""
     ros_packages = _ros_packages()
     pip_names = _requirement_names(
-        ROOT / "requirements" / "python.txt", ROOT / "requirements" / "no-deps.txt"
+        ROOT / "requirements" / "python.txt",
+        ROOT / "requirements" / "no-deps.txt",
+        ROOT / "requirements" / "gpu.txt",
     )
     local = _local_modules()
     problems = []
