@@ -12,7 +12,12 @@ import dataclasses
 
 import numpy as np
 
-from pymafx_ros.frontend.box_rules import FACE_RESCALE, HAND_RESCALE, box_from_keypoints
+from pymafx_ros.frontend.box_rules import (
+    FACE_RESCALE,
+    HAND_RESCALE,
+    box_from_keypoints,
+    square_iou,
+)
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.pipeline.lift import crop_camera_keypoints
 
@@ -61,16 +66,6 @@ def project_parts(
             changes[vis_key] = 0.0 if box is None else _inside_share(part_points, width, height)
         updated.append(dataclasses.replace(person, **changes))
     return updated
-
-
-def square_iou(a: PartBox, b: PartBox) -> float:
-    """Intersection over union of two square boxes."""
-    half_a, half_b = a.size / 2, b.size / 2
-    overlap_x = min(a.cx + half_a, b.cx + half_b) - max(a.cx - half_a, b.cx - half_b)
-    overlap_y = min(a.cy + half_a, b.cy + half_b) - max(a.cy - half_a, b.cy - half_b)
-    intersection = max(overlap_x, 0.0) * max(overlap_y, 0.0)
-    union = a.size**2 + b.size**2 - intersection
-    return intersection / union if union > 0 else 0.0
 
 
 def _follow(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
