@@ -170,6 +170,7 @@ class MultiPersonDetector:
         # Best score first; among equals, people seen whole before people a window cut.
         candidates.sort(key=lambda c: (round(c[1][1], 2), c[2], c[1][0].size), reverse=True)
         people = _without_duplicates([(pose, body) for pose, body, _ in candidates])
+        people.sort(key=lambda person: (person[1][1], person[1][0].size), reverse=True)
         people = people[: self._max_people]
         self._previous_bodies = [body[0] for _, body in people]
         poses_px = [pose for pose, _ in people]

@@ -12,12 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from pymafx_ros.frontend.box_rules import (
-    FACE_RESCALE,
-    HAND_RESCALE,
-    box_from_keypoints,
-    square_iou,
-)
+from pymafx_ros.frontend.box_rules import FACE_RESCALE, HAND_RESCALE, box_from_keypoints
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.pipeline.lift import crop_camera_keypoints
 
@@ -31,8 +26,6 @@ _PARTS = {
     "right_hand": (RIGHT_HAND_JOINTS, HAND_RESCALE, "vis_rhand"),
     "face": (FACE_LANDMARKS, FACE_RESCALE, "vis_face"),
 }
-# A previous frame's projection is reused while the body box overlaps it at least this much.
-REUSE_MIN_IOU = 0.5
 
 
 def _inside_share(points: np.ndarray, width: int, height: int) -> float:
@@ -68,7 +61,7 @@ def project_parts(
     return updated
 
 
-def _follow(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
+def follow_body(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
     """Move a part box with its body box (same offset and size relative to the body)."""
     ratio = new_body.size / old_body.size
     return PartBox(
@@ -76,29 +69,3 @@ def _follow(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
         cy=new_body.cy + (part.cy - old_body.cy) * ratio,
         size=part.size * ratio,
     )
-
-
-def reuse_parts(
-    people: list[PersonDetection], previous: list[PersonDetection]
-) -> list[PersonDetection] | None:
-    """Carry the previous frame's projected parts over, moved with their bodies, when the same
-    bodies are still there (same count, each body box overlapping its predecessor); else None.
-    """
-    if not previous or len(previous) != len(people):
-        return None
-    if any(
-        square_iou(p.body, q.body) < REUSE_MIN_IOU for p, q in zip(people, previous, strict=True)
-    ):
-        return None
-    return [
-        dataclasses.replace(
-            person,
-            left_hand=_follow(before.left_hand, before.body, person.body),
-            right_hand=_follow(before.right_hand, before.body, person.body),
-            face=_follow(before.face, before.body, person.body),
-            vis_lhand=before.vis_lhand,
-            vis_rhand=before.vis_rhand,
-            vis_face=before.vis_face,
-        )
-        for person, before in zip(people, previous, strict=True)
-    ]
