@@ -130,3 +130,38 @@ def count_found(scene: Scene, people: list[PersonDetection]) -> tuple[int, int]:
     radii = np.array([p.face.size / 2 for p in people])
     matched = match_by_distance(scene.noses, centres, radii)
     return len(matched), len(people) - len(matched)
+
+
+def noisy_walk(
+    frames: int,
+    size: tuple[int, int] = (640, 480),
+    speed_px: float = 3.0,
+    noise_sigma: float = 12.0,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """A video of the astronaut sliding right by ``speed_px`` per frame over a ``size`` canvas,
+    with fresh Gaussian pixel noise (``noise_sigma`` grey levels) in every frame: the motion is
+    real and so is the frame-to-frame jitter it causes in any estimator."""
+    width, height = size
+    person = cv2.resize(photo("astronaut"), (height, height), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(seed)
+    video = []
+    for index in range(frames):
+        canvas = np.full((height, width, 3), 110.0)
+        x0 = round(index * speed_px)
+        x1 = min(width, x0 + height)
+        canvas[:, x0:x1] = person[:, : x1 - x0]
+        canvas += rng.normal(0.0, noise_sigma, canvas.shape)
+        video.append(np.clip(canvas, 0, 255).astype(np.uint8))
+    return video
+
+
+def write_video(path: str, frames: list[np.ndarray], fps: float) -> None:
+    """RGB frames into an mp4 file (OpenCV's mp4v codec)."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
+    if not writer.isOpened():
+        raise OSError(f"{path}: OpenCV cannot write an mp4 video here")
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()

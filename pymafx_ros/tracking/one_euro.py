@@ -49,61 +49,72 @@ def lag_seconds(dt: float, alpha: np.ndarray) -> np.ndarray:
     return dt * (1.0 - alpha) / alpha
 
 
-class PointFilter:
-    """One Euro filter for a batch of N points (N, D) in any units."""
+def _row_params(params: OneEuroParams | list[OneEuroParams]) -> np.ndarray:
+    """(3, N, 1) min_cutoff, beta, d_cutoff per row, or (3, 1, 1) for one set for all rows."""
+    rows = [params] if isinstance(params, OneEuroParams) else params
+    return np.array([[[p.min_cutoff], [p.beta], [p.d_cutoff]] for p in rows]).transpose(1, 0, 2)
 
-    def __init__(self, params: OneEuroParams) -> None:
-        self.params = params
+
+class PointFilter:
+    """One Euro filter for a batch of N points (N, D) in any units; ``params`` for all rows or
+    one per row. ``last_lag_s`` (N,) holds each row's current delay estimate."""
+
+    def __init__(self, params: OneEuroParams | list[OneEuroParams]) -> None:
+        self._params = _row_params(params)
         self._value: np.ndarray | None = None
         self._speed: np.ndarray | None = None  # (N, D) filtered velocity
-        self.last_lag_s = 0.0
+        self.last_lag_s = np.zeros(1)
 
     def __call__(self, value: np.ndarray, dt: float | None) -> np.ndarray:
         """The filtered (N, D) sample; ``dt`` (s) since the previous one, None to restart."""
         value = np.asarray(value, dtype=np.float64)
         if dt is None or self._value is None or self._value.shape != value.shape or dt <= 0:
-            self._value, self._speed, self.last_lag_s = value.copy(), np.zeros_like(value), 0.0
+            self._value, self._speed = value.copy(), np.zeros_like(value)
+            self.last_lag_s = np.zeros(len(value))
             return value.copy()
-        p = self.params
+        min_cutoff, beta, d_cutoff = self._params
         velocity = (value - self._value) / dt
-        self._speed += smoothing_factor(dt, p.d_cutoff) * (velocity - self._speed)
+        self._speed += smoothing_factor(dt, d_cutoff) * (velocity - self._speed)
         speed = np.linalg.norm(self._speed, axis=-1, keepdims=True)
-        alpha = smoothing_factor(dt, p.min_cutoff + p.beta * speed)
+        alpha = smoothing_factor(dt, min_cutoff + beta * speed)
         self._value = self._value + alpha * (value - self._value)
-        self.last_lag_s = float(lag_seconds(dt, alpha).mean())
+        self.last_lag_s = lag_seconds(dt, alpha)[:, 0]
         return self._value.copy()
 
 
 class RotationFilter:
     """One Euro filter for a batch of N rotations, given and returned as (N, 3, 3) matrices;
-    :attr:`quaternions` holds the last output as unit quaternions (N, 4) x, y, z, w."""
+    ``params`` for all rows or one per row. After a call, :attr:`rotation` is the output as a
+    scipy ``Rotation``, :attr:`quaternions` as unit quaternions (N, 4) x, y, z, w, and
+    ``last_lag_s`` (N,) each row's delay estimate."""
 
-    def __init__(self, params: OneEuroParams) -> None:
-        self.params = params
-        self._rotation: Rotation | None = None
+    def __init__(self, params: OneEuroParams | list[OneEuroParams]) -> None:
+        self._params = _row_params(params)
+        self.rotation: Rotation | None = None
         self._speed: np.ndarray | None = None  # (N, 3) filtered angular velocity, rad/s
         self.quaternions: np.ndarray | None = None
-        self.last_lag_s = 0.0
+        self.last_lag_s = np.zeros(1)
 
     def __call__(self, rotmats: np.ndarray, dt: float | None) -> np.ndarray:
         """The filtered rotations (N, 3, 3); ``dt`` (s) since the previous sample, None to
         restart."""
         sample = Rotation.from_matrix(np.asarray(rotmats, dtype=np.float64))
-        restart = self._rotation is None or len(self._rotation) != len(sample)
+        restart = self.rotation is None or len(self.rotation) != len(sample)
         if dt is None or dt <= 0 or restart:
-            self._rotation, self._speed, self.last_lag_s = sample, np.zeros((len(sample), 3)), 0.0
+            self.rotation, self._speed = sample, np.zeros((len(sample), 3))
+            self.last_lag_s = np.zeros(len(sample))
             self.quaternions = _same_hemisphere(sample.as_quat(), None)
             return sample.as_matrix()
-        p = self.params
+        min_cutoff, beta, d_cutoff = self._params
         # The shortest rotation from the last output to the sample, in the output's own frame.
-        step = (self._rotation.inv() * sample).as_rotvec()
-        self._speed += smoothing_factor(dt, p.d_cutoff) * (step / dt - self._speed)
+        step = (self.rotation.inv() * sample).as_rotvec()
+        self._speed += smoothing_factor(dt, d_cutoff) * (step / dt - self._speed)
         speed = np.linalg.norm(self._speed, axis=-1, keepdims=True)
-        alpha = smoothing_factor(dt, p.min_cutoff + p.beta * speed)
-        self._rotation = self._rotation * Rotation.from_rotvec(alpha * step)
-        self.quaternions = _same_hemisphere(self._rotation.as_quat(), self.quaternions)
-        self.last_lag_s = float(lag_seconds(dt, alpha).mean())
-        return self._rotation.as_matrix()
+        alpha = smoothing_factor(dt, min_cutoff + beta * speed)
+        self.rotation = self.rotation * Rotation.from_rotvec(alpha * step)
+        self.quaternions = _same_hemisphere(self.rotation.as_quat(), self.quaternions)
+        self.last_lag_s = lag_seconds(dt, alpha)[:, 0]
+        return self.rotation.as_matrix()
 
 
 def _same_hemisphere(quaternions: np.ndarray, previous: np.ndarray | None) -> np.ndarray:

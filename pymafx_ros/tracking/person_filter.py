@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pymafx_ros.pipeline.kinematics import smplx_pose
 from pymafx_ros.pipeline.lift import project_points
-from pymafx_ros.pipeline.result import Intrinsics, PersonResult
-from pymafx_ros.pipeline.skeleton import JAW, LEFT_HAND_JOINTS, RIGHT_EYE, SMPLX_PARENTS
+from pymafx_ros.pipeline.result import NUM_JOINTS, Intrinsics, PersonResult
+from pymafx_ros.pipeline.skeleton import (
+    BODY_JOINTS,
+    JAW,
+    LEFT_EYE,
+    LEFT_HAND_JOINTS,
+    RIGHT_EYE,
+    RIGHT_HAND_JOINTS,
+    SMPLX_PARENTS,
+)
 from pymafx_ros.tracking.one_euro import OneEuroParams, PointFilter, RotationFilter
 
 # The 55 local rotations by group: the root, the body (1-21), the face (jaw, eyes), the fingers.
@@ -55,7 +62,13 @@ class PersonFilter:
     """The filter state of one track; call it once per frame with that frame's result."""
 
     def __init__(self, config: SmoothingConfig) -> None:
-        self._rotations = {name: RotationFilter(getattr(config, name)) for name in ROTATION_GROUPS}
+        # One filter over all 55 rotations, each row with its group's parameters: one batched
+        # call per frame instead of one per group.
+        rows = [OneEuroParams()] * NUM_JOINTS
+        for name, indices in ROTATION_GROUPS.items():
+            for index in indices:
+                rows[index] = getattr(config, name)
+        self._rotations = RotationFilter(rows)
         self._joints = PointFilter(config.position)
         self._fingertips = PointFilter(config.position)
         self._transl = PointFilter(config.position)
@@ -66,28 +79,33 @@ class PersonFilter:
 
     @property
     def lag_ms(self) -> float:
-        """The position filter's current delay estimate (ms): what the smoothing costs."""
-        return 1e3 * self._joints.last_lag_s
+        """The joint position filter's current delay estimate (ms, mean over joints)."""
+        return 1e3 * float(self._joints.last_lag_s.mean())
 
     @property
     def rotation_lag_ms(self) -> float:
-        """The body rotation filter's current delay estimate (ms)."""
-        return 1e3 * self._rotations["body"].last_lag_s
+        """The body rotation filter's current delay estimate (ms, mean over joints 1-21)."""
+        lags = self._rotations.last_lag_s
+        return 1e3 * float(lags[ROTATION_GROUPS["body"]].mean()) if len(lags) > 1 else 0.0
 
     def __call__(
         self, person: PersonResult, dt: float | None, intrinsics: Intrinsics
     ) -> PersonResult:
         """The filtered copy of ``person``; ``dt`` seconds since this track's previous frame
         (None restarts the filter on this frame)."""
-        local = _local_rotations(person)
-        for name, indices in ROTATION_GROUPS.items():
-            local[indices] = self._rotations[name](local[indices], dt)
-        pose = smplx_pose(local[None])
+        local = self._rotations(_local_rotations(person), dt)
+        axis_angle = self._rotations.rotation.as_rotvec()
         joints = self._joints(person.joints, dt)
         transl = self._transl(person.transl[None], dt)[0]
         changes: dict[str, object] = dict(
-            pose.parameters(0),
-            joint_rotations=pose.global_rotations[0],
+            global_orient=axis_angle[0],
+            body_pose=axis_angle[BODY_JOINTS].ravel(),
+            jaw_pose=axis_angle[JAW],
+            leye_pose=axis_angle[LEFT_EYE],
+            reye_pose=axis_angle[RIGHT_EYE],
+            left_hand_pose=axis_angle[LEFT_HAND_JOINTS].ravel(),
+            right_hand_pose=axis_angle[RIGHT_HAND_JOINTS].ravel(),
+            joint_rotations=_global_rotations(local),
             joints=joints,
             transl=transl,
             expression=self._expression(person.expression[:, None], dt)[:, 0],
@@ -107,6 +125,15 @@ class PersonFilter:
         self._betas_sum = betas.copy() if self._betas_sum is None else self._betas_sum + betas
         self._betas_count += 1
         return self._betas_sum / self._betas_count
+
+
+def _global_rotations(local: np.ndarray) -> np.ndarray:
+    """Forward kinematics of the rotations (55, 3, 3) down SMPL-X's tree."""
+    rotations = local.copy()
+    for joint, parent in enumerate(SMPLX_PARENTS):
+        if parent >= 0:
+            rotations[joint] = rotations[parent] @ local[joint]
+    return rotations
 
 
 def _local_rotations(person: PersonResult) -> np.ndarray:
