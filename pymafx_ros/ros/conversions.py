@@ -8,6 +8,7 @@ while every size field still has to be checked before touching the bytes.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import cv2
@@ -25,6 +26,17 @@ ENCODINGS: dict[str, tuple[int, tuple[int, int, int] | None]] = {
 }
 # Bigger images are almost surely a corrupt header; refuse before allocating anything.
 MAX_SIDE = 16384
+# Default of the node's max_image_pixels: 8K UHD (7680 x 4320). OpenCV's own cap is 2**30.
+DEFAULT_MAX_PIXELS = 7680 * 4320
+MAX_PIXELS_LIMIT = 2**30
+_JPEG_SOI, _JPEG_EOI = b"\xff\xd8", b"\xff\xd9"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic): they hold the size.
+_JPEG_SOF = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
+_JPEG_NO_LENGTH = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RSTn: markers without a length
+_JPEG_SOS = 0xDA
 
 
 class RejectedImageError(ValueError):
@@ -35,11 +47,24 @@ class RejectedImageError(ValueError):
         self.reason = reason
 
 
-def check_image(msg: Any) -> None:
+def check_pixels(width: int, height: int, max_pixels: int, what: str) -> None:
+    """Refuse (reason 'size') an image of more than ``max_pixels`` pixels or a side over
+    ``MAX_SIDE``, before anything of that size is allocated."""
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > max_pixels:
+        raise RejectedImageError(
+            "size",
+            f"{what} is {width}x{height} = {width * height} pixels, more than the node accepts "
+            f"(max_image_pixels = {max_pixels}, and at most {MAX_SIDE} per side); resize it "
+            "upstream, or raise the max_image_pixels parameter if the camera really sends it",
+        )
+
+
+def check_image(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     """Validate a sensor_msgs/Image's header fields against its data, without reading pixels.
 
     Raises RejectedImageError: 'encoding' (unsupported; the text names it and the accepted ones),
-    or 'layout' (size, step, data length or endianness flag inconsistent).
+    'size' (more than ``max_pixels``), or 'layout' (size, step, data length or endianness flag
+    inconsistent).
     """
     encoding = msg.encoding.lower()
     if encoding not in ENCODINGS:
@@ -50,8 +75,9 @@ def check_image(msg: Any) -> None:
         )
     channels = ENCODINGS[encoding][0]
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
-    if not (0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE):
-        raise RejectedImageError("layout", f"image size {width}x{height} is empty or too large")
+    if height <= 0 or width <= 0:
+        raise RejectedImageError("layout", f"image size {width}x{height} is empty")
+    check_pixels(width, height, max_pixels, "the image")
     if step < width * channels:
         raise RejectedImageError(
             "layout",
@@ -68,9 +94,9 @@ def check_image(msg: Any) -> None:
         raise RejectedImageError("layout", f"is_bigendian is {msg.is_bigendian}, expected 0 or 1")
 
 
-def image_to_rgb(msg: Any) -> np.ndarray:
+def image_to_rgb(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode a sensor_msgs/Image into a fresh (H, W, 3) uint8 RGB array (validates first)."""
-    check_image(msg)
+    check_image(msg, max_pixels)
     channels, order = ENCODINGS[msg.encoding.lower()]
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     rows = np.frombuffer(msg.data, dtype=np.uint8).reshape(height, step)
@@ -80,15 +106,95 @@ def image_to_rgb(msg: Any) -> np.ndarray:
     return np.ascontiguousarray(pixels[:, :, list(order)])
 
 
-def compressed_to_rgb(msg: Any) -> np.ndarray:
-    """Decode a sensor_msgs/CompressedImage (JPEG/PNG...) into (H, W, 3) uint8 RGB."""
-    if len(msg.data) == 0:
-        raise RejectedImageError("layout", "compressed image has no data")
+def _jpeg_size(data: memoryview) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, walking the markers; None if there is none."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _JPEG_NO_LENGTH:
+            pos += 2
+            continue
+        if marker == _JPEG_SOS:
+            return None  # scan data before any frame header
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        if marker in _JPEG_SOF:
+            if pos + 9 > len(data):
+                return None
+            height, width = struct.unpack_from(">HH", data, pos + 5)
+            return width, height
+        pos += 2 + length
+    return None
+
+
+def compressed_size(msg: Any) -> tuple[str, int, int]:
+    """(format, width, height) of a CompressedImage from its JPEG or PNG header, undecoded.
+
+    OpenCV has no header-only read and Pillow's refuses large sizes before telling them, so
+    the two headers a camera's image_transport writes are read here. Raises RejectedImageError
+    'format' (neither JPEG nor PNG) or 'decode' (no readable size in the header).
+    """
+    data = memoryview(msg.data).cast("B")  # no copy of the payload
+    if len(data) == 0:
+        raise RejectedImageError("decode", "compressed image has no data")
+    if bytes(data[:8]) == _PNG_SIGNATURE:
+        if len(data) < 24 or bytes(data[12:16]) != b"IHDR":
+            raise RejectedImageError("decode", "PNG without its IHDR header chunk")
+        width, height = struct.unpack_from(">II", data, 16)
+        kind = "png"
+    elif bytes(data[:2]) == _JPEG_SOI:
+        size = _jpeg_size(data)
+        if size is None:
+            raise RejectedImageError("decode", "JPEG without a readable frame header (SOF)")
+        if not bytes(data[-64:]).rstrip(b"\x00").endswith(_JPEG_EOI):
+            raise RejectedImageError("decode", "JPEG data is truncated (no end-of-image marker)")
+        (width, height), kind = size, "jpeg"
+    else:
+        raise RejectedImageError(
+            "format",
+            f"compressed image (format field {msg.format!r}, data starting "
+            f"{bytes(data[:8])!r}) is neither JPEG nor PNG, the formats of image_transport's "
+            "'compressed' plugin",
+        )
+    if width == 0 or height == 0:
+        raise RejectedImageError("decode", f"{kind} header gives an empty {width}x{height} size")
+    return kind, width, height
+
+
+def check_compressed(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """Validate a CompressedImage from its header alone; (width, height) it will decode to."""
+    kind, width, height = compressed_size(msg)
+    check_pixels(width, height, max_pixels, f"the compressed image ({kind} header)")
+    return width, height
+
+
+def compressed_to_rgb(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode a sensor_msgs/CompressedImage (JPEG or PNG) into (H, W, 3) uint8 RGB.
+
+    The header's size is checked against ``max_pixels`` before decoding (a few hundred bytes
+    can claim gigapixels); decoder failures and truncated data are refused, never raised raw.
+    """
+    width, height = check_compressed(msg, max_pixels)
     buffer = np.frombuffer(msg.data, dtype=np.uint8)
-    bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    try:
+        bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+    except cv2.error as exc:
+        raise RejectedImageError(
+            "decode", f"compressed image could not be decoded: {str(exc).strip()[-200:]}"
+        ) from None
     if bgr is None:
         raise RejectedImageError(
             "decode", f"compressed image (format {msg.format!r}) could not be decoded"
+        )
+    if bgr.shape[:2] != (height, width):
+        raise RejectedImageError(
+            "decode",
+            f"compressed image decoded to {bgr.shape[1]}x{bgr.shape[0]}, its header said "
+            f"{width}x{height}",
         )
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 

@@ -43,6 +43,11 @@ class StatsSnapshot:
     processed: int
     dropped: int
     rejected: dict[str, int]
+    failed: dict[str, int]  # frames taken but not published, per kind
+    last_frame_failed: bool
+    thread_restarts: int
+    last_thread_failure: str
+    recovering: bool  # the inference thread was restarted and no frame went through since
     non_finite_people: int
     people_last_frame: int
     pending: int  # frames waiting in the slot or being processed
@@ -62,6 +67,10 @@ class NodeStats:
         self.state = "loading model"
         self.received = self.processed = self.dropped = 0
         self.rejected: dict[str, int] = {}
+        self.failed: dict[str, int] = {}
+        self.last_frame_failed = self.recovering = False
+        self.thread_restarts = 0
+        self.last_thread_failure = ""
         self.non_finite_people = self.people_last_frame = 0
         self.pending = 0  # set by the node: frames waiting or in progress
         self.default_intrinsics: bool | None = None
@@ -77,11 +86,24 @@ class NodeStats:
         with self._lock:
             self.rejected[reason] = self.rejected.get(reason, 0) + 1
 
+    def frame_failed(self, kind: str) -> None:
+        """A frame was taken for processing but nothing was published for it."""
+        with self._lock:
+            self.failed[kind] = self.failed.get(kind, 0) + 1
+            self.last_frame_failed = True
+
+    def worker_restarted(self, reason: str) -> None:
+        with self._lock:
+            self.thread_restarts += 1
+            self.last_thread_failure = reason
+            self.recovering = True
+
     def frame_processed(
         self, latency_ms: dict[str, float], people: int, non_finite: int, default_k: bool
     ) -> None:
         with self._lock:
             self.processed += 1
+            self.last_frame_failed = self.recovering = False
             self.people_last_frame = people
             self.non_finite_people += non_finite
             self.default_intrinsics = default_k
@@ -116,6 +138,11 @@ class NodeStats:
                 processed=self.processed,
                 dropped=self.dropped,
                 rejected=dict(self.rejected),
+                failed=dict(self.failed),
+                last_frame_failed=self.last_frame_failed,
+                thread_restarts=self.thread_restarts,
+                last_thread_failure=self.last_thread_failure,
+                recovering=self.recovering,
                 non_finite_people=self.non_finite_people,
                 people_last_frame=self.people_last_frame,
                 pending=self.pending,
@@ -171,19 +198,32 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("frames pending (waiting or in progress)", snap.pending),
         ("people in last frame", snap.people_last_frame),
         ("people dropped (non-finite)", snap.non_finite_people),
+        ("frames failed", sum(snap.failed.values())),
+        *((f"frames failed: {kind}", n) for kind, n in sorted(snap.failed.items())),
+        ("inference thread restarts", snap.thread_restarts),
+        ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
         ("device", hardware),
     ]
     for stage, (p50, p95, worst) in sorted(snap.latency_ms.items()):
         key = f"latency {stage} (ms) p50/p95/max"
         inference_values.append((key, f"{p50:.1f}/{p95:.1f}/{worst:.1f}"))
+    inference_text = f"{snap.state}, {snap.processed_hz:.1f} Hz processed"
     if snap.state == "failed":
         inference_level = ERROR
+    elif snap.recovering:
+        inference_level = ERROR
+        inference_text = (
+            f"inference thread died and was restarted ({snap.last_thread_failure}); "
+            "waiting for a frame to go through"
+        )
+    elif snap.state == "running" and snap.last_frame_failed:
+        inference_level = WARN
+        inference_text = f"running, the last frame failed ({', '.join(sorted(snap.failed))})"
     elif snap.state == "running":
         inference_level = OK
     else:
         inference_level = WARN
-    inference_text = f"{snap.state}, {snap.processed_hz:.1f} Hz processed"
 
     placeholder = "True" in (info.get("placeholder_assets"), info.get("placeholder_weights"))
     model_values = [

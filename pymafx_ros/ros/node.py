@@ -8,6 +8,7 @@ of the image it came from.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -35,16 +36,17 @@ from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 from pymafx_ros.ros.conversions import (
     RejectedImageError,
     camera_info_to_intrinsics,
+    check_compressed,
     check_image,
     compressed_to_rgb,
     image_to_rgb,
 )
 from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
 from pymafx_ros.ros.frame_slot import NewestFrameSlot
+from pymafx_ros.ros.node_log import NodeLog
 from pymafx_ros.ros.parameters import NodeParameters, ParameterError, declare_and_validate
 from pymafx_ros.ros.publishing import FramePublisher
 from pymafx_ros.ros.tf_builder import make_tf_sender
-from pymafx_ros.ros.throttle import KeyedThrottle
 
 NODE_NAME = "pymafx"
 PEOPLE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
@@ -54,7 +56,10 @@ LATCHED_QOS = QoSProfile(
 # Reliable so that both reliable (RViz's default) and best-effort subscribers receive them.
 MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-WARN_PERIOD_S = 5.0
+WATCHDOG_PERIOD_S = 0.5
+# Longest wait for the inference thread when stopping; a model load or frame still running then
+# is abandoned, so the node exits well within launch's 5 s before it escalates to SIGTERM.
+STOP_JOIN_S = 1.5
 
 PipelineFactory = Callable[[dict[str, Any]], Any]
 
@@ -100,13 +105,14 @@ class PymafxNode(Node):
         self.params = declare_and_validate(self)
         self.stats = NodeStats()
         self.fatal_error: str | None = None
-        self._warn = KeyedThrottle(self.get_logger().warning, WARN_PERIOD_S)
-        self._errors = KeyedThrottle(self.get_logger().error, WARN_PERIOD_S)
+        self._log = NodeLog(self.get_logger())
         self._slot: NewestFrameSlot[Any] = NewestFrameSlot()
         self._camera_info: CameraInfo | None = None
         self._enabled = threading.Event()
         self._enabled.set()
         self._stop = threading.Event()
+        # Held while publishing a frame's outputs; stop() takes it, so after it nothing is sent.
+        self._publish_lock = threading.Lock()
 
         self._create_publishers()
         self._image_topic = (
@@ -120,10 +126,11 @@ class PymafxNode(Node):
         self.create_timer(self.params.diagnostics_period_s, self._publish_diagnostics)
 
         self._publisher = FramePublisher(self, self.tf_mechanism)
-        self._worker = threading.Thread(
-            target=self._run_worker, args=(pipeline_factory,), name="pymafx-inference"
-        )
-        self._worker.start()
+        self._pipeline_factory = pipeline_factory
+        self._pipeline: Any = None
+        self._worker_failure: str | None = None
+        self._worker = self._start_worker()
+        self.create_timer(WATCHDOG_PERIOD_S, self._watch_worker)
 
     def _create_publishers(self) -> None:
         params = self.params
@@ -148,14 +155,17 @@ class PymafxNode(Node):
     def _on_image(self, msg: Image | CompressedImage) -> None:
         if not self._enabled.is_set():
             return
-        if isinstance(msg, Image):
-            try:
-                check_image(msg)
-            except RejectedImageError as exc:
-                self.stats.message_rejected(exc.reason)
-                key = f"{exc.reason}:{msg.encoding}"
-                self._warn(key, f"rejected image on '{self._topic_name()}': {exc}")
-                return
+        # Header checks only (no pixels read): a refused message never displaces a good frame.
+        try:
+            if isinstance(msg, Image):
+                check_image(msg, self.params.max_image_pixels)
+            else:
+                check_compressed(msg, self.params.max_image_pixels)
+        except RejectedImageError as exc:
+            self.stats.message_rejected(exc.reason)
+            key = f"{exc.reason}:{getattr(msg, 'encoding', getattr(msg, 'format', ''))}"
+            self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", key)
+            return
         replaced = self._slot.put((msg, time.monotonic()))
         self.stats.frame_received(replaced)
 
@@ -194,72 +204,114 @@ class PymafxNode(Node):
         self.diagnostics_pub.publish(status)
 
     # ----------------------------------------------------------------- inference thread
-    def _run_worker(self, pipeline_factory: PipelineFactory) -> None:
+    def _start_worker(self) -> threading.Thread:
+        # A daemon: a model load cannot be interrupted, and stop() must not wait for it.
+        worker = threading.Thread(target=self._run_worker, name="pymafx-inference", daemon=True)
+        worker.start()
+        return worker
+
+    def _run_worker(self) -> None:
+        """Load the pipeline once, then serve frames until stopped. Whatever ends the thread
+        otherwise is recorded for the watchdog, which reports it and starts a new thread."""
+        try:
+            if self._pipeline is None and not self._load_pipeline():
+                return
+            self._serve_frames()
+        except BaseException as exc:
+            self._worker_failure = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if self._stop.is_set() and self._pipeline is not None:
+                self._pipeline.close()
+
+    def _load_pipeline(self) -> bool:
         self.stats.set_state("loading model", device=self.params.device)
         try:
-            pipeline = pipeline_factory(pipeline_options(self.params))
+            pipeline = self._pipeline_factory(pipeline_options(self.params))
         except Exception as exc:  # any load failure ends the node with a clear message
             self.fatal_error = f"could not load the pipeline: {type(exc).__name__}: {exc}"
             self.stats.set_state("failed")
-            return
-        try:
-            config = getattr(pipeline, "config", None)
-            self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
+            return False
+        self._pipeline = pipeline
+        config = getattr(pipeline, "config", None)
+        self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
+        with self._publish_lock:
+            if self._stop.is_set():
+                return False
             self._publisher.model_loaded(pipeline.model_info)
-            if self._enabled.is_set():
-                self.stats.set_state("running")
-            while not self._stop.is_set():
-                item = self._slot.take(timeout=0.5)
-                if item is None or not self._enabled.is_set():
-                    continue
-                try:
-                    self._process(pipeline, *item)
-                except Exception as exc:  # a bug must show up, not silently end the thread
-                    self.stats.message_rejected("internal_error")
-                    self._errors(
-                        type(exc).__name__,
-                        f"publishing a frame failed:\n{traceback.format_exc(limit=8)}",
-                    )
-                finally:
-                    self._slot.done()
-        finally:
-            pipeline.close()
+        return True
+
+    def _serve_frames(self) -> None:
+        """Take the newest frame and process it; an exception costs that frame only."""
+        if self._enabled.is_set():
+            self.stats.set_state("running")
+        while not self._stop.is_set():
+            item = self._slot.take(timeout=0.5)
+            if item is None:
+                continue
+            try:
+                if self._enabled.is_set():
+                    self._process(self._pipeline, *item)
+            except Exception as exc:  # a bug in our code: log it, count it, take the next frame
+                self.stats.frame_failed("internal_error")
+                self._log.error(
+                    f"processing a frame failed in the node:\n{traceback.format_exc(limit=8)}",
+                    key=f"internal:{type(exc).__name__}",
+                )
+            finally:
+                self._slot.done()
+
+    def _watch_worker(self) -> None:
+        """Restart the inference thread if something ended it (executor timer)."""
+        if self._worker.is_alive() or self._stop.is_set() or self.fatal_error is not None:
+            return
+        reason = self._worker_failure or "it ended without an exception"
+        self._worker_failure = None
+        self.stats.worker_restarted(reason)
+        self._log.error(f"the inference thread died ({reason}); restarting it")
+        self._slot.done()  # the frame it was working on is abandoned
+        self._worker = self._start_worker()
 
     def _process(self, pipeline: Any, msg: Image | CompressedImage, received_at: float) -> None:
         started = time.perf_counter()
         try:
-            rgb = compressed_to_rgb(msg) if isinstance(msg, CompressedImage) else image_to_rgb(msg)
+            limit = self.params.max_image_pixels
+            if isinstance(msg, CompressedImage):
+                rgb = compressed_to_rgb(msg, limit)
+            else:
+                rgb = image_to_rgb(msg, limit)
         except RejectedImageError as exc:
             self.stats.message_rejected(exc.reason)
-            self._warn(exc.reason, f"rejected image on '{self._topic_name()}': {exc}")
+            self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", exc.reason)
             return
         height, width = rgb.shape[:2]
         info = self._camera_info
         intrinsics = camera_info_to_intrinsics(info, width, height) if info is not None else None
         if intrinsics is None:
             why = "no CameraInfo yet" if info is None else "CameraInfo is uncalibrated (K[0]==0)"
-            self._warn(
-                "intrinsics",
+            self._log.warning(
                 f"{why} on '{self.resolve_topic_name('camera_info')}': using the default pinhole "
                 f"with a {self.params.default_fov_deg} deg horizontal field of view",
+                key="intrinsics",
             )
         decoded = time.perf_counter()
         timestamp_ms = self._publisher.next_timestamp_ms(msg.header)
         try:
             result = pipeline.process(rgb, intrinsics=intrinsics, timestamp_ms=timestamp_ms)
         except Exception as exc:  # one bad frame must not end the node
-            self.stats.message_rejected("processing_error")
-            text = f"processing a frame failed: {type(exc).__name__}: {exc}"
-            self._warn("processing_error", text)
+            self.stats.frame_failed("processing_error")
+            text = f"the pipeline failed on a frame: {type(exc).__name__}: {exc}"
+            self._log.warning(text, key=f"pipeline:{type(exc).__name__}")
             return
         inferred = time.perf_counter()
-        if self._stop.is_set():
-            return
         latency = {f"stage {k}": v for k, v in result.timings_ms.items()}
         latency["decode"] = 1e3 * (decoded - started)
         latency["pipeline"] = 1e3 * (inferred - decoded)
         latency["queue wait"] = 1e3 * (started - received_at)
-        people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
+        with self._publish_lock:
+            if self._stop.is_set():
+                return
+            people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
         latency["publish"] = 1e3 * (time.perf_counter() - inferred)
         image_ns = stamp_ns(msg.header)
         if image_ns > 0:
@@ -271,15 +323,22 @@ class PymafxNode(Node):
         )
 
     # ----------------------------------------------------------------- shutdown
-    def stop(self) -> None:
-        """Stop the inference thread (waits for the frame in progress) and clear RViz."""
+    def stop(self) -> bool:
+        """Stop inference and clear RViz, in at most ~STOP_JOIN_S + 1 s. A model load or frame
+        still running after STOP_JOIN_S is abandoned (the thread is a daemon and publishes
+        nothing more). False when the inference thread had to be abandoned."""
         self._stop.set()
         self._slot.close()
-        if self._worker.is_alive():
-            self.get_logger().info("stopping: finishing the current frame (or the model load)")
-        self._worker.join()
-        if self.fatal_error is None:
+        self._worker.join(STOP_JOIN_S)
+        finished = not self._worker.is_alive()
+        if not finished:
+            what = "the model load" if self._pipeline is None else "the frame in progress"
+            self.get_logger().info(f"stopping: abandoning {what}")
+        # Taken (not waited on forever): a frame being published finishes first.
+        locked = self._publish_lock.acquire(timeout=STOP_JOIN_S)
+        if self.fatal_error is None and locked:
             self._publisher.clear_markers()
+        return finished
 
 
 def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load_pipeline) -> int:
@@ -288,7 +347,8 @@ def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load
 
     def request_stop(*_) -> None:
         stop.set()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C ends it at once
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal ends it at once
+            signal.signal(sig, signal.SIG_DFL)
 
     # Our own handlers (not rclpy's): the node stays usable while it stops, so it can join its
     # thread and delete its markers before the context goes away.
@@ -303,17 +363,25 @@ def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load
         return 2
     executor = SingleThreadedExecutor()
     executor.add_node(node)
+    finished = True
     try:
         while not stop.is_set() and node.fatal_error is None and rclpy.ok():
             executor.spin_once(timeout_sec=0.1)
     finally:
-        node.stop()
+        finished = node.stop()
         if node.fatal_error is not None:
             node.get_logger().fatal(node.fatal_error)
         executor.remove_node(node)
         node.destroy_node()
         rclpy.try_shutdown()
-    return 1 if node.fatal_error is not None else 0
+    code = 1 if node.fatal_error is not None else 0
+    if not finished:
+        # The abandoned thread is inside native code (torch, MediaPipe); interpreter
+        # finalization would run their teardown under it. Everything of ours is closed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

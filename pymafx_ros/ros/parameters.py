@@ -51,6 +51,15 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         choices=INPUT_TRANSPORTS,
     ),
     ParamSpec(
+        "max_image_pixels",
+        7680 * 4320,
+        "Largest image accepted, in pixels (width x height; default 8K UHD). Bigger images, "
+        "raw or compressed (read from the JPEG/PNG header before decoding), are refused with "
+        "a warning: a few hundred corrupt bytes can claim gigapixels.",
+        low=1,
+        high=2**30,
+    ),
+    ParamSpec(
         "default_fov_deg",
         60.0,
         "Horizontal field of view (degrees) of the default pinhole used while no calibrated "
@@ -140,6 +149,7 @@ class NodeParameters:
     """The validated parameter values (dots in names become underscores)."""
 
     input_transport: str
+    max_image_pixels: int
     default_fov_deg: float
     data_dir: str
     checkpoint: str

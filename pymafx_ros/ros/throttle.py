@@ -1,9 +1,9 @@
-"""Rate limits: markers by image stamp, warnings per key by wall clock."""
+"""Rate limits: markers by image stamp, log messages per key by wall clock."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
 
 
 class StampRateLimiter:
@@ -25,25 +25,29 @@ class StampRateLimiter:
 
 
 class KeyedThrottle:
-    """Calls ``emit`` for a key at most once per ``period_s``; counts what it held back."""
+    """Admits a key at most once per ``period_s`` of wall time; counts what it held back.
 
-    def __init__(
-        self, emit: Callable[[str], None], period_s: float = 5.0, clock=time.monotonic
-    ) -> None:
-        self._emit = emit
+    A gate, not a logger: the caller logs what is admitted from its own line (rclpy fixes the
+    severity of each logging call site on first use). Thread-safe.
+    """
+
+    def __init__(self, period_s: float = 5.0, clock=time.monotonic) -> None:
         self._period = period_s
         self._clock = clock
+        self._lock = threading.Lock()
         self._last: dict[str, float] = {}
         self._held: dict[str, int] = {}
 
-    def __call__(self, key: str, text: str) -> None:
-        now = self._clock()
-        last = self._last.get(key)
-        if last is not None and now - last < self._period:
-            self._held[key] = self._held.get(key, 0) + 1
-            return
-        held = self._held.pop(key, 0)
-        if len(self._last) > 256:  # keys come from the wire (encodings): keep the map bounded
-            self._last.clear()
-        self._last[key] = now
-        self._emit(text if not held else f"{text} ({held} more like this since the last one)")
+    def admit(self, key: str) -> int | None:
+        """None to hold ``key`` back, else how many were held back since it last passed."""
+        with self._lock:
+            now = self._clock()
+            last = self._last.get(key)
+            if last is not None and now - last < self._period:
+                self._held[key] = self._held.get(key, 0) + 1
+                return None
+            if len(self._last) > 256:  # keys come from the wire (encodings): keep the map bounded
+                self._last.clear()
+                self._held.clear()
+            self._last[key] = now
+            return self._held.pop(key, 0)

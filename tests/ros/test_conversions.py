@@ -6,14 +6,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from bombs import jpeg_claiming, png_claiming
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from pymafx_ros.pipeline.result import Intrinsics
 from pymafx_ros.ros.conversions import (
+    DEFAULT_MAX_PIXELS,
     ENCODINGS,
     RejectedImageError,
     camera_info_to_intrinsics,
     check_image,
+    compressed_size,
     compressed_to_rgb,
     image_to_rgb,
     intrinsics_to_camera_info,
@@ -75,7 +78,6 @@ def test_unsupported_encoding_is_named(encoding):
         (dict(height=2, width=4, step=12, data=bytes(23)), "23 bytes"),
         (dict(height=2, width=4, step=12, data=bytes(25)), "25 bytes"),
         (dict(height=2, width=4, step=12, data=bytes(24), is_bigendian=7), "is_bigendian"),
-        (dict(height=100000, width=4, step=12, data=bytes(24)), "too large"),
     ],
 )
 def test_inconsistent_layout_is_refused(fields, needle):
@@ -84,6 +86,44 @@ def test_inconsistent_layout_is_refused(fields, needle):
         check_image(msg)
     assert err.value.reason == "layout"
     assert needle in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "limit", "needle"),
+    [
+        (4, 100000, DEFAULT_MAX_PIXELS, "4x100000"),  # a side over MAX_SIDE
+        (100000, 100000, DEFAULT_MAX_PIXELS, "100000x100000"),
+        (8, 8, 63, "8x8 = 64 pixels"),  # the parameter's limit
+    ],
+)
+def test_too_large_raw_images_are_refused_before_allocating(width, height, limit, needle):
+    msg = Image(encoding="rgb8", height=height, width=width, step=3 * width, data=bytes(24))
+    with pytest.raises(RejectedImageError) as err:
+        check_image(msg, limit)
+    assert err.value.reason == "size" and needle in str(err.value)
+    assert "max_image_pixels" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "data", [jpeg_claiming(30000, 30000), jpeg_claiming(16000, 16000), png_claiming(10**5, 10**5)]
+)
+def test_decompression_bombs_are_refused_from_the_header(data):
+    msg = CompressedImage(format="jpeg", data=data)
+    with pytest.raises(RejectedImageError) as err:
+        compressed_to_rgb(msg)
+    assert err.value.reason == "size"
+
+
+@pytest.mark.parametrize(("encode", "kind"), [(jpeg_claiming, "jpeg"), (png_claiming, "png")])
+def test_header_size_is_read_without_decoding(encode, kind):
+    assert compressed_size(CompressedImage(data=encode(1234, 567))) == (kind, 1234, 567)
+
+
+def test_a_header_that_lies_within_the_limit_is_refused_after_decoding():
+    # Claims 64x64 (allowed) but holds 8x8 of data: OpenCV fails or the sizes disagree.
+    with pytest.raises(RejectedImageError) as err:
+        compressed_to_rgb(CompressedImage(data=png_claiming(64, 64)))
+    assert err.value.reason == "decode"
 
 
 @pytest.mark.parametrize(("extension", "tolerance"), [(".png", 0.0), (".jpg", 4.0)])
@@ -98,10 +138,26 @@ def test_compressed_images_decode(extension, tolerance):
     assert np.abs(out.astype(int) - picture.astype(int)).mean() <= tolerance
 
 
-@pytest.mark.parametrize("data", [b"", b"not an image at all"])
-def test_undecodable_compressed_image_is_refused(data):
-    with pytest.raises(RejectedImageError):
+def _jpeg() -> bytes:
+    return cv2.imencode(".jpg", np.full((32, 32, 3), 77, np.uint8))[1].tobytes()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "decode"),
+        (b"not an image at all", "format"),
+        (b"GIF89a" + bytes(30), "format"),
+        (b"\xff\xd8\xff", "decode"),  # JPEG magic only
+        (_jpeg()[:-40], "decode"),  # truncated: no end-of-image marker
+        (_jpeg()[:150] + bytes(200) + b"\xff\xd9", "decode"),  # corrupt scan
+        (b"\x89PNG\r\n\x1a\n" + bytes(8), "decode"),  # PNG without IHDR
+    ],
+)
+def test_undecodable_compressed_image_is_refused(data, reason):
+    with pytest.raises(RejectedImageError) as err:
         compressed_to_rgb(CompressedImage(format="jpeg", data=data))
+    assert err.value.reason == reason
 
 
 def test_camera_info_gives_intrinsics():

@@ -79,14 +79,11 @@ def test_stamp_rate_limiter_zero_means_unlimited():
 
 def test_keyed_throttle_counts_what_it_held_back():
     now = [0.0]
-    said: list[str] = []
-    throttle = KeyedThrottle(said.append, period_s=5.0, clock=lambda: now[0])
-    throttle("a", "first a")
-    throttle("a", "again a")
-    throttle("b", "first b")  # another key is not held back
+    throttle = KeyedThrottle(period_s=5.0, clock=lambda: now[0])
+    admitted = [throttle.admit("a"), throttle.admit("a"), throttle.admit("b")]
+    assert admitted == [0, None, 0]  # another key is not held back
     now[0] = 6.0
-    throttle("a", "late a")
-    assert said == ["first a", "first b", "late a (1 more like this since the last one)"]
+    assert throttle.admit("a") == 1  # one held back since "a" last passed
 
 
 def test_ids_follow_overlapping_boxes_and_are_rep155_syntax():

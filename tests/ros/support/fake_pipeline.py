@@ -5,7 +5,9 @@ The node under test only needs ``model_info``, ``process`` and ``close``; this o
 (parameters reproduce joints, rotations follow the kinematic tree) and deterministic, with an
 optional delay to play a slow model. Environment knobs (set by the tests):
 PYMAFX_TEST_DELAY_S (seconds per frame), PYMAFX_TEST_PEOPLE (people per frame),
-PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises).
+PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises), PYMAFX_TEST_LOAD_S (seconds loading takes),
+PYMAFX_TEST_FAULTS (non-empty: a frame of one uniform colour injects a fault, see ``FAULTS``,
+so a test reaches every failure path over DDS as a camera would).
 """
 
 from __future__ import annotations
@@ -24,6 +26,23 @@ from smplx_doubles import placeholder_model_info, placeholder_smplx
 from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
 
 UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down
+
+# Uniform RGB colour of a frame -> the fault it injects (with PYMAFX_TEST_FAULTS set).
+FAULTS = {
+    (255, 0, 0): "raise",  # the pipeline raises on this frame
+    (0, 255, 0): "unpublishable",  # a malformed result: the node's own code fails on it
+    (0, 0, 255): "exit_thread",  # SystemExit: ends the inference thread
+    (255, 0, 255): "nan_one",  # the second of two people has a NaN joint
+    (255, 255, 0): "nan_all",  # every person has a NaN joint
+}
+
+
+def fault_of(rgb: np.ndarray) -> str | None:
+    """The fault a uniformly coloured frame asks for (see ``FAULTS``), else None."""
+    first = tuple(int(v) for v in rgb[0, 0])
+    if first not in FAULTS or not (rgb == rgb[0, 0]).all():
+        return None
+    return FAULTS[first]
 
 
 def global_rotations(local_axis_angle: np.ndarray, parents: list[int]) -> np.ndarray:
@@ -103,8 +122,10 @@ class FakePipeline:
     def __init__(self, options: dict[str, Any]) -> None:
         if os.environ.get("PYMAFX_TEST_FAIL_LOAD"):
             raise FileNotFoundError("test double told to fail: no SMPLX_NEUTRAL_2020.npz")
+        time.sleep(float(os.environ.get("PYMAFX_TEST_LOAD_S", "0")))
         torch.set_num_threads(1)
         self.options = options
+        self.faults = bool(os.environ.get("PYMAFX_TEST_FAULTS"))
         self.delay_s = float(os.environ.get("PYMAFX_TEST_DELAY_S", "0"))
         self.people = int(os.environ.get("PYMAFX_TEST_PEOPLE", "1"))
         self.layer = placeholder_smplx()
@@ -119,16 +140,27 @@ class FakePipeline:
         start = time.perf_counter()
         height, width = rgb.shape[:2]
         k = intrinsics or default_k(width, height, self.options.get("default_fov_deg", 60.0))
+        fault = fault_of(rgb) if self.faults else None
+        if fault == "raise":
+            raise RuntimeError("test double told to fail on this frame")
+        if fault == "exit_thread":
+            raise SystemExit("test double told to end the inference thread")
         # A black image has nobody in it: lets tests check the empty-people message.
         count = self.people if rgb.max() > 0 else 0
+        if fault in ("nan_one", "nan_all"):
+            count = 2
         people = [
             make_person(self.layer, k, width, height, seed=self.frames * 10 + i,
                         x_offset=0.8 * i, with_vertices=self.options.get("with_vertices", True))
             for i in range(count)
         ]  # fmt: skip
         self.frames += 1
+        for index in {"nan_one": [1], "nan_all": [0, 1]}.get(fault, []):
+            people[index].joints[5, 0] = np.nan
         time.sleep(max(0.0, self.delay_s - (time.perf_counter() - start)))
         total = 1e3 * (time.perf_counter() - start)
+        if fault == "unpublishable":
+            return None
         return FrameResult(
             people=people,
             intrinsics=k,

@@ -147,3 +147,18 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 def stamp_ns(header: Any) -> int:
     return header.stamp.sec * 10**9 + header.stamp.nanosec
+
+
+def latest_status(diagnostics: list[Any], suffix: str) -> Any | None:
+    """The newest DiagnosticStatus whose name ends with ``suffix`` (e.g. ": inference")."""
+    for array in reversed(list(diagnostics)):
+        for status in array.status:
+            if status.name.endswith(suffix):
+                return status
+    return None
+
+
+def status_values(diagnostics: list[Any], suffix: str) -> dict[str, str]:
+    """key -> value of the newest status named ``...suffix`` ({} before the first one)."""
+    status = latest_status(diagnostics, suffix)
+    return {} if status is None else {kv.key: kv.value for kv in status.values}

@@ -1,0 +1,92 @@
+"""Injected failures reach the running node as a camera would send them (uniformly coloured
+frames make the test-double pipeline fail, see fake_pipeline.FAULTS). Whatever fails, the node
+logs it, counts it, and goes on processing the next frame; a dead inference thread is reported
+as ERROR and restarted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from camera import TestCamera
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from graph import Probe, latest_status, start_fake_node, status_values, wait_until
+from pymafx_ros.msg import SmplxPeople
+from sensor_msgs.msg import CameraInfo
+
+SIZE = 64
+
+
+def solid(rgb: tuple[int, int, int]) -> np.ndarray:
+    return np.full((SIZE, SIZE, 3), rgb, np.uint8)
+
+
+@pytest.fixture
+def faulty(tmp_path):
+    """A fresh node over the fault-injecting test pipeline, a camera and the node's outputs."""
+    node = start_fake_node(
+        ["-p", "detector:=full_frame", "-p", "diagnostics.period_s:=0.2"],
+        tmp_path / "node.log",
+        PYMAFX_TEST_FAULTS="1",
+    )
+    probe = Probe("faults_probe")
+    g = type("Faulty", (), {})()
+    g.node, g.probe = node, probe
+    g.people = probe.collect(SmplxPeople, "/pymafx/people")
+    g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
+    g.camera = TestCamera(probe, g.people)
+    try:
+        wait_until(lambda: g.camera.image_pub.get_subscription_count() > 0, 60, "the node")
+        g.camera.round_trip(attempts=20, wait_s=3.0)
+        yield g
+    finally:
+        if node.proc.poll() is None:
+            node.proc.kill()
+            node.wait()
+        probe.close()
+
+
+def send_until_counted(g, rgb, key: str, suffix: str = ": inference", **send) -> None:
+    """Send ``rgb`` until the diagnostics count ``key`` (sensor-data QoS may lose a frame)."""
+    before = int(status_values(g.diagnostics, suffix).get(key, 0))
+    for _ in range(10):
+        g.camera.send(rgb=rgb, **send)
+        try:
+            wait_until(
+                lambda: int(status_values(g.diagnostics, suffix).get(key, 0)) > before, 2, key
+            )
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"'{key}' never counted:\n{g.node.log()}")
+
+
+def test_an_error_after_a_warning_does_not_stop_inference(faulty):
+    # An uncalibrated camera logs a WARN first (the defect: the later ERROR from the same
+    # throttled call site raised inside the handler and killed the inference thread).
+    faulty.camera.round_trip(camera_info=CameraInfo(width=SIZE, height=SIZE))
+    wait_until(lambda: "uncalibrated" in faulty.node.log(), 5, "the CameraInfo warning")
+    send_until_counted(faulty, solid((0, 255, 0)), "frames failed: internal_error")
+    send_until_counted(faulty, solid((255, 0, 0)), "frames failed: processing_error")
+    assert faulty.camera.round_trip().people  # the next frame is processed
+    log = faulty.node.log()
+    assert "Logger severity cannot be changed" not in log and "Traceback" in log, log
+    assert "[ERROR]" in log and "AttributeError" in log  # logged with what went wrong
+    wait_until(
+        lambda: status_values(faulty.diagnostics, ": inference").get("state") == "running",
+        5,
+        "state running",
+    )
+
+
+def test_a_dead_inference_thread_is_reported_and_restarted(faulty):
+    send_until_counted(faulty, solid((0, 0, 255)), "inference thread restarts")
+    status = latest_status(faulty.diagnostics, ": inference")
+    assert status.level == DiagnosticStatus.ERROR and "restarted" in status.message
+    assert "SystemExit" in status_values(faulty.diagnostics, ": inference")["last thread failure"]
+    assert faulty.camera.round_trip(attempts=10).people  # working again
+    wait_until(
+        lambda: latest_status(faulty.diagnostics, ": inference").level == DiagnosticStatus.OK,
+        5,
+        "OK once a frame went through",
+    )
+    assert "inference thread died" in faulty.node.log()
