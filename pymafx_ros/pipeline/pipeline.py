@@ -166,9 +166,8 @@ class Pipeline:
         detections = self._select(self._detect(image, timestamp_ms, boxes))
         mark = _add_time(timings, "frontend", start)
         stamp_s = None if timestamp_ms is None else timestamp_ms / 1e3
-        people, ids, carried = self._over_time.begin_frame(
-            detections, stamp_s, self._parts_from_body
-        )
+        tracked = self._over_time.begin_frame(detections, stamp_s, self._parts_from_body)
+        people, ids = tracked.people, tracked.ids
         _add_time(timings, "tracking", mark)
         result = FrameResult(
             people=[],
@@ -181,7 +180,7 @@ class Pipeline:
             smoothing=self.config.tracking.smoothing.enable,
         )
         if people and self._parts_from_body:
-            people = self._parts_for(image, people, carried, timings)
+            people = self._parts_for(image, people, tracked.carried, timings)
         if people:
             final = self._infer(
                 image, people, timings, detector_visibility=not self._parts_from_body

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from pymafx_ros.frontend.box_rules import VISIBILITY_GATE
 from pymafx_ros.frontend.types import PersonDetection
 from pymafx_ros.pipeline.part_projection import follow_body
 from pymafx_ros.pipeline.result import Intrinsics, PersonResult
 from pymafx_ros.tracking.hand_gate import HandGate, HandGateConfig
+from pymafx_ros.tracking.one_euro import OneEuroParams
 from pymafx_ros.tracking.person_filter import PersonFilter, SmoothingConfig
 from pymafx_ros.tracking.quality import JitterMeter
 from pymafx_ros.tracking.tracker import Observation, Tracker, TrackerConfig
@@ -32,11 +34,39 @@ class TrackingConfig:
     hands: HandGateConfig = field(default_factory=HandGateConfig)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
 
+    @classmethod
+    def from_dict(cls, options: dict[str, Any]) -> TrackingConfig:
+        """From plain nested values: {"tracker": {...}, "hands": {...}, "smoothing": {"enable",
+        "average_betas", "<group>": {"min_cutoff", "beta", "d_cutoff"}}} (keys may be left out).
+        """
+        smoothing = dict(options.get("smoothing", {}))
+        groups = {
+            name: OneEuroParams(**smoothing.pop(name))
+            for name in list(smoothing)
+            if isinstance(smoothing[name], dict)
+        }
+        return cls(
+            tracker=TrackerConfig(**options.get("tracker", {})),
+            hands=HandGateConfig(**options.get("hands", {})),
+            smoothing=SmoothingConfig(**smoothing, **groups),
+        )
+
     def validate(self) -> None:
         """Raise ValueError naming the first bad setting."""
         self.tracker.validate()
         self.hands.validate()
         self.smoothing.validate()
+
+
+@dataclass
+class FrameTracks:
+    """The confirmed people of a frame: their detections (part boxes from the track where
+    useful), track ids, whether their parts came from the track, and their input indices."""
+
+    people: list[PersonDetection]
+    ids: list[str]
+    carried: list[bool]
+    indices: list[int]
 
 
 @dataclass(frozen=True)
@@ -75,19 +105,18 @@ class PeopleOverTime:
 
     def begin_frame(
         self, detections: list[PersonDetection], stamp_s: float | None, parts_from_body: bool
-    ) -> tuple[list[PersonDetection], list[str], list[bool]]:
+    ) -> FrameTracks:
         """Confirmed people of a frame with their part boxes from the track where useful.
 
-        Returns (people, their track ids, whether each one's parts came from its track). With
-        ``parts_from_body`` every part of a person with a previous estimate comes from it
+        With ``parts_from_body`` every part of a person with a previous estimate comes from it
         (visibilities too); otherwise only the parts the detector is unsure of do.
         """
         observations = [Observation(d.body, d.keypoints.get("body")) for d in detections]
         tracks, ended = self._tracker.update(observations, stamp_s)
         for track in ended:
             self._states.pop(track.track_id, None)
-        people, ids, carried = [], [], []
-        for detection, track in zip(detections, tracks, strict=True):
+        frame = FrameTracks([], [], [], [])
+        for index, (detection, track) in enumerate(zip(detections, tracks, strict=True)):
             if track is None or not track.confirmed:
                 continue
             state = self._states.setdefault(track.track_id, _TrackState(self.config))
@@ -96,10 +125,11 @@ class PeopleOverTime:
                 person = _carried(detection, state.parts) if state.parts else detection
             else:
                 person = self._unsure_parts(detection, state)
-            people.append(person)
-            ids.append(track.track_id)
-            carried.append(parts_from_body and state.parts is not None)
-        return people, ids, carried
+            frame.people.append(person)
+            frame.ids.append(track.track_id)
+            frame.carried.append(parts_from_body and state.parts is not None)
+            frame.indices.append(index)
+        return frame
 
     def _unsure_parts(self, detection: PersonDetection, state: _TrackState) -> PersonDetection:
         changes: dict[str, object] = {}
