@@ -14,15 +14,29 @@ from geometry_msgs.msg import Point, Pose, Quaternion
 from sensor_msgs.msg import RegionOfInterest
 from std_msgs.msg import Header
 
-from pymafx_ros.msg import SmplxModelInfo, SmplxPeople, SmplxPerson
+from pymafx_ros.msg import (
+    HandKeypoints,
+    HandKeypointsArray,
+    SmplxModelInfo,
+    SmplxPeople,
+    SmplxPerson,
+)
+from pymafx_ros.pipeline.hands import hand_outputs
 from pymafx_ros.pipeline.result import Box, FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import body_orientations, quaternions_xyzw
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+_REP155_ID = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
 def is_publishable(person: PersonResult) -> bool:
-    """True when every value is finite, also after the cast to float32 that the message does."""
+    """True when the person has a track id in REP-155 syntax (it names TF frames) and every
+    value is finite, also after the cast to float32 that the message does."""
+    track_id = person.track_id
+    if not (track_id and track_id[0].isalpha() and set(track_id) <= _REP155_ID):
+        return False
     if not person.is_finite():
         return False
     arrays = (person.joints, person.transl, person.keypoints_2d, person.betas, person.expression)
@@ -64,6 +78,8 @@ def person_message(person: PersonResult, person_id: str, width: int, height: int
     quats = quaternions_xyzw(body_orientations(person.joint_rotations))
     return SmplxPerson(
         id=person_id,
+        age_frames=int(person.age_frames),
+        smoothed=bool(person.smoothed),
         detection_score=float(person.detection_score),
         body_box=box_to_roi(person.body_box, width, height),
         left_hand_box=box_to_roi(person.left_hand_box, width, height),
@@ -109,8 +125,46 @@ def people_message(
         intrinsics_from_camera_info=bool(k.from_camera_info),
         placeholder_assets=bool(frame.placeholder_assets),
         placeholder_weights=bool(frame.placeholder_weights),
+        smoothing=bool(frame.smoothing),
         people=[person_message(p, i, w, h) for p, i in zip(people, ids, strict=True)],
     )
+
+
+def _points(values: np.ndarray) -> list[Point]:
+    return [Point(x=x, y=y, z=z) for x, y, z in np.asarray(values, float).tolist()]
+
+
+def hands_message(
+    header: Header,
+    people: Sequence[PersonResult],
+    ids: Sequence[str],
+    wrist_frame: str,
+    smoothing: bool,
+) -> HandKeypointsArray:
+    """Both hands of every person (left, then right) for retargeting; a person without
+    fingertips (a result from outside the pipeline) has no hands here."""
+    hands = []
+    for person, person_id in zip(people, ids, strict=True):
+        if person.fingertips is None:
+            continue
+        for hand in hand_outputs(person, wrist_frame):
+            x, y, z, w = hand.wrist_quaternion_xyzw.tolist()
+            px, py, pz = hand.wrist_position.tolist()
+            hands.append(
+                HandKeypoints(
+                    person_id=person_id,
+                    side=HandKeypoints.LEFT if hand.side == "left" else HandKeypoints.RIGHT,
+                    valid=hand.valid,
+                    wrist_pose=Pose(
+                        position=Point(x=px, y=py, z=pz),
+                        orientation=Quaternion(x=x, y=y, z=z, w=w),
+                    ),
+                    keypoints_camera=_points(hand.keypoints_camera),
+                    keypoints_wrist=_points(hand.keypoints_wrist),
+                    wrist_frame=wrist_frame,
+                )
+            )
+    return HandKeypointsArray(header=header, smoothing=smoothing, hands=hands)
 
 
 def model_info_message(info: ModelInfo, header: Header) -> SmplxModelInfo:

@@ -32,7 +32,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
+from pymafx_ros.msg import HandKeypointsArray, SmplxModelInfo, SmplxPeople
 from pymafx_ros.ros.conversions import (
     RejectedImageError,
     camera_info_to_intrinsics,
@@ -47,6 +47,7 @@ from pymafx_ros.ros.node_log import NodeLog
 from pymafx_ros.ros.parameters import NodeParameters, ParameterError, declare_and_validate
 from pymafx_ros.ros.publishing import FramePublisher
 from pymafx_ros.ros.tf_builder import make_tf_sender
+from pymafx_ros.ros.world_frame import WorldFramePublisher
 
 NODE_NAME = "pymafx"
 PEOPLE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
@@ -56,6 +57,7 @@ LATCHED_QOS = QoSProfile(
 # Reliable so that both reliable (RViz's default) and best-effort subscribers receive them.
 MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+HANDS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 WATCHDOG_PERIOD_S = 0.5
 # Longest wait for the inference thread when stopping; a model load or frame still running then
 # is abandoned, so the node exits well within launch's 5 s before it escalates to SIGTERM.
@@ -79,6 +81,7 @@ def pipeline_options(params: NodeParameters) -> dict[str, Any]:
         "with_vertices": wants_mesh,
         "device": params.device,
         "num_threads": params.num_threads,
+        "tracking": params.tracking,
     }
 
 
@@ -87,10 +90,12 @@ def load_pipeline(options: dict[str, Any]) -> Any:
     import torch
 
     from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+    from pymafx_ros.tracking.people import TrackingConfig
 
     if options["device"] == "auto":
         options = {**options, "device": "cuda" if torch.cuda.is_available() else "cpu"}
-    return Pipeline(PipelineConfig(**options))
+    tracking = TrackingConfig.from_dict(options.get("tracking", {}))
+    return Pipeline(PipelineConfig(**{**options, "tracking": tracking}))
 
 
 def stamp_ns(header: Header) -> int:
@@ -149,6 +154,15 @@ class PymafxNode(Node):
         )
         self.send_tf, self.tf_mechanism = (
             make_tf_sender(self) if params.tf_enable else (None, "disabled")
+        )
+        self.hands_pub = (
+            self.create_publisher(HandKeypointsArray, "~/hands", HANDS_QOS)
+            if params.hands_enable
+            else None
+        )
+        self.world = WorldFramePublisher(self, params.world_frame) if params.world_frame else None
+        self.stats.set_world(
+            self.world.status if self.world else "world_frame not set: ~/world_bodies is off"
         )
 
     # ----------------------------------------------------------------- callbacks (executor)

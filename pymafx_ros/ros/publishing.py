@@ -1,7 +1,8 @@
 """Everything the node publishes for one processed frame, and the latched model description.
 
 Runs on the inference thread. Each message is built completely before it is published; people
-whose numbers are not all finite are dropped (and counted), never published.
+whose numbers are not all finite (or who lack a track id) are dropped and counted, never
+published. Person ids are the pipeline's track ids: they name TF frames and colour markers.
 """
 
 from __future__ import annotations
@@ -18,18 +19,16 @@ from pymafx_ros.pipeline.result import FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import JOINT_SETS
 from pymafx_ros.ros.marker_cdr import serialize_marker_array
 from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb
-from pymafx_ros.ros.message_builders import is_publishable, model_info_message, people_message
-from pymafx_ros.ros.person_ids import PersonIdAssigner
+from pymafx_ros.ros.message_builders import (
+    hands_message,
+    is_publishable,
+    model_info_message,
+    people_message,
+)
 from pymafx_ros.ros.throttle import StampRateLimiter
 
 if TYPE_CHECKING:
     from pymafx_ros.ros.node import PymafxNode
-
-_REP155_ID = "abcdefghijklmnopqrstuvwxyz0123456789_"
-
-
-def _valid_id(text: str) -> bool:
-    return bool(text) and text[0].isalpha() and text.islower() and set(text) <= set(_REP155_ID)
 
 
 class FramePublisher:
@@ -39,7 +38,6 @@ class FramePublisher:
         self._node = node
         self._params = node.params
         self._tf_mechanism = tf_mechanism
-        self._ids = PersonIdAssigner()
         self._marker_limiter = StampRateLimiter(self._params.markers_max_rate_hz)
         self._markers: MarkerBuilder | None = None
         self._info: ModelInfo | None = None
@@ -93,10 +91,19 @@ class FramePublisher:
         """Publish all outputs of one frame; returns (people published, people dropped)."""
         people = [p for p in result.people if is_publishable(p)]
         non_finite = len(result.people) - len(people) + result.dropped_non_finite
-        ids = self._person_ids(people)
+        ids = [p.track_id for p in people]
         node = self._node
         stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
         node.people_pub.publish(people_message(header, result, people, ids))
+        if node.hands_pub is not None:
+            wrist_frame = self._params.hands_wrist_frame
+            node.hands_pub.publish(
+                hands_message(header, people, ids, wrist_frame, result.smoothing)
+            )
+        if node.world is not None and self._info is not None:
+            node.world.publish(header, people, ids, self._info.joint_names)
+            node.stats.set_world(node.world.status, node.world.ok)
+        node.stats.tracking_seen(result.smoothing, result.tracks)
         # A camera repeating a stamp must not make tf2 see the same (child, stamp) twice.
         if node.send_tf is not None and people and stamp != self._last_tf_stamp:
             node.send_tf(self._transforms(header, people, ids))
@@ -117,11 +124,6 @@ class FramePublisher:
             publisher.publish(serialize_marker_array(self._markers.delete_all(header)))
             # The node is about to go away: give reliable subscribers a moment to take it.
             publisher.wait_for_all_acked(Duration(seconds=1.0))
-
-    def _person_ids(self, people: list[PersonResult]) -> list[str]:
-        if people and all(_valid_id(p.track_id) for p in people):
-            return [p.track_id for p in people]
-        return self._ids.assign([p.body_box for p in people])
 
     def _transforms(self, header: Header, people: list[PersonResult], ids: list[str]):
         from pymafx_ros.ros.tf_builder import person_transforms

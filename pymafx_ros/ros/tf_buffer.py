@@ -18,6 +18,8 @@ from scipy.spatial.transform import Rotation, Slerp
 
 # How much history each dynamic edge keeps (tf2's default cache is 10 s).
 CACHE_NS = 10_000_000_000
+# Dynamic frames silent for a whole cache length are forgotten, checked every this many adds.
+PRUNE_EVERY = 1000
 
 
 @dataclass
@@ -55,6 +57,8 @@ class TfBuffer:
     def __init__(self, cache_ns: int = CACHE_NS) -> None:
         self._edges: dict[str, _Edge] = {}
         self._cache_ns = cache_ns
+        self._newest_ns = 0
+        self._adds = 0
 
     def add(
         self,
@@ -89,6 +93,17 @@ class TfBuffer:
         drop = bisect.bisect_left(edge.stamps, edge.stamps[-1] - self._cache_ns)
         if drop:
             del edge.stamps[:drop], edge.translations[:drop], edge.rotations[:drop]
+        self._newest_ns = max(self._newest_ns, stamp_ns)
+        self._adds += 1
+        if self._adds % PRUNE_EVERY == 0:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Forget dynamic frames nobody has sent for a whole cache length (people who left,
+        whose frames other nodes publish on /tf), so memory stays flat over long runs."""
+        oldest = self._newest_ns - self._cache_ns
+        for child in [c for c, e in self._edges.items() if not e.static and e.stamps[-1] < oldest]:
+            del self._edges[child]
 
     def lookup(self, target: str, source: str, stamp_ns: int) -> Transform:
         """Pose of ``source`` in ``target`` at ``stamp_ns``; raises

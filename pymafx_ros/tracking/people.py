@@ -162,6 +162,7 @@ class PeopleOverTime:
             if state is None:
                 out.append(person)
                 continue
+            person = dataclasses.replace(person, age_frames=state.age_frames)
             dt = None
             if stamp_s is not None and state.stamp_s is not None:
                 dt = stamp_s - state.stamp_s

@@ -67,3 +67,11 @@ def test_bad_transforms_are_ignored_and_old_history_dropped():
     with pytest.raises(TransformUnavailableError):
         tf.lookup("a", "b", 0)  # dropped: older than the cache
     assert tf.lookup("a", "b", 5 * S).translation.tolist() == [1, 0, 0]
+
+
+def test_frames_nobody_sends_any_more_are_forgotten():
+    tf = TfBuffer(cache_ns=1 * S)
+    tf.add("camera", "body_p1", 0, [0, 0, 1], [0, 0, 0, 1])
+    for k in range(1, 1001):
+        tf.add("map", "camera", k * S // 100, [0, 0, 0], [0, 0, 0, 1])
+    assert "body_p1" not in tf.frames() and "camera" in tf.frames()

@@ -7,11 +7,13 @@ optional delay to play a slow model. Environment knobs (set by the tests):
 PYMAFX_TEST_DELAY_S (seconds per frame), PYMAFX_TEST_PEOPLE (people per frame),
 PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises), PYMAFX_TEST_LOAD_S (seconds loading takes),
 PYMAFX_TEST_FAULTS (non-empty: a frame of one uniform colour injects a fault, see ``FAULTS``,
-so a test reaches every failure path over DDS as a camera would).
+so a test reaches every failure path over DDS as a camera would). Ids, smoothing and track
+quality come from the real tracking stage (``PeopleOverTime``), fed with the people's boxes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -23,7 +25,9 @@ import torch
 from scipy.spatial.transform import Rotation
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 
+from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
+from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
 
 UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down
 
@@ -112,6 +116,7 @@ def make_person(
         joint_rotations=rotations,
         keypoints_2d=uv,
         vertices=vertices if with_vertices else None,
+        fingertips=out.joints[0, 66:76].double().numpy(),
         **{name: value.astype(np.float64) for name, value in pose.items()},
     )
 
@@ -131,6 +136,8 @@ class FakePipeline:
         self.layer = placeholder_smplx()
         self._info = placeholder_model_info()
         self.frames = 0
+        self.tracking = TrackingConfig.from_dict(options.get("tracking", {}))
+        self.over_time = PeopleOverTime(self.tracking)
 
     @property
     def model_info(self) -> ModelInfo:
@@ -157,6 +164,7 @@ class FakePipeline:
         self.frames += 1
         for index in {"nan_one": [1], "nan_all": [0, 1]}.get(fault, []):
             people[index].joints[5, 0] = np.nan
+        people = self._tracked(people, k, timestamp_ms)
         time.sleep(max(0.0, self.delay_s - (time.perf_counter() - start)))
         total = 1e3 * (time.perf_counter() - start)
         if fault == "unpublishable":
@@ -169,7 +177,29 @@ class FakePipeline:
             placeholder_assets=True,
             placeholder_weights=True,
             timings_ms={"model": total, "total": total},
+            smoothing=self.tracking.smoothing.enable,
+            tracks=self.over_time.quality(),
         )
+
+    def _tracked(self, people: list[PersonResult], k: Intrinsics, timestamp_ms) -> list:
+        """The real tracking stage on these people: ids for confirmed tracks, then the filter
+        (for finite people only, as the real pipeline drops the others before it)."""
+        detections = []
+        for person in people:
+            box = person.body_box
+            body = PartBox(
+                0.5 * (box.x0 + box.x1), 0.5 * (box.y0 + box.y1), max(box.width, box.height, 1.0)
+            )
+            detections.append(PersonDetection(0.9, body, body, body, body, 0.0, 0.8, 0.5))
+        stamp_s = None if timestamp_ms is None else timestamp_ms / 1e3
+        tracked = self.over_time.begin_frame(detections, stamp_s, parts_from_body=False)
+        kept = [
+            dataclasses.replace(people[index], track_id=track_id)
+            for index, track_id in zip(tracked.indices, tracked.ids, strict=True)
+        ]
+        finite = [p for p in kept if p.is_finite()]
+        filtered = iter(self.over_time.finish(finite, stamp_s, k))
+        return [next(filtered) if p.is_finite() else p for p in kept]
 
     def close(self) -> None:
         self.frames = -1
