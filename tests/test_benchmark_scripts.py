@@ -35,3 +35,23 @@ def test_model_benchmark_prints_one_json_line_per_stage():
     for record in records:
         assert record["min_ms"] > 0 and record["median_ms"] >= record["min_ms"]
         assert record["threads"] == 2 and record["prepared"] is True
+
+
+def test_people_found_benchmark_prints_a_line_per_scene_and_strategy_and_the_table():
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "benchmarks/people_found.py", "--repeats", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {r["strategy"] for r in records} == {"whole_frame", "region_search"}
+    assert len(records) == 12 and all(r["ms_min"] > 0 for r in records)
+    assert "| scene | size | people |" in result.stdout
