@@ -17,6 +17,7 @@ from std_msgs.msg import Header
 
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import JOINT_SETS
+from pymafx_ros.ros.hemispheres import Hemispheres
 from pymafx_ros.ros.marker_cdr import serialize_marker_array
 from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb
 from pymafx_ros.ros.message_builders import (
@@ -39,6 +40,7 @@ class FramePublisher:
         self._params = node.params
         self._tf_mechanism = tf_mechanism
         self._marker_limiter = StampRateLimiter(self._params.markers_max_rate_hz)
+        self._hemispheres = Hemispheres()
         self._markers: MarkerBuilder | None = None
         self._info: ModelInfo | None = None
         self._last_timestamp_ms = -1
@@ -94,11 +96,14 @@ class FramePublisher:
         ids = [p.track_id for p in people]
         node = self._node
         stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-        node.people_pub.publish(people_message(header, result, people, ids))
+        self._hemispheres.retain(ids)
+        node.people_pub.publish(people_message(header, result, people, ids, self._hemispheres))
         if node.hands_pub is not None:
             wrist_frame = self._params.hands_wrist_frame
             node.hands_pub.publish(
-                hands_message(header, people, ids, wrist_frame, result.smoothing)
+                hands_message(
+                    header, people, ids, wrist_frame, result.smoothing, self._hemispheres
+                )
             )
         if node.world is not None and self._info is not None:
             node.world.publish(header, people, ids, self._info.joint_names)

@@ -18,6 +18,7 @@ from tf2_msgs.msg import TFMessage
 from pymafx_ros.msg import WorldBodies, WorldBody
 from pymafx_ros.pipeline.result import PersonResult
 from pymafx_ros.pipeline.world_body import body_in_world
+from pymafx_ros.ros.hemispheres import Hemispheres
 from pymafx_ros.ros.tf_buffer import TfBuffer, TransformUnavailableError
 
 WORLD_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
@@ -39,6 +40,7 @@ class WorldFramePublisher:
         self.buffer = TfBuffer()
         self.status = f"waiting for a transform from the image frame to '{world_frame}'"
         self.ok = False
+        self._hemispheres = Hemispheres()
         self._publisher = node.create_publisher(WorldBodies, "~/world_bodies", WORLD_QOS)
         node.create_subscription(TFMessage, "/tf", self._on_tf, TF_QOS)
         node.create_subscription(
@@ -72,16 +74,16 @@ class WorldFramePublisher:
             self.ok, self.status = False, f"not published: {exc}"
             return False
         bodies = []
+        self._hemispheres.retain(ids)
         for person, person_id in zip(people, ids, strict=True):
             body = body_in_world(person, pose.rotation, pose.translation)
+            wxyz = body.quaternions_wxyz
+            xyzw = self._hemispheres.keep(("world", person_id), wxyz[:, [1, 2, 3, 0]])
             bodies.append(
                 WorldBody(
                     id=person_id,
                     positions=[Point(x=x, y=y, z=z) for x, y, z in body.positions.tolist()],
-                    orientations=[
-                        Quaternion(w=w, x=x, y=y, z=z)
-                        for w, x, y, z in body.quaternions_wxyz.tolist()
-                    ],
+                    orientations=[Quaternion(x=x, y=y, z=z, w=w) for x, y, z, w in xyzw.tolist()],
                 )
             )
         world_header = Header(stamp=header.stamp, frame_id=self.world_frame)

@@ -103,7 +103,7 @@ class RotationFilter:
         if dt is None or dt <= 0 or restart:
             self.rotation, self._speed = sample, np.zeros((len(sample), 3))
             self.last_lag_s = np.zeros(len(sample))
-            self.quaternions = _same_hemisphere(sample.as_quat(), None)
+            self.quaternions = same_hemisphere(sample.as_quat(), None)
             return sample.as_matrix()
         min_cutoff, beta, d_cutoff = self._params
         # The shortest rotation from the last output to the sample, in the output's own frame.
@@ -112,14 +112,15 @@ class RotationFilter:
         speed = np.linalg.norm(self._speed, axis=-1, keepdims=True)
         alpha = smoothing_factor(dt, min_cutoff + beta * speed)
         self.rotation = self.rotation * Rotation.from_rotvec(alpha * step)
-        self.quaternions = _same_hemisphere(self.rotation.as_quat(), self.quaternions)
+        self.quaternions = same_hemisphere(self.rotation.as_quat(), self.quaternions)
         self.last_lag_s = lag_seconds(dt, alpha)[:, 0]
         return self.rotation.as_matrix()
 
 
-def _same_hemisphere(quaternions: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
-    """Unit quaternions (N, 4), each negated where needed to lie on the previous one's
-    hemisphere (w >= 0 for the first), so consumers interpolating them never turn the long way."""
+def same_hemisphere(quaternions: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """Unit quaternions (N, 4) x, y, z, w, each negated where needed to lie on the previous
+    one's hemisphere (w >= 0 without a previous one), so consumers interpolating them never
+    turn the long way."""
     quaternions = quaternions / np.linalg.norm(quaternions, axis=-1, keepdims=True)
     if previous is None or previous.shape != quaternions.shape:
         reference = np.zeros_like(quaternions)
