@@ -46,6 +46,7 @@ class StubNode:
         self.stats = NodeStats()
         self.people_pub, self.model_info_pub = Recorder(), Recorder()
         self.markers_pub, self.overlay_pub = Recorder(), Recorder()
+        self.hands_pub, self.world = Recorder(), None
         self.transforms: list = []
         self.send_tf = self.transforms.append
         self.logged: list[str] = []

@@ -72,7 +72,8 @@ def make_person(
     x_offset: float = 0.0,
     with_vertices: bool = True,
 ) -> PersonResult:
-    """One exact SMPL-X person about 3 m in front of the camera, pose drawn from ``seed``."""
+    """One exact SMPL-X person about 3 m in front of the camera, pose drawn from ``seed``, with
+    the track id ``p<seed>`` (the fake pipeline replaces it with its tracker's)."""
     rng = np.random.default_rng(seed)
     pose = {
         "global_orient": UPRIGHT + rng.normal(0.0, 0.1, 3),
@@ -117,6 +118,7 @@ def make_person(
         keypoints_2d=uv,
         vertices=vertices if with_vertices else None,
         fingertips=out.joints[0, 66:76].double().numpy(),
+        track_id=f"p{seed}",
         **{name: value.astype(np.float64) for name, value in pose.items()},
     )
 
