@@ -12,9 +12,12 @@ and without ``--no-smoothing``, and prints one JSON line with:
   settling); and the filter's own delay estimate;
 - the filter's compute time per frame (the pipeline's ``tracking`` stage, median ms).
 Added latency = lag + compute time; the target is at most one frame at 30 Hz (33.3 ms).
+``--sweep-beta B ...`` also filters the raw run's joints offline with the position filter at
+each ``beta`` (per m/s; other settings the defaults) and prints its jitter cut and lag: the
+trade-off the parameter ``smoothing.position.beta`` sets.
 Placeholder weights make the poses meaningless, but the motion and the jitter are real.
 
-    python benchmarks/smoothing_cli.py [--frames 60] [--fps 30] [--threads 2]
+    python benchmarks/smoothing_cli.py [--frames 60] [--fps 30] [--threads 2] [--sweep-beta 2 10]
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import numpy as np
 
 from pymafx_ros.tools.cli import main as cli
 from pymafx_ros.tools.scenes import noisy_walk, write_video
+from pymafx_ros.tracking.one_euro import OneEuroParams, PointFilter
+from pymafx_ros.tracking.person_filter import SmoothingConfig
 from pymafx_ros.tracking.quality import JITTER_WINDOW, high_pass_rms
 
 SETTLE = 15  # frames the filter needs from its first (unfiltered) sample to steady motion
@@ -72,6 +77,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--noise", type=float, default=12.0, help="pixel noise sigma")
     parser.add_argument("--speed", type=float, default=3.0, help="motion, px per frame")
+    parser.add_argument("--sweep-beta", type=float, nargs="*", default=[], metavar="BETA")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -113,6 +119,23 @@ def main() -> None:
             }
         )
     )
+    default = SmoothingConfig().position
+    for beta in args.sweep_beta:
+        joint_filter = PointFilter(OneEuroParams(default.min_cutoff, beta, default.d_cutoff))
+        offline = np.array(
+            [joint_filter(j, None if i == 0 else 1.0 / args.fps) for i, j in enumerate(raw)]
+        )
+        cut = 1.0 - jitter_mm(offline, args.fps) / jitter_raw
+        lag_ms = lag_behind_motion_ms(raw, offline, args.fps)
+        print(
+            json.dumps(
+                {
+                    "position_beta": beta,
+                    "jitter_reduction": round(cut, 3),
+                    "lag_behind_motion_ms": round(lag_ms, 1),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":
