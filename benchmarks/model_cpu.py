@@ -22,6 +22,7 @@ from collections.abc import Callable
 import torch
 
 from pymafx_ros.model.factory import build_model
+from pymafx_ros.model.hand_rows import all_hands_rows
 
 
 def _timed(run: Callable[[], object], warmup: int, repeats: int) -> list[float]:
@@ -52,12 +53,15 @@ def main() -> None:
     hands = torch.cat([rhand, torch.flip(lhand, [3])])
     vis = {"vis_lhand": torch.tensor([0.05]), "vis_rhand": torch.tensor([0.8])}
     with torch.inference_mode():
-        pyramids = model.encode(body, lhand, rhand, face)
+        pyramids = model.encode(body, hands, face)
+        rows = all_hands_rows(1)
+        vis_hands = torch.stack([vis["vis_lhand"], vis["vis_rhand"]], dim=1)
+        given = torch.zeros((), dtype=torch.bool)  # the detector's visibilities are given
         stages: dict[str, Callable[[], object]] = {
             "body_encoder": lambda: encoders["body"](body),
             "hand_encoder": lambda: encoders["hand"](hands),
             "face_encoder": lambda: encoders["face"](face),
-            "loop_and_integration": lambda: model.refine(pyramids, **vis, keep_all=False),
+            "loop_and_integration": lambda: model.refine(pyramids, rows, vis_hands, given),
             "full_forward": lambda: model.predict(body, lhand, rhand, face, **vis),
             "full_forward_all_outputs": lambda: model(body, lhand, rhand, face, **vis),
         }

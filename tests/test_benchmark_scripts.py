@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -55,3 +58,15 @@ def test_people_found_benchmark_prints_a_line_per_scene_and_strategy_and_the_tab
     assert {r["strategy"] for r in records} == {"whole_frame", "region_search"}
     assert len(records) == 12 and all(r["ms_min"] > 0 for r in records)
     assert "| scene | size | people |" in result.stdout
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="checks the message on a machine without CUDA"
+)
+@pytest.mark.parametrize("script", ["benchmarks/model_gpu.py", "benchmarks/pipeline_gpu.py"])
+def test_gpu_benchmarks_say_why_they_cannot_run_without_cuda(script):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2 and "no CUDA device" in result.stderr, result.stderr

@@ -50,11 +50,28 @@ def test_every_installed_distribution_is_pinned_at_its_version():
     )
 
 
+# Optional extras that `make setup` never installs pin themselves exactly, in their own file.
+SELF_PINNED = ("gpu.txt",)
+
+
 def test_every_requirement_is_pinned():
     pinned = _pins((ROOT / "constraints.txt").read_text())
     for file in sorted((ROOT / "requirements").glob("*.txt")):
+        if file.name in SELF_PINNED:
+            continue
         for line in file.read_text().splitlines():
             line = line.split("#", 1)[0].strip()
             if line:
                 name = _canonical(re.split(r"[\[<>=!~;\s]", line, maxsplit=1)[0])
                 assert name in pinned, f"{file.name}: {name} has no pin in constraints.txt"
+
+
+def test_optional_extras_pin_themselves_exactly():
+    base = (ROOT / "requirements" / "python.txt").read_text()
+    torch_pin = re.search(r"^torch==(\S+)$", base, re.MULTILINE)
+    assert torch_pin, "requirements/python.txt must pin torch exactly"
+    for name in SELF_PINNED:
+        pins = _pins((ROOT / "requirements" / name).read_text())
+        assert pins.get("torch") == torch_pin.group(1), (
+            f"requirements/{name} must pin the torch of python.txt ({torch_pin.group(1)})"
+        )

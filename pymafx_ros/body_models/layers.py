@@ -14,13 +14,15 @@ This module is not part of the PyMAF-X checkpoint: keep it out of the network's 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import torch
-from smplx.utils import rot_mat_to_euler
 from torch import nn
 
 from . import joint_maps as jm
 from .assets import PyMafxAssets
+from .skinned_body import SkinnedBody
 from .smplx_factory import (
     FLAME_NUM_BETAS,
     NUM_EXPRESSION_COEFFS,
@@ -32,6 +34,10 @@ from .smplx_factory import (
 from .vertex_map import SparseVertexMap
 
 Tensors = dict[str, torch.Tensor]
+
+# What ``BodyModelFamily.smplx`` computes: every output of the release ("all"), the SMPL-X mesh
+# and joints ("mesh"), or the joints only ("joints", skinning just the vertices they read).
+SmplxOutputs = Literal["all", "mesh", "joints"]
 
 
 def _long(values) -> torch.Tensor:
@@ -47,18 +53,6 @@ def _check(name: str, tensor: torch.Tensor, trailing: tuple[int, ...]) -> None:
         raise ValueError(f"{name}: expected float32, got {tensor.dtype}")
 
 
-def contour_yaw_degrees(full_pose: torch.Tensor, neck_chain: torch.Tensor) -> torch.Tensor:
-    """[B, J, 3, 3] local rotations -> [B] head yaw (degrees) that smplx rounds to choose the
-    17 contour landmarks (``find_dynamic_lmk_idx_and_bcoords`` before clamp and rounding)."""
-    rotations = torch.index_select(full_pose, 1, neck_chain)
-    batch = full_pose.shape[0]
-    chained = torch.eye(3, dtype=full_pose.dtype, device=full_pose.device)
-    chained = chained.unsqueeze(0).repeat(batch, 1, 1)
-    for link in range(neck_chain.shape[0]):  # same product order as smplx, for equal rounding
-        chained = torch.bmm(rotations[:, link], chained)
-    return -rot_mat_to_euler(chained) * 180.0 / np.pi
-
-
 class BodyModelFamily(nn.Module):
     """SMPL-X (+ SMPL-topology outputs and keypoints), MANO and FLAME of PyMAF-X v1.1."""
 
@@ -67,6 +61,11 @@ class BodyModelFamily(nn.Module):
         self.smplx_layer = build_smplx_layer(assets)
         self.mano_layer = build_mano_layer(assets)
         self.flame_layer = build_flame_layer(assets)
+        # Export-friendly forward passes over the layers' buffers (static kinematic chain).
+        self.smplx_mesh = SkinnedBody(self.smplx_layer, with_mesh=True)
+        self.smplx_joints = SkinnedBody(self.smplx_layer, with_mesh=False)
+        self.mano_mesh = SkinnedBody(self.mano_layer, with_mesh=True, vertex_joints=False)
+        self.flame_mesh = SkinnedBody(self.flame_layer, with_mesh=True)
         self.to_smpl_topology = SparseVertexMap(assets.smplx_to_smpl)
         self.joint_names: tuple[str, ...] = jm.SMPLX_JOINT_NAMES
         self.faces: np.ndarray = np.asarray(assets.smplx.faces, dtype=np.int64)
@@ -116,7 +115,8 @@ class BodyModelFamily(nn.Module):
     def tpose_joints(self, betas: torch.Tensor) -> torch.Tensor:
         """betas [B, 10] -> [B, 24, 3] rest-pose body joints (the twist axes of integration)."""
         _check("betas", betas, (SMPLX_NUM_BETAS,))
-        return self.J_template.unsqueeze(0) + torch.einsum("bl,mkl->bmk", betas, self.J_dirs)
+        directions = self.J_dirs.reshape(-1, SMPLX_NUM_BETAS)  # [72, 10]: a plain matmul exports
+        return self.J_template + (betas @ directions.transpose(0, 1)).unflatten(1, (-1, 3))
 
     def smplx(
         self,
@@ -130,6 +130,7 @@ class BodyModelFamily(nn.Module):
         right_hand_pose: torch.Tensor,
         expression: torch.Tensor,
         apply_expression: bool = False,
+        outputs: SmplxOutputs = "all",
     ) -> Tensors:
         """SMPL-X mesh and every keypoint set PyMAF-X derives from it.
 
@@ -137,11 +138,13 @@ class BodyModelFamily(nn.Module):
         left_hand_pose (mirrored, see module doc) / right_hand_pose [B,15,3,3]; expression [B,50]
         (ignored unless ``apply_expression``: v1.1's SMPL-X wrapper forwards only betas and
         poses, so its SMPL-X mesh keeps a neutral face and the expression shapes FLAME only).
-        Returns smplx_verts [B,10475,3], verts [B,6890,3] (SMPL topology), verts_lh/verts_rh
-        [B,778,3], smplx_joints [B,144,3], pred_joints [B,49,3], smpl_kp_3d [B,24,3],
+        Always returns smplx_joints [B,144,3] and dynlmk_yaw_deg_smplx [B]; ``outputs`` "mesh"
+        adds smplx_verts [B,10475,3]; "all" also verts [B,6890,3] (SMPL topology),
+        verts_lh/verts_rh [B,778,3], pred_joints [B,49,3], smpl_kp_3d [B,24,3],
         pred_lhand_kp3d/pred_rhand_kp3d [B,21,3], pred_face_kp3d [B,68,3],
-        pred_lfoot_kp3d/pred_rfoot_kp3d [B,3,3], kp3d_for_2d [B,165,3] (the points projected to
-        2D: body 49, lhand 21, rhand 21, face 68, lfoot 3, rfoot 3) and dynlmk_yaw_deg_smplx [B].
+        pred_lfoot_kp3d/pred_rfoot_kp3d [B,3,3] and kp3d_for_2d [B,165,3] (the points projected
+        to 2D: body 49, lhand 21, rhand 21, face 68, lfoot 3, rfoot 3). "joints" skins only the
+        vertices the joints read.
         """
         for name, tensor, trailing in (
             ("betas", betas, (SMPLX_NUM_BETAS,)),
@@ -155,20 +158,27 @@ class BodyModelFamily(nn.Module):
             ("expression", expression, (NUM_EXPRESSION_COEFFS,)),
         ):
             _check(name, tensor, trailing)
-        output = self.smplx_layer(
-            betas=betas,
-            global_orient=global_orient,
-            body_pose=body_pose,
-            left_hand_pose=left_hand_pose,
-            right_hand_pose=right_hand_pose,
-            jaw_pose=jaw_pose,
-            leye_pose=leye_pose,
-            reye_pose=reye_pose,
-            expression=expression if apply_expression else torch.zeros_like(expression),
-        )
-        smplx_verts, smplx_joints = output.vertices, output.joints
+        if outputs not in ("all", "mesh", "joints"):
+            raise ValueError(f"outputs must be 'all', 'mesh' or 'joints', got {outputs!r}")
+        full_pose = torch.cat(
+            [global_orient, body_pose, jaw_pose, leye_pose, reye_pose, left_hand_pose,
+             right_hand_pose],
+            dim=1,
+        )  # fmt: skip
+        if not apply_expression:
+            expression = torch.zeros_like(expression)
+        body = self.smplx_joints if outputs == "joints" else self.smplx_mesh
+        output = body(torch.cat([betas, expression], dim=1), full_pose)
+        smplx_joints = output["joints"]
+        out = {"smplx_joints": smplx_joints, "dynlmk_yaw_deg_smplx": output["contour_yaw_deg"]}
+        if outputs == "joints":
+            return out
+        smplx_verts = output["vertices"]
+        out["smplx_verts"] = smplx_verts
+        if outputs == "mesh":
+            return out
         verts = self.to_smpl_topology(smplx_verts)
-        extra = torch.einsum("bik,ji->bjk", verts, self.J_regressor_extra)
+        extra = self.J_regressor_extra @ verts  # [B,9,3]
         stack = torch.cat([smplx_joints[:, self.smpl45_from_smplx], extra], dim=1)  # [B,54,3]
         pred_joints = stack[:, self.spin_from_stack]
         lhand = smplx_joints[:, self.lhand_from_smplx]
@@ -176,29 +186,20 @@ class BodyModelFamily(nn.Module):
         face = smplx_joints[:, -jm.NUM_FACE_LANDMARKS :]
         lfoot = smplx_joints[:, self.lfoot_from_smplx]
         rfoot = smplx_joints[:, self.rfoot_from_smplx]
-        full_pose = torch.cat(
-            [global_orient, body_pose, jaw_pose, leye_pose, reye_pose, left_hand_pose,
-             right_hand_pose],
-            dim=1,
-        )  # fmt: skip
-        return {
-            "smplx_verts": smplx_verts,
-            "smplx_joints": smplx_joints,
-            "verts": verts,
-            "verts_lh": verts[:, self.smpl_lhand_vids],
-            "verts_rh": verts[:, self.smpl_rhand_vids],
-            "pred_joints": pred_joints,
-            "smpl_kp_3d": stack[:, :24],
-            "pred_lhand_kp3d": lhand,
-            "pred_rhand_kp3d": rhand,
-            "pred_face_kp3d": face,
-            "pred_lfoot_kp3d": lfoot,
-            "pred_rfoot_kp3d": rfoot,
-            "kp3d_for_2d": torch.cat([pred_joints, lhand, rhand, face, lfoot, rfoot], dim=1),
-            "dynlmk_yaw_deg_smplx": contour_yaw_degrees(
-                full_pose, self.smplx_layer.neck_kin_chain
-            ),
-        }
+        out.update(
+            verts=verts,
+            verts_lh=verts[:, self.smpl_lhand_vids],
+            verts_rh=verts[:, self.smpl_rhand_vids],
+            pred_joints=pred_joints,
+            smpl_kp_3d=stack[:, :24],
+            pred_lhand_kp3d=lhand,
+            pred_rhand_kp3d=rhand,
+            pred_face_kp3d=face,
+            pred_lfoot_kp3d=lfoot,
+            pred_rfoot_kp3d=rfoot,
+            kp3d_for_2d=torch.cat([pred_joints, lhand, rhand, face, lfoot, rfoot], dim=1),
+        )
+        return out
 
     def mano(
         self, global_orient: torch.Tensor, hand_pose: torch.Tensor, betas: torch.Tensor
@@ -209,9 +210,9 @@ class BodyModelFamily(nn.Module):
         _check("global_orient", global_orient, (1, 3, 3))
         _check("hand_pose", hand_pose, (15, 3, 3))
         _check("betas", betas, (10,))
-        output = self.mano_layer(betas=betas, global_orient=global_orient, hand_pose=hand_pose)
-        vertices = output.vertices
-        joints = torch.cat([output.joints, vertices[:, self.mano_tip_vertices]], dim=1)
+        output = self.mano_mesh(betas, torch.cat([global_orient, hand_pose], dim=1))
+        vertices = output["vertices"]
+        joints = torch.cat([output["joints"], vertices[:, self.mano_tip_vertices]], dim=1)
         return {"vertices": vertices, "joints": joints[:, self.mano_to_hand_keypoints]}
 
     def flame(
@@ -234,21 +235,12 @@ class BodyModelFamily(nn.Module):
             _check(name, tensor, (1, 3, 3))
         _check("betas", betas, (FLAME_NUM_BETAS,))
         _check("expression", expression, (NUM_EXPRESSION_COEFFS,))
-        output = self.flame_layer(
-            betas=betas,
-            global_orient=global_orient,
-            jaw_pose=jaw_pose,
-            leye_pose=leye_pose,
-            reye_pose=reye_pose,
-            expression=expression,
-        )
         neck = torch.eye(3, dtype=global_orient.dtype, device=global_orient.device)
         neck = neck.expand_as(global_orient)
         full_pose = torch.cat([global_orient, neck, jaw_pose, leye_pose, reye_pose], dim=1)
+        output = self.flame_mesh(torch.cat([betas, expression], dim=1), full_pose)
         return {
-            "vertices": output.vertices,
-            "landmarks": output.joints[:, 5:],
-            "dynlmk_yaw_deg_flame": contour_yaw_degrees(
-                full_pose, self.flame_layer.neck_kin_chain
-            ),
+            "vertices": output["vertices"],
+            "landmarks": output["joints"][:, 5:],
+            "dynlmk_yaw_deg_flame": output["contour_yaw_deg"],
         }

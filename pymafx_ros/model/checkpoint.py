@@ -8,7 +8,6 @@ differs and which file was expected.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,14 +26,28 @@ class CheckpointError(RuntimeError):
     """The file is not a loadable PyMAF-X v1.1 checkpoint for this model."""
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read the tensors of a checkpoint file (weights only, never arbitrary pickled objects)."""
+def _load(path: Path, mmap: bool) -> object:
+    if mmap:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as err:
+            if "mmap" not in str(err):  # a legacy (non-zip) file cannot be mapped: read it
+                raise
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def read_state_dict(path: str | Path, mmap: bool = False) -> dict[str, torch.Tensor]:
+    """Read the tensors of a checkpoint file (weights only, never arbitrary pickled objects).
+
+    ``mmap`` maps the tensors instead of reading them (a quick check of keys and shapes)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist; expected {EXPECTED_FILE}")
     try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        content = _load(path, mmap)
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot be read ({err}); expected {EXPECTED_FILE}") from err
+    except Exception as err:  # any parse failure of untrusted bytes is a bad file, not a bug
         raise CheckpointError(
             f"{path}: cannot be read as a weights-only torch checkpoint ({err.__class__.__name__}:"
             f" {str(err).splitlines()[0] if str(err) else ''}); expected {EXPECTED_FILE}"
@@ -65,15 +78,17 @@ def _sample(keys: list[str]) -> str:
     return f"{len(keys)}: {shown}{more}"
 
 
-def check_compatible(model: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
-    """Raise CheckpointError listing missing, unexpected and mis-shaped keys, if any."""
-    expected = model.state_dict()
+def check_compatible(
+    expected: Mapping[str, tuple[int, ...]], state: Mapping[str, torch.Tensor], source: str
+) -> None:
+    """Raise CheckpointError listing missing, unexpected and mis-shaped keys (against the
+    ``expected`` key -> shape), if any."""
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     misshaped = sorted(
-        f"{key} {tuple(state[key].shape)} != {tuple(expected[key].shape)}"
+        f"{key} {tuple(state[key].shape)} != {tuple(expected[key])}"
         for key in set(expected) & set(state)
-        if state[key].shape != expected[key].shape
+        if tuple(state[key].shape) != tuple(expected[key])
     )
     if not (missing or unexpected or misshaped):
         return
@@ -96,5 +111,6 @@ def load_checkpoint(model: nn.Module, path: str | Path) -> None:
             "the checkpoint into a freshly built model, then call prepare_for_inference()"
         )
     state = read_state_dict(path)
-    check_compatible(model, state, str(path))
+    shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+    check_compatible(shapes, state, str(path))
     model.load_state_dict(state, strict=True)

@@ -24,35 +24,9 @@ SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17
 ELBOWS = (18, 19)  # left, right
 WRISTS = (20, 21)  # left, right
 
-# Release threshold (HAND_VIS_TH) on detector scores or on the raw visibility head output.
+# Release threshold (HAND_VIS_TH) on detector scores or on the raw visibility head output:
+# a hand is visible when its score is strictly above it.
 HAND_VISIBILITY_THRESHOLD = 0.1
-
-
-def hand_visibility_from_scores(
-    vis_lhand: Tensor, vis_rhand: Tensor, threshold: float = HAND_VISIBILITY_THRESHOLD
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Visibility from given scores vis_lhand, vis_rhand [B] -> (pred_vis_hands [2B], left, right).
-
-    `pred_vis_hands` is the release's output layout (left block first); left/right are bool [B].
-    """
-    if vis_lhand.dim() != 1 or vis_lhand.shape != vis_rhand.shape:
-        raise ValueError(
-            "hand_visibility_from_scores: expected vis_lhand and vis_rhand of shape [B], got "
-            f"{tuple(vis_lhand.shape)} and {tuple(vis_rhand.shape)}"
-        )
-    return torch.cat((vis_lhand, vis_rhand)), vis_lhand > threshold, vis_rhand > threshold
-
-
-def hand_visibility_from_prediction(
-    pred_vis_hands: Tensor, threshold: float = HAND_VISIBILITY_THRESHOLD
-) -> tuple[Tensor, Tensor]:
-    """Visibility from the raw visibility head output [B, 2] (no sigmoid) -> bool (left, right)."""
-    if pred_vis_hands.dim() != 2 or pred_vis_hands.shape[1] != 2:
-        raise ValueError(
-            "hand_visibility_from_prediction: expected the visibility head output [B, 2] "
-            f"(left, right), got {tuple(pred_vis_hands.shape)}"
-        )
-    return pred_vis_hands[:, 0] > threshold, pred_vis_hands[:, 1] > threshold
 
 
 def _check_inputs(
@@ -107,7 +81,8 @@ def integrate_hands(
     """
     _check_inputs(body_rotmat, tpose_joints, orient_lh6d, orient_rh6d, visible_lh, visible_rh)
     global_rotmat = forward_kinematics_rotations(body_rotmat, SMPL_PARENTS)
-    elbows, wrists = list(ELBOWS), list(WRISTS)
+    # Slices, not index lists: a list index is a host-to-device copy on a GPU.
+    elbows, wrists = _span(ELBOWS), _span(WRISTS)
 
     # Left and right are processed side by side along dim 1: [B, 2, ...].
     target = torch.stack(
@@ -137,3 +112,10 @@ def integrate_hands(
         internals[f"{prefix}_twist_angle_raw"] = angle[:, side]
         internals[f"{prefix}_twist_compensation"] = excess[:, side]
     return rotmat, internals
+
+
+def _span(indices: tuple[int, int]) -> slice:
+    """(left, right) joint indices, which are consecutive in SMPL's order, as a slice."""
+    if indices[1] != indices[0] + 1:
+        raise ValueError(f"expected consecutive joint indices, got {indices}")
+    return slice(indices[0], indices[1] + 1)

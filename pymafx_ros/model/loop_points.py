@@ -35,9 +35,10 @@ def _restricted_map(matrix: sp.csr_matrix, columns: np.ndarray) -> SparseVertexM
 
 
 class LoopPoints(nn.Module):
-    """Parameters of a non-final iteration -> the projected points the next iteration samples:
-    ``body`` [B,431,2], ``hand`` [2B,195,2] (rows [right; left]), ``face`` [B,708,2], equal to
-    ``PyMAFX.mesh_points(decode(params, mean_hand))`` up to float rounding."""
+    """Parameters of a non-final iteration -> the projected points the next iteration samples,
+    equal to the release's decode + down-sampling + projection up to float rounding:
+    ``people(params, mean_hand)`` -> ``body`` [B,431,2], ``face`` [B,708,2];
+    ``hands(hand_params)`` -> [H,195,2] for the hand rows (see ``hand_rows``)."""
 
     def __init__(
         self,
@@ -68,9 +69,9 @@ class LoopPoints(nn.Module):
         self.flame = SkinnedVertexSubset(body_models.flame_layer, flame_used)
         self.register_buffer("flame_pick", torch.from_numpy(flame_pick.astype(np.int64)))
 
-    def forward(self, params: Tensors, mean_hand: torch.Tensor) -> Tensors:
-        """params: regressor output (names of ``regressor.STATE_NAMES`` plus ``exp``);
-        mean_hand [1, 90]: the finger pose SMPL-X gets before the last iteration."""
+    def people(self, params: Tensors, mean_hand: torch.Tensor) -> Tensors:
+        """params: regressor output (``PERSON_STATE_NAMES`` plus ``exp``, [B, D]); mean_hand
+        [1, 90]: the finger pose SMPL-X gets before the last iteration."""
         batch = params["pose"].shape[0]
         mean = mean_hand.expand(batch, -1)
         fingers = finger_rotmats(mean, mean)
@@ -85,24 +86,22 @@ class LoopPoints(nn.Module):
         )
         # Before the last iteration SMPL-X never gets the expression (the release drops it).
         neutral = torch.zeros_like(params["exp"])
-        smplx_verts = self.smplx(torch.cat([params["shape"], neutral], dim=1), smplx_pose)
+        smplx_verts, _ = self.smplx(torch.cat([params["shape"], neutral], dim=1), smplx_pose)
         body = self.body_down(self.to_smpl(smplx_verts))
-
-        hand_pose = rotmats_from_6d(
-            torch.cat([params["orient_rh"], params["orient_lh"]]),
-            torch.cat([params["rhand"], params["lhand"]]),
-        )
-        hand_shape = torch.cat([params["shape_rh"], params["shape_lh"]])
-        hands = self.hand_down(self.mano(hand_shape, hand_pose))
-        hand_cam = part_camera(torch.cat([params["cam_rh"], params["cam_lh"]]))
 
         head = rotmats_from_6d(params["orient_fa"], params["face"])
         neck = torch.eye(3, dtype=head.dtype, device=head.device).expand(batch, 1, 3, 3)
         head_pose = torch.cat([head[:, :1], neck, head[:, 1:]], dim=1)
         face_shape = torch.cat([params["shape_fa"], params["exp"]], dim=1)
-        face = self.flame(face_shape, head_pose)[:, self.flame_pick]
+        face = self.flame(face_shape, head_pose)[0][:, self.flame_pick]
         return {
             "body": project_points(body, params["cam"]),
-            "hand": project_points(hands, hand_cam),
             "face": project_points(face, part_camera(params["cam_fa"])),
         }
+
+    def hands(self, hand_params: Tensors) -> torch.Tensor:
+        """hand_params: hand-row state (``HAND_STATE_NAMES``, [H, D]) -> points [H, 195, 2]
+        (each hand in its own crop, left hands in their mirrored frame)."""
+        pose = rotmats_from_6d(hand_params["orient"], hand_params["hand"])
+        verts, _ = self.mano(hand_params["shape"], pose)
+        return project_points(self.hand_down(verts), part_camera(hand_params["cam"]))

@@ -1,46 +1,45 @@
 """PyMAF-X v1.1 full-body network: encoders, pyramidal mesh-alignment feedback loop, integration.
 
 Same steps and order as the official inference path (reference README sections 4-5): encode the
-body, both hands (one batch: [right; flipped left]) and the face; start from the mean state;
-for t = 0, 1, 2 sample image features (grid at t = 0, grid + projected mesh points after),
-reduce them (point MLP, or attention + point MLP + linear fusion), refine the parameters with
-``regressor[t]`` and decode them with SMPL-X / MANO / FLAME; at t = 2 also decide hand
-visibility and put the hand experts' wrists into the body. Submodule names equal the official
-state-dict keys; SMPL-X/MANO/FLAME (``body_models``) are kept outside the state dict.
+body, the hands and the face; start from the mean state; for t = 0, 1, 2 sample image features
+(grid at t = 0, grid + projected mesh points after), reduce them (point MLP, or attention +
+point MLP + linear fusion), refine the parameters with ``regressor[t]`` and, at t = 2, decide
+hand visibility, put the visible hands' wrists into the body and decode SMPL-X. Submodule names
+equal the official state-dict keys; SMPL-X/MANO/FLAME (``body_models``) stay outside it.
+
+Hands run as *hand rows* (``hand_rows``): only the crops given, so a hand below the visibility
+gate need not go through the hand expert at all. ``infer`` is the whole inference as one
+export-friendly function of tensors (what the backends export); ``predict`` and ``forward``
+wrap it with the release's call and output layout.
 """
 
 from __future__ import annotations
 
-import scipy.sparse as sp
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from pymafx_ros.body_models.assets import PyMafxAssets
-from pymafx_ros.body_models.layers import BodyModelFamily
+from pymafx_ros.body_models.layers import BodyModelFamily, SmplxOutputs
 from pymafx_ros.body_models.smpl_body import build_smpl_body_model
-from pymafx_ros.body_models.vertex_map import SparseVertexMap
-from pymafx_ros.model import mesh_decoding
 from pymafx_ros.model.alignment_attention import AlignmentAttention
-from pymafx_ros.model.hand_integration import (
-    hand_visibility_from_prediction,
-    hand_visibility_from_scores,
-    integrate_hands,
-)
+from pymafx_ros.model.hand_integration import HAND_VISIBILITY_THRESHOLD
+from pymafx_ros.model.hand_rows import all_hands_rows, per_person, select_hands
 from pymafx_ros.model.hrnet import HRNetW48Encoder
 from pymafx_ros.model.loop_points import LoopPoints
+from pymafx_ros.model.mesh_decoding import decode
+from pymafx_ros.model.mesh_samplers import DensePoseHead, IndexSampler, MatrixSampler
+from pymafx_ros.model.parity_probe import record, record_encoders
+from pymafx_ros.model.point_features import GRID_POINTS, aligned_features, grid_features
 from pymafx_ros.model.point_mlp import PointMLP
 from pymafx_ros.model.pose_resnet import PoseResNetDeconvEncoder
-from pymafx_ros.model.projection import part_camera, project_points, sampling_grid
-from pymafx_ros.model.regressor import STATE_NAMES, Regressor, initial_buffers
-from pymafx_ros.model.rotations import rot6d_to_rotmat
+from pymafx_ros.model.projection import sampling_grid
+from pymafx_ros.model.regressor import HAND_STATE_NAMES, HIDDEN, Regressor, initial_buffers
 
 Tensors = dict[str, torch.Tensor]
 
 PARTS = ("body", "hand", "face")
 NUM_ITERATIONS = 3
 POINT_FEATURES = 5  # per-point output of every point MLP
-GRID_POINTS = 441
 BODY_LEVEL_CHANNELS = (192, 96, 48)
 PART_LEVEL_CHANNELS = (256, 256, 256)
 MLP_HIDDEN = (128, 64)
@@ -49,74 +48,9 @@ FUSED_FEATURES = {"body": 2048, "hand": 1024, "face": 1024}
 MESH_POINTS = {"body": 431, "hand": 195, "face": 708}
 
 
-class DensePoseHead(nn.Module):
-    """IUV head on the 56x56 body map (``dp_head``): part of the checkpoint, never run here."""
-
-    def __init__(self, in_channels: int = BODY_LEVEL_CHANNELS[-1]) -> None:
-        super().__init__()
-        for name, channels in (("ann_index", 15), ("uv_index", 25), ("u", 25), ("v", 25)):
-            self.add_module(f"predict_{name}", nn.Conv2d(in_channels, channels, 3, padding=1))
-
-
-class MatrixSampler(nn.Module):
-    """Mesh down-sampling by a fixed matrix (``mesh_sampler``, ``mano_sampler``); ``Umap`` is
-    the unused up-sampling matrix, kept for the checkpoint.
-
-    ``Dmap`` has a few non-zeros per row, so it is applied as a sparse gather (equal to the
-    dense product up to float rounding), rebuilt whenever a state dict is loaded.
-    """
-
-    def __init__(self, down: torch.Tensor, up: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("Dmap", down)
-        self.register_buffer("Umap", up)
-        self._rebuild_gather()
-        self.register_load_state_dict_post_hook(lambda module, _: module._rebuild_gather())
-
-    def _rebuild_gather(self) -> None:
-        matrix = sp.csr_matrix(self.Dmap.detach().cpu().numpy())
-        self.gather = SparseVertexMap(matrix).to(self.Dmap.device)
-
-    def forward(self, vertices: torch.Tensor) -> torch.Tensor:
-        """[B, V, 3] -> [B, V', 3]."""
-        return self.gather(vertices)
-
-
-class IndexSampler(nn.Module):
-    """Mesh down-sampling by vertex selection (``flame_sampler``)."""
-
-    def __init__(self, indices: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("sampling_idx", indices)
-
-    def forward(self, vertices: torch.Tensor) -> torch.Tensor:
-        return vertices[:, self.sampling_idx]
-
-
-def _sample(feature_map: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """Bilinear features [N, C, P] at normalised points [N, P, 2] (zeros outside the map)."""
-    grid = points.unsqueeze(2)
-    return F.grid_sample(feature_map, grid, mode="bilinear", align_corners=False)[..., 0]
-
-
-def _record(probe: Tensors | None, part: str, name: str, value: torch.Tensor) -> None:
-    """Store an intermediate under the fixture's ``A_feat_`` naming (``{}`` = part name).
-
-    Hand tensors are [right; left] batches and are stored as ``rhand`` / ``lhand``.
-    """
-    if probe is None:
-        return
-    if part == "hand":
-        half = value.shape[0] // 2
-        probe[name.format("rhand")] = value[:half].detach()
-        probe[name.format("lhand")] = value[half:].detach()
-    else:
-        probe[name.format(part)] = value.detach()
-
-
 class PyMAFX(nn.Module):
-    """The full-body regressor. ``forward`` returns the four ``mesh_out`` dicts; ``predict``
-    only the final one (without decoding the initial mesh, which nothing reads)."""
+    """The full-body regressor. ``forward`` returns the four ``mesh_out`` dicts of the release;
+    ``predict`` only the final one; ``infer`` is the export-friendly core of both."""
 
     def __init__(self, assets: PyMafxAssets) -> None:
         super().__init__()
@@ -162,11 +96,11 @@ class PyMAFX(nn.Module):
             )
 
         init = initial_buffers(assets)
-        grid_features = POINT_FEATURES * GRID_POINTS
+        grid_features_size = POINT_FEATURES * GRID_POINTS
         self.regressor = nn.ModuleList(
             Regressor(
-                feat_dim=grid_features if t == 0 else FUSED_FEATURES["body"],
-                feat_dim_part=grid_features if t == 0 else FUSED_FEATURES["hand"],
+                feat_dim=grid_features_size if t == 0 else FUSED_FEATURES["body"],
+                feat_dim_part=grid_features_size if t == 0 else FUSED_FEATURES["hand"],
                 init_buffers={name: value.clone() for name, value in init.items()},
                 body_model=build_smpl_body_model(assets),
             )
@@ -199,25 +133,21 @@ class PyMAFX(nn.Module):
 
     # ----------------------------------------------------------------- encoders
     def encode(
-        self,
-        img_body: torch.Tensor,
-        img_lhand: torch.Tensor,
-        img_rhand: torch.Tensor,
-        img_face: torch.Tensor,
+        self, img_body: torch.Tensor, img_hands: torch.Tensor, img_face: torch.Tensor
     ) -> dict[str, list[torch.Tensor]]:
-        """Feature pyramids (coarse to fine). ``hand`` rows are [right (B); flipped left (B)]."""
-        hands = torch.cat([img_rhand, torch.flip(img_lhand, [3])])
+        """Feature pyramids (coarse to fine) of body [B], hand rows [H] and face [B] crops."""
         return {
             "body": self.encoders["body"](img_body),
-            "hand": self.encoders["hand"](hands),
+            "hand": self.encoders["hand"](img_hands),
             "face": self.encoders["face"](img_face),
         }
 
     def prepare_for_inference(self) -> None:
-        """Speed the encoders up for eval-mode inference (~20 % of ``predict`` on CPU; outputs
-        equal to float rounding): BNs folded into the convolutions, channels-last memory,
-        in-place ReLUs, weights kept in oneDNN's layout on CPU (see
-        ``ImageEncoder.prepare_for_inference``). Idempotent.
+        """Speed the encoders up for eager eval-mode inference on CPU (outputs equal to float
+        rounding): BNs folded into the convolutions, channels-last memory, in-place ReLUs,
+        weights kept in oneDNN's layout (see ``ImageEncoder.prepare_for_inference``).
+        Idempotent. Export the model as loaded instead: the exported backends fold BNs
+        themselves and the packed weights are CPU-eager only.
 
         Call only after loading the weights: the encoders' ``state_dict`` then no longer has
         the checkpoint layout (no BN entries, conv biases), ``load_checkpoint`` refuses the
@@ -238,83 +168,229 @@ class PyMAFX(nn.Module):
         return super().train(mode)
 
     # ----------------------------------------------------------------- feature extraction
-    def mesh_points(self, mesh: Tensors) -> dict[str, torch.Tensor]:
-        """Projected down-sampled mesh vertices per part, in [-1, 1] crop coordinates.
-
-        body [B,431,2] (body cam), hand [2B,195,2] rows [right; left] (each hand's own cam),
-        face [B,708,2] (face cam).
-        """
-        hand_verts = torch.cat([mesh["verts_rh_mano"], mesh["verts_lh_mano"]])
-        hand_cam = part_camera(torch.cat([mesh["pred_cam_rh"], mesh["pred_cam_lh"]]))
-        return {
-            "body": project_points(self.mesh_sampler(mesh["verts"]), mesh["pred_cam"]),
-            "hand": project_points(self.mano_sampler(hand_verts), hand_cam),
-            "face": project_points(
-                self.flame_sampler(mesh["verts_fa_flame"]), part_camera(mesh["pred_cam_fa"])
-            ),
-        }
-
-    def grid_features(
-        self, part: str, feature_map: torch.Tensor, probe: Tensors | None = None
-    ) -> torch.Tensor:
-        """Iteration 0: point MLP on the 21x21 grid -> [N, 5 * 441] (channel-major)."""
-        grid = self.grid_points.transpose(1, 2).expand(feature_map.shape[0], -1, -1)
-        reduced = self.maf_extractor[part][0](_sample(feature_map, grid))
-        _record(probe, part, "maf_{}0_grid_points", grid)
-        _record(probe, part, "maf_{}0_grid_feat", reduced)
-        return reduced.reshape(reduced.shape[0], -1)
-
-    def aligned_features(
-        self,
-        part: str,
-        t: int,
-        feature_map: torch.Tensor,
-        points: torch.Tensor,
-        probe: Tensors | None = None,
-    ) -> torch.Tensor:
-        """Iterations 1, 2: attention over [grid; mesh] point features, point MLP and fusion.
-
-        feature_map [N, C, H, W], points [N, M, 2] -> [N, 2048 | 1024]. Grid and mesh points
-        are sampled in one call; bilinear sampling is per point, so this equals two calls.
-        """
-        grid = self.grid_points.transpose(1, 2).expand(feature_map.shape[0], -1, -1)
-        sampled = _sample(feature_map, torch.cat([grid, points], dim=1))  # [N, C, 441 + M]
-        attended = self.align_attention[part][t - 1](sampled.transpose(1, 2))
-        reduced = self.maf_extractor[part][t](attended.transpose(1, 2))
-        fuse_in = reduced.reshape(reduced.shape[0], -1)
-        fused = self.att_feat_reduce[part][t - 1](fuse_in)
-        if probe is not None:
-            for name, value in (
-                (f"maf_{{}}{t}_grid_points", grid),
-                (f"maf_{{}}{t}_mesh_points", points),
-                (f"maf_{{}}{t}_grid_feat_chanmean", sampled[..., :GRID_POINTS].mean(-1)),
-                (f"maf_{{}}{t}_mesh_feat_chanmean", sampled[..., GRID_POINTS:].mean(-1)),
-                (f"att_{{}}{t - 1}_out", attended),
-                (f"fuse_{{}}{t - 1}_in", fuse_in),
-                (f"fuse_{{}}{t - 1}_out", fused),
-            ):
-                _record(probe, part, name, value)
-        return fused
-
     def iteration_features(
         self,
         t: int,
         pyramids: dict[str, list[torch.Tensor]],
-        points: dict[str, torch.Tensor] | None,
+        points: Tensors | None,
         probe: Tensors | None = None,
-    ) -> dict[str, torch.Tensor]:
-        """Regressor inputs of iteration t: ``body`` [B,F], ``hand`` [2B,F'] ([right; left]),
-        ``face`` [B,F']. ``points`` (``mesh_points`` of the previous mesh) is unused at t = 0."""
+    ) -> Tensors:
+        """Regressor inputs of iteration t: ``body`` [B,F], ``hand`` [H,F'] (hand rows),
+        ``face`` [B,F']. ``points`` (per part, from ``LoopPoints``) is unused at t = 0."""
         if t == 0:
-            return {part: self.grid_features(part, pyramids[part][0], probe) for part in PARTS}
+            return {
+                part: grid_features(
+                    part, self.maf_extractor[part][0], self.grid_points, pyramids[part][0], probe
+                )
+                for part in PARTS
+            }
         if points is None:
             raise ValueError(f"iteration {t} samples mesh points: pass the previous mesh's")
         return {
-            part: self.aligned_features(part, t, pyramids[part][t], points[part], probe)
+            part: aligned_features(
+                part,
+                t,
+                (
+                    self.align_attention[part][t - 1],
+                    self.maf_extractor[part][t],
+                    self.att_feat_reduce[part][t - 1],
+                ),
+                self.grid_points,
+                pyramids[part][t],
+                points[part],
+                probe,
+            )
             for part in PARTS
         }
 
-    # ----------------------------------------------------------------- regression and decoding
+    # ----------------------------------------------------------------- the feedback loop
+    def _person_params(self, t: int, person: Tensors, hands: Tensors, hand_rows: torch.Tensor):
+        """Person-level parameters: body/face state plus each person's left/right hand state
+        gathered from the hand rows (a hand that was not run keeps its initial state)."""
+        params = dict(person)
+        initial = self.regressor[t].init_hand_state(1)
+        for name, (left_name, right_name) in HAND_STATE_NAMES.items():
+            params[left_name], params[right_name] = per_person(
+                hands[name], initial[name], hand_rows
+            )
+        return params
+
+    def _final_visibility(
+        self,
+        regressor: Regressor,
+        body_hidden: torch.Tensor,
+        hand_hidden: torch.Tensor,
+        hand_rows: torch.Tensor,
+        vis_hands: torch.Tensor,
+        predict_visibility: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(visible [B,2] bool, scores [B,2]): the given scores, or the visibility head's when
+        ``predict_visibility``; a hand that was not run is never visible."""
+        left, right = per_person(hand_hidden, hand_hidden.new_zeros(1, HIDDEN), hand_rows)
+        predicted = regressor.visibility(body_hidden, left, right)
+        scores = torch.where(predict_visibility, predicted, vis_hands)
+        was_run = hand_rows < hand_hidden.shape[0]
+        return (scores > HAND_VISIBILITY_THRESHOLD) & was_run, scores
+
+    def refine(
+        self,
+        pyramids: dict[str, list[torch.Tensor]],
+        hand_rows: torch.Tensor,
+        vis_hands: torch.Tensor,
+        predict_visibility: torch.Tensor,
+        outputs: SmplxOutputs = "all",
+        smplx_expression: bool = False,
+        keep_all: bool = False,
+        probe: Tensors | None = None,
+    ) -> list[Tensors]:
+        """The feedback loop on encoder pyramids (see ``encode``) -> the final ``mesh_out``
+        (with ``hand_visibility`` [B,2] scores), preceded by the init mesh and the meshes of
+        iterations 0-1 when ``keep_all`` (otherwise those are never decoded).
+
+        hand_rows [B,2], vis_hands [B,2] (left, right), predict_visibility: 0-d bool (use the
+        visibility head instead of vis_hands). ``outputs`` and ``smplx_expression`` apply to
+        the final mesh (see ``mesh_decoding.decode``).
+        """
+        batch = pyramids["body"][0].shape[0]
+        state = self.regressor[0].init_state(batch)
+        hand_state = self.regressor[0].init_hand_state(pyramids["hand"][0].shape[0])
+        outputs_list = []
+        if keep_all:
+            params = self._person_params(0, state, hand_state, hand_rows)
+            outputs_list.append(decode(self.body_models, params, self.regressor[0].init_rhand))
+        points = None
+        for t in range(NUM_ITERATIONS):
+            features = self.iteration_features(t, pyramids, points, probe)
+            record(probe, "body", f"reg{t}_in_x", features["body"])
+            record(probe, "hand", f"reg{t}_in_xc_{{}}", features["hand"])
+            record(probe, "face", f"reg{t}_in_xc_{{}}", features["face"])
+            regressor = self.regressor[t]
+            state, hand_state, body_hidden, hand_hidden = regressor(
+                features["body"], features["hand"], features["face"], state, hand_state
+            )
+            if t < NUM_ITERATIONS - 1:
+                points = self.loop_points.people(state, regressor.init_rhand)
+                points["hand"] = self.loop_points.hands(hand_state)
+                if keep_all:
+                    params = self._person_params(t, state, hand_state, hand_rows)
+                    outputs_list.append(decode(self.body_models, params, regressor.init_rhand))
+                continue
+            visibility = self._final_visibility(
+                regressor, body_hidden, hand_hidden, hand_rows, vis_hands, predict_visibility
+            )
+            params = self._person_params(t, state, hand_state, hand_rows)
+            outputs_list.append(
+                decode(
+                    self.body_models,
+                    params,
+                    regressor.init_rhand,
+                    visibility,
+                    outputs,
+                    smplx_expression,
+                    probe,
+                )
+            )
+        return outputs_list
+
+    def infer(
+        self,
+        img_body: torch.Tensor,
+        img_hands: torch.Tensor,
+        hand_rows: torch.Tensor,
+        img_face: torch.Tensor,
+        vis_hands: torch.Tensor,
+        predict_visibility: torch.Tensor,
+        outputs: SmplxOutputs = "joints",
+        smplx_expression: bool = True,
+    ) -> Tensors:
+        """The whole inference as one function of tensors (what the backends export).
+
+        img_body, img_face [B,3,224,224]; img_hands [H,3,224,224] hand rows (right crops as
+        they are, left crops mirrored; see ``hand_rows.select_hands``); hand_rows [B,2] int64;
+        vis_hands [B,2] float scores (left, right) and predict_visibility 0-d bool, see
+        ``refine``. Returns the final mesh (``mesh_decoding.PIPELINE_OUTPUTS`` for "joints",
+        plus ``smplx_verts`` for "mesh", every release output for "all").
+        """
+        _check_rows(img_body, img_hands, hand_rows, img_face, vis_hands)
+        pyramids = self.encode(img_body, img_hands, img_face)
+        return self.refine(
+            pyramids, hand_rows, vis_hands, predict_visibility, outputs, smplx_expression
+        )[-1]
+
+    # ----------------------------------------------------------------- the release's calls
+    def forward(
+        self,
+        img_body: torch.Tensor,
+        img_lhand: torch.Tensor,
+        img_rhand: torch.Tensor,
+        img_face: torch.Tensor,
+        vis_lhand: torch.Tensor | None = None,
+        vis_rhand: torch.Tensor | None = None,
+        probe: Tensors | None = None,
+    ) -> list[Tensors]:
+        """Crops [B,3,224,224] (ImageNet-normalised RGB; the left hand as cropped, unflipped)
+        and optional detector hand confidences [B] -> ``mesh_out`` [init, it. 1, 2, 3 (final)]
+        of the release, every hand through the hand expert.
+
+        ``probe``: an optional dict that receives intermediates under the parity fixture's
+        ``A_feat_*`` names (without the prefix), for debugging.
+        """
+        _check_crops(img_body, img_lhand, img_rhand, img_face)
+        vis_hands, predict_visibility = _visibility_inputs(vis_lhand, vis_rhand, img_body)
+        hand_rows = all_hands_rows(img_body.shape[0], img_body.device)
+        img_hands = torch.cat([img_rhand, torch.flip(img_lhand, [3])])
+        pyramids = self.encode(img_body, img_hands, img_face)
+        if probe is not None:
+            record_encoders(probe, pyramids)
+        meshes = self.refine(
+            pyramids, hand_rows, vis_hands, predict_visibility, keep_all=True, probe=probe
+        )
+        _release_visibility(meshes[-1], vis_lhand is not None)
+        return meshes
+
+    def predict(
+        self,
+        img_body: torch.Tensor,
+        img_lhand: torch.Tensor,
+        img_rhand: torch.Tensor,
+        img_face: torch.Tensor,
+        vis_lhand: torch.Tensor | None = None,
+        vis_rhand: torch.Tensor | None = None,
+        smplx_expression: bool = False,
+        outputs: SmplxOutputs = "all",
+        run_hidden_hands: bool = False,
+    ) -> Tensors:
+        """The final ``mesh_out`` only; equal to ``forward(...)[-1]`` up to float rounding in
+        everything an invisible hand does not own.
+
+        With detector confidences, hands at or below the gate skip the hand expert (their
+        raw ``pred_*h*`` outputs are then the initial state; nothing downstream reads them)
+        unless ``run_hidden_hands``. ``outputs``: "all", "mesh" or "joints" (see ``infer``);
+        ``smplx_expression=True`` applies the predicted expression to the final SMPL-X,
+        which the release leaves neutral.
+        """
+        _check_crops(img_body, img_lhand, img_rhand, img_face)
+        vis_hands, predict_visibility = _visibility_inputs(vis_lhand, vis_rhand, img_body)
+        # Decided where the visibilities live (the host, for the pipeline's detector scores),
+        # so that choosing the hands does not make a GPU wait (see select_hands).
+        run = torch.ones(img_body.shape[0], 2, dtype=torch.bool)
+        if vis_lhand is not None and not run_hidden_hands:
+            given = torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32)
+            run = given > HAND_VISIBILITY_THRESHOLD
+        hands = select_hands(img_lhand, img_rhand, run)
+        final = self.infer(
+            img_body,
+            hands.images,
+            hands.rows,
+            img_face,
+            vis_hands,
+            predict_visibility,
+            outputs,
+            smplx_expression,
+        )
+        _release_visibility(final, vis_lhand is not None)
+        return final
+
     def regressor_step(
         self,
         t: int,
@@ -330,192 +406,29 @@ class PyMAFX(nn.Module):
         """``regressor[t]`` on given features and state, decoded into a ``mesh_out`` dict.
 
         Like the release's ``regressor[t](x, ..., global_iter=t, **init_<name>)``: ``state``
-        maps the names of ``regressor.STATE_NAMES`` (without ``init_``) to [B, D]; t = 2 also
+        maps ``regressor.STATE_NAMES`` (without ``init_``) to [B, D]; the last iteration also
         integrates the hands, with visibility from ``vis_*`` [B] when given, else predicted.
         """
-        features = {"body": x, "hand": torch.cat([xc_rhand, xc_lhand]), "face": xc_face}
-        return self._step(t, features, state, vis_lhand, vis_rhand, probe)
-
-    def _step(
-        self,
-        t: int,
-        features: dict[str, torch.Tensor],
-        state: Tensors,
-        vis_lhand: torch.Tensor | None,
-        vis_rhand: torch.Tensor | None,
-        probe: Tensors | None,
-        smplx_expression: bool = False,
-    ) -> Tensors:
-        last = t == NUM_ITERATIONS - 1
-        params, vis_pred = self._regress(t, features, state, vis_lhand, vis_rhand)
+        vis_hands, predict_visibility = _visibility_inputs(vis_lhand, vis_rhand, x)
+        batch = x.shape[0]
+        hand_rows = all_hands_rows(batch, x.device)
+        hand_state = {
+            name: torch.cat([state[right], state[left]])
+            for name, (left, right) in HAND_STATE_NAMES.items()
+        }
         regressor = self.regressor[t]
-        if not last:
-            return self.decode(params, regressor.init_rhand)
-        if vis_lhand is not None:
-            vis_scores, visible_l, visible_r = hand_visibility_from_scores(vis_lhand, vis_rhand)
-        else:
-            vis_scores = vis_pred
-            visible_l, visible_r = hand_visibility_from_prediction(vis_pred)
-        return self.decode(
-            params,
-            regressor.init_rhand,
-            (visible_l, visible_r, vis_scores),
-            probe=probe,
-            smplx_expression=smplx_expression,
+        person, hands, body_hidden, hand_hidden = regressor(
+            x, torch.cat([xc_rhand, xc_lhand]), xc_face, state, hand_state
         )
-
-    def _regress(
-        self,
-        t: int,
-        features: dict[str, torch.Tensor],
-        state: Tensors,
-        vis_lhand: torch.Tensor | None,
-        vis_rhand: torch.Tensor | None,
-    ) -> tuple[Tensors, torch.Tensor | None]:
-        """``regressor[t]`` -> (parameters, predicted visibility [B,2] at the last iteration
-        when no detector scores are given, else None)."""
-        _check_visibility(vis_lhand, vis_rhand)
-        return self.regressor[t](
-            features["body"],
-            features["hand"],
-            features["face"],
-            state,
-            predict_visibility=t == NUM_ITERATIONS - 1 and vis_lhand is None,
+        params = self._person_params(t, person, hands, hand_rows)
+        if t < NUM_ITERATIONS - 1:
+            return decode(self.body_models, params, regressor.init_rhand)
+        visibility = self._final_visibility(
+            regressor, body_hidden, hand_hidden, hand_rows, vis_hands, predict_visibility
         )
-
-    def decode(
-        self,
-        params: Tensors,
-        mean_hand: torch.Tensor,
-        visibility: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
-        probe: Tensors | None = None,
-        smplx_expression: bool = False,
-    ) -> Tensors:
-        """Parameters -> ``mesh_out``. Without ``visibility`` (iterations before the last, and
-        the init mesh) SMPL-X gets the mean hand ``mean_hand`` [1, 90]; with (left visible [B],
-        right visible [B], scores) the wrists are integrated and visible hands enter SMPL-X.
-        ``smplx_expression``: SMPL-X applies the predicted expression (the release does not)."""
-        body_rotmat = rot6d_to_rotmat(params["pose"].unflatten(1, (-1, 6)))
-        mean = mean_hand.expand(params["pose"].shape[0], -1)
-        if visibility is None:
-            rotmat = body_rotmat
-            fingers = mesh_decoding.finger_rotmats(params["lhand"], params["rhand"])
-            smplx_hands = mesh_decoding.finger_rotmats(mean, mean)
-        else:
-            visible_l, visible_r, _ = visibility
-            tpose = self.body_models.tpose_joints(params["shape"])
-            rotmat, internals = integrate_hands(
-                body_rotmat, tpose, params["orient_lh"], params["orient_rh"], visible_l, visible_r
-            )
-            # An invisible hand falls back to the mean right hand (mirrored if left) in SMPL-X.
-            fingers = mesh_decoding.finger_rotmats(
-                torch.where(visible_l[:, None], params["lhand"], mean),
-                torch.where(visible_r[:, None], params["rhand"], mean),
-            )
-            smplx_hands = fingers
-            if probe is not None:
-                probe["integr_tpose_joints"] = tpose.detach()
-                probe.update({f"integr_{k}": v.detach() for k, v in internals.items()})
-        decoded = mesh_decoding.decode_parts(
-            self.body_models, params, rotmat, smplx_hands, smplx_expression
-        )
-        out = mesh_decoding.summarise(params, decoded, rotmat, fingers)
-        out["rotmat_preintegr"] = body_rotmat
-        if visibility is not None:
-            out["pred_vis_hands"] = visibility[2]
-        return out
-
-    # ----------------------------------------------------------------- full network
-    def forward(
-        self,
-        img_body: torch.Tensor,
-        img_lhand: torch.Tensor,
-        img_rhand: torch.Tensor,
-        img_face: torch.Tensor,
-        vis_lhand: torch.Tensor | None = None,
-        vis_rhand: torch.Tensor | None = None,
-        probe: Tensors | None = None,
-    ) -> list[Tensors]:
-        """Crops [B,3,224,224] (ImageNet-normalised RGB; the left hand as cropped, unflipped)
-        and optional detector hand confidences [B] -> ``mesh_out`` [init, it. 1, 2, 3 (final)].
-
-        ``probe``: an optional dict that receives intermediates under the parity fixture's
-        ``A_feat_*`` names (without the prefix), for debugging.
-        """
-        return self._run(img_body, img_lhand, img_rhand, img_face, vis_lhand, vis_rhand, probe)
-
-    def predict(
-        self,
-        img_body: torch.Tensor,
-        img_lhand: torch.Tensor,
-        img_rhand: torch.Tensor,
-        img_face: torch.Tensor,
-        vis_lhand: torch.Tensor | None = None,
-        vis_rhand: torch.Tensor | None = None,
-        smplx_expression: bool = False,
-    ) -> Tensors:
-        """Only the final ``mesh_out``, computed without the meshes nothing else reads: the
-        initial mesh is not decoded and iterations 0-1 skin only the vertices the next
-        iteration samples (``LoopPoints``). Equal to ``forward(...)[-1]`` up to float rounding.
-
-        ``smplx_expression=True`` applies the predicted expression to the final SMPL-X (mesh,
-        joints, keypoints), which the release leaves neutral; the default reproduces it.
-        """
-        _check_crops(img_body, img_lhand, img_rhand, img_face)
-        pyramids = self.encode(img_body, img_lhand, img_rhand, img_face)
-        meshes = self.refine(
-            pyramids, vis_lhand, vis_rhand, keep_all=False, smplx_expression=smplx_expression
-        )
-        return meshes[-1]
-
-    def _run(
-        self,
-        img_body: torch.Tensor,
-        img_lhand: torch.Tensor,
-        img_rhand: torch.Tensor,
-        img_face: torch.Tensor,
-        vis_lhand: torch.Tensor | None,
-        vis_rhand: torch.Tensor | None,
-        probe: Tensors | None,
-    ) -> list[Tensors]:
-        _check_crops(img_body, img_lhand, img_rhand, img_face)
-        pyramids = self.encode(img_body, img_lhand, img_rhand, img_face)
-        if probe is not None:
-            _probe_encoders(probe, pyramids)
-        return self.refine(pyramids, vis_lhand, vis_rhand, probe)
-
-    def refine(
-        self,
-        pyramids: dict[str, list[torch.Tensor]],
-        vis_lhand: torch.Tensor | None = None,
-        vis_rhand: torch.Tensor | None = None,
-        probe: Tensors | None = None,
-        keep_all: bool = True,
-        smplx_expression: bool = False,
-    ) -> list[Tensors]:
-        """The feedback loop on encoder pyramids (see ``encode``) -> ``mesh_out`` list; only
-        the final one unless ``keep_all`` (then the intermediate meshes are never decoded)."""
-        state = self.regressor[0].init_state(pyramids["body"][0])
-        outputs = [self.decode(state, self.regressor[0].init_rhand)] if keep_all else []
-        points = None
-        for t in range(NUM_ITERATIONS):
-            features = self.iteration_features(t, pyramids, points, probe)
-            _record(probe, "body", f"reg{t}_in_x", features["body"])
-            _record(probe, "hand", f"reg{t}_in_xc_{{}}", features["hand"])
-            _record(probe, "face", f"reg{t}_in_xc_{{}}", features["face"])
-            if keep_all or t == NUM_ITERATIONS - 1:
-                mesh = self._step(
-                    t, features, state, vis_lhand, vis_rhand, probe, smplx_expression
-                )
-                state = {name: mesh[f"pred_{name}"] for name in STATE_NAMES}
-                if t < NUM_ITERATIONS - 1:
-                    points = self.mesh_points(mesh)
-                outputs.append(mesh)
-            else:
-                params, _ = self._regress(t, features, state, vis_lhand, vis_rhand)
-                state = {name: params[name] for name in STATE_NAMES}
-                points = self.loop_points(params, self.regressor[t].init_rhand)
-        return outputs if keep_all else outputs[-1:]
+        mesh = decode(self.body_models, params, regressor.init_rhand, visibility, probe=probe)
+        _release_visibility(mesh, vis_lhand is not None)
+        return mesh
 
 
 def _check_crops(*crops: torch.Tensor) -> None:
@@ -527,21 +440,52 @@ def _check_crops(*crops: torch.Tensor) -> None:
         )
 
 
-def _check_visibility(vis_lhand: torch.Tensor | None, vis_rhand: torch.Tensor | None) -> None:
+def _check_rows(
+    img_body: torch.Tensor,
+    img_hands: torch.Tensor,
+    hand_rows: torch.Tensor,
+    img_face: torch.Tensor,
+    vis_hands: torch.Tensor,
+) -> None:
+    if img_face.shape != img_body.shape or img_hands.shape[1:] != img_body.shape[1:]:
+        raise ValueError(
+            "img_body and img_face must be [B,3,224,224] and img_hands [H,3,224,224], got "
+            f"{tuple(img_body.shape)}, {tuple(img_face.shape)}, {tuple(img_hands.shape)}"
+        )
+    if hand_rows.shape != (img_body.shape[0], 2) or vis_hands.shape != hand_rows.shape:
+        raise ValueError(
+            "hand_rows and vis_hands must be [B,2] (left, right) for B people, got "
+            f"{tuple(hand_rows.shape)} and {tuple(vis_hands.shape)}"
+        )
+
+
+def _visibility_inputs(
+    vis_lhand: torch.Tensor | None, vis_rhand: torch.Tensor | None, reference: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The release's optional vis_lhand / vis_rhand [B] -> (vis_hands [B,2], predict flag)."""
     if (vis_lhand is None) != (vis_rhand is None):
         raise ValueError(
             "give both vis_lhand and vis_rhand ([B] hand detector confidences) or neither "
             "(then the network predicts hand visibility)"
         )
+    batch = reference.shape[0]
+    device = reference.device
+    if vis_lhand is None:
+        zeros = torch.zeros(batch, 2, device=device)
+        return zeros, torch.ones((), dtype=torch.bool, device=device)
+    if vis_lhand.shape != (batch,) or vis_rhand.shape != (batch,):
+        raise ValueError(
+            f"vis_lhand and vis_rhand must be [B] = [{batch}], got {tuple(vis_lhand.shape)} "
+            f"and {tuple(vis_rhand.shape)}"
+        )
+    given = torch.stack([vis_lhand, vis_rhand], dim=1).to(torch.float32)
+    # non_blocking: host visibilities reach the GPU without synchronising the stream.
+    given = given.to(device, non_blocking=True)
+    return given, torch.zeros((), dtype=torch.bool, device=device)
 
 
-def _probe_encoders(probe: Tensors, pyramids: dict[str, list[torch.Tensor]]) -> None:
-    """Encoder maps under the fixture's names; the finest hand/face maps only in summary."""
-    for part, levels in pyramids.items():
-        for level, feature_map in enumerate(levels):
-            name = f"enc_{part}_sfeat{level}"
-            if part != "body" and level == len(levels) - 1:
-                probe[f"{name}_ch0to31"] = feature_map[:, :32].detach()
-                probe[f"{name}_chanmean"] = feature_map.mean(dim=(2, 3)).detach()
-            else:
-                probe[name] = feature_map.detach()
+def _release_visibility(mesh: Tensors, given: bool) -> None:
+    """``hand_visibility`` [B,2] -> the release's ``pred_vis_hands``: the given scores as
+    [left block; right block] (2B,), or the predicted [B,2]."""
+    scores = mesh.pop("hand_visibility")
+    mesh["pred_vis_hands"] = scores.transpose(0, 1).flatten() if given else scores

@@ -2,8 +2,9 @@
 
 Body, hands and face each have a purely linear fc stack (the official dropouts are inactive at
 inference and the release has no activation between its fcs) and residual decoders. Both hands
-share one set of weights and run as one batch here, ordered [right; left] like the hand encoder.
-Visibility is decoded only when asked (last iteration without detector confidences).
+share one set of weights: the hand branch runs on *hand rows* (any number of hand crops, each
+with its own state), independent of the body and face, so hands that are not run cost nothing.
+The visibility head, which reads the body's and both hands' hidden features, is a separate call.
 """
 
 from __future__ import annotations
@@ -37,20 +38,20 @@ STATE_NAMES = (
     "lhand", "rhand", "orient_lh", "orient_rh", "shape_lh", "shape_rh", "cam_lh", "cam_rh",
     "face", "orient_fa", "shape_fa", "cam_fa",
 )  # fmt: skip
+# The per-person part of the state (body and face); hands are refined per hand row.
+PERSON_STATE_NAMES = ("pose", "shape", "cam", "face", "orient_fa", "shape_fa", "cam_fa")
+# Hand-row state names and the per-person names of the left / right hand they become.
+HAND_STATE_NAMES = {
+    "hand": ("lhand", "rhand"),
+    "orient": ("orient_lh", "orient_rh"),
+    "shape": ("shape_lh", "shape_rh"),
+    "cam": ("cam_lh", "cam_rh"),
+}
 
 INIT_BUFFER_NAMES = (
     "init_cam", "init_exp", "init_face", "init_lhand", "init_orient", "init_pose", "init_rhand",
     "init_shape", "init_shape_fa", "init_shape_rh",
 )  # fmt: skip
-
-
-def split_hands(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """[2B, ...] hand batch -> (right [B, ...], left [B, ...]).
-
-    Splitting a leading axis of 2 (rather than slicing at B) keeps B free on export.
-    """
-    right, left = rows.unflatten(0, (2, -1)).unbind(0)
-    return right, left
 
 
 def _linear_stack(*sizes: int) -> list[nn.Linear]:
@@ -105,14 +106,13 @@ class Regressor(nn.Module):
             raise ValueError(f"Regressor: missing init buffers {missing}")
         for name in INIT_BUFFER_NAMES:
             self.register_buffer(name, init_buffers[name])
+        # Kept on the model's device (not in the checkpoint): a tensor built from the Python
+        # tuple at every call would be a host-to-device copy per call on a GPU.
+        self.register_buffer("cam_features", torch.tensor([IWP_CAMERA_FEATURES]), persistent=False)
 
-    def init_state(self, reference: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Starting state (``mesh_out[0]`` parameters) for the batch size of ``reference``.
-
-        Both hands start from the right-hand mean (the release never uses ``init_lhand``); hand
-        and face orientations from the body's mean global orientation; part cams from the body's.
-        """
-        batch = reference.shape[0]
+    def init_state(self, batch: int) -> dict[str, torch.Tensor]:
+        """Starting body/face state (``mesh_out[0]``) for ``batch`` people: the names of
+        ``PERSON_STATE_NAMES`` plus ``exp``, each [batch, D]."""
 
         def rows(buffer: torch.Tensor) -> torch.Tensor:
             return buffer.expand(batch, -1)
@@ -121,19 +121,24 @@ class Regressor(nn.Module):
             "pose": rows(self.init_pose),
             "shape": rows(self.init_shape),
             "cam": rows(self.init_cam),
-            "lhand": rows(self.init_rhand),
-            "rhand": rows(self.init_rhand),
-            "orient_lh": rows(self.init_orient),
-            "orient_rh": rows(self.init_orient),
-            "shape_lh": rows(self.init_shape_rh),
-            "shape_rh": rows(self.init_shape_rh),
-            "cam_lh": rows(self.init_cam),
-            "cam_rh": rows(self.init_cam),
             "face": rows(self.init_face),
             "orient_fa": rows(self.init_orient),
             "shape_fa": rows(self.init_shape_fa),
             "cam_fa": rows(self.init_cam),
             "exp": rows(self.init_exp),
+        }
+
+    def init_hand_state(self, rows: int) -> dict[str, torch.Tensor]:
+        """Starting state of ``rows`` hands (``HAND_STATE_NAMES``, each [rows, D]).
+
+        Both hands start from the right-hand mean (the release never uses ``init_lhand``), the
+        body's mean global orientation and the body's camera.
+        """
+        return {
+            "hand": self.init_rhand.expand(rows, -1),
+            "orient": self.init_orient.expand(rows, -1),
+            "shape": self.init_shape_rh.expand(rows, -1),
+            "cam": self.init_cam.expand(rows, -1),
         }
 
     def forward(
@@ -142,17 +147,18 @@ class Regressor(nn.Module):
         xc_hands: torch.Tensor,
         xc_face: torch.Tensor,
         state: dict[str, torch.Tensor],
-        predict_visibility: bool = False,
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
-        """Refine ``state`` (names of ``STATE_NAMES``) once; returns (new state, visibility).
+        hand_state: dict[str, torch.Tensor],
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+        """Refine the state once -> (person state, hand-row state, body hidden [B, 1024], hand
+        hidden [H, 1024]); the hidden features feed ``visibility``.
 
-        x: [B, feat_dim]; xc_hands: [2B, feat_dim_part] rows [right; left]; xc_face: [B, ...].
-        The expression is not refined: as in the release it restarts from ``init_exp`` each
-        step (any ``exp`` in ``state`` is ignored). Visibility is [B, 2] raw scores (left,
-        right), compared with a threshold by the caller, or None unless ``predict_visibility``.
+        x: [B, feat_dim]; xc_face [B, feat_dim_part]; state: ``PERSON_STATE_NAMES`` [B, D];
+        xc_hands [H, feat_dim_part] and hand_state (``HAND_STATE_NAMES``, [H, D]) for the H hand
+        rows. The expression is not refined: as in the release it restarts from ``init_exp``
+        each step (any ``exp`` in ``state`` is ignored).
         """
         batch = x.shape[0]
-        cam_features = x.new_tensor(IWP_CAMERA_FEATURES).expand(batch, -1)
+        cam_features = self.cam_features.to(x.dtype).expand(batch, -1)
         body_in = torch.cat([x, state["pose"], state["shape"], state["cam"], cam_features], 1)
         body_hidden = self.fc2(self.fc1(body_in))
         out = {
@@ -161,20 +167,16 @@ class Regressor(nn.Module):
             "shape": self.decshape(body_hidden) + state["shape"],
         }
 
-        hand_pose = torch.cat([state["rhand"], state["lhand"]])
-        hand_hidden = self.fc2_hand(self.fc1_hand(torch.cat([xc_hands, hand_pose], 1)))
-        hand_pose = self.decrhand(hand_hidden) + hand_pose
-        hand_shape = torch.cat([state["shape_rh"], state["shape_lh"]])
-        hand_orient = torch.cat([state["orient_rh"], state["orient_lh"]])
-        hand_cam = torch.cat([state["cam_rh"], state["cam_lh"]])
-        hand_hidden = self.fc3_hand(torch.cat([hand_hidden, hand_shape, hand_orient, hand_cam], 1))
-        hand_shape = self.decshape_rhand(hand_hidden) + hand_shape
-        hand_orient = self.decorient_rhand(hand_hidden) + hand_orient
-        hand_cam = self.deccam_rhand(hand_hidden) + hand_cam
-        out["rhand"], out["lhand"] = split_hands(hand_pose)
-        out["shape_rh"], out["shape_lh"] = split_hands(hand_shape)
-        out["orient_rh"], out["orient_lh"] = split_hands(hand_orient)
-        out["cam_rh"], out["cam_lh"] = split_hands(hand_cam)
+        hand_pose = hand_state["hand"]
+        finger_hidden = self.fc2_hand(self.fc1_hand(torch.cat([xc_hands, hand_pose], 1)))
+        hand_in = [finger_hidden, hand_state["shape"], hand_state["orient"], hand_state["cam"]]
+        hand_hidden = self.fc3_hand(torch.cat(hand_in, 1))
+        hands = {
+            "hand": self.decrhand(finger_hidden) + hand_pose,
+            "shape": self.decshape_rhand(hand_hidden) + hand_state["shape"],
+            "orient": self.decorient_rhand(hand_hidden) + hand_state["orient"],
+            "cam": self.deccam_rhand(hand_hidden) + hand_state["cam"],
+        }
 
         exp_init = self.init_exp.expand(batch, -1)
         face_hidden = self.fc2_face(
@@ -187,13 +189,15 @@ class Regressor(nn.Module):
         out["shape_fa"] = self.decshape_face(face_hidden) + state["shape_fa"]
         out["orient_fa"] = self.decorient_face(face_hidden) + state["orient_fa"]
         out["cam_fa"] = self.deccam_face(face_hidden) + state["cam_fa"]
+        return out, hands, body_hidden, hand_hidden
 
-        visibility = None
-        if predict_visibility:
-            right, left = split_hands(hand_hidden)
-            vis_in = torch.cat([body_hidden, left, right], 1)
-            visibility = self.decvis(self.fc2_vis(self.fc1_vis(vis_in)))
-        return out, visibility
+    def visibility(
+        self, body_hidden: torch.Tensor, left_hidden: torch.Tensor, right_hidden: torch.Tensor
+    ) -> torch.Tensor:
+        """Raw hand-visibility scores [B, 2] (left, right) from the hidden features [B, 1024]
+        of the body and of each person's two hands; compared with a threshold by the caller."""
+        vis_in = torch.cat([body_hidden, left_hidden, right_hidden], 1)
+        return self.decvis(self.fc2_vis(self.fc1_vis(vis_in)))
 
 
 def initial_buffers(assets: PyMafxAssets) -> dict[str, torch.Tensor]:

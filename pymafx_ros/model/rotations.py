@@ -17,8 +17,6 @@ from torch import Tensor
 
 # Elementwise sign pattern that mirrors a rotation through the x = 0 plane: R * F == M R M,
 # M = diag(-1, 1, 1). Left hands are predicted in a flipped image and mirrored back with it.
-_MIRROR_SIGNS = ((1.0, -1.0, -1.0), (-1.0, 1.0, 1.0), (-1.0, 1.0, 1.0))
-
 # Pivot threshold of the official quaternion extraction (kornia's default eps).
 _QUATERNION_EPS = 1e-6
 
@@ -196,8 +194,10 @@ def mirror_hand_rotmat(rotmat: Tensor) -> Tensor:
     Maps a left hand predicted in the flipped image to the body's frame and back (involution).
     """
     _check_last_dims(rotmat, (3, 3), "mirror_hand_rotmat", "rotation matrices")
-    signs = torch.tensor(_MIRROR_SIGNS, dtype=rotmat.dtype, device=rotmat.device)
-    return rotmat * signs
+    # Negate row 0 and column 0 except their shared entry, without a sign tensor from the host.
+    first_row = torch.cat((rotmat[..., :1, :1], -rotmat[..., :1, 1:]), dim=-1)
+    other_rows = torch.cat((-rotmat[..., 1:, :1], rotmat[..., 1:, 1:]), dim=-1)
+    return torch.cat((first_row, other_rows), dim=-2)
 
 
 def forward_kinematics_rotations(local_rotmat: Tensor, parents: Sequence[int]) -> Tensor:

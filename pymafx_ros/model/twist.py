@@ -97,7 +97,9 @@ def swing_twist_decompose(rotmat: Tensor, axis: Tensor) -> tuple[Tensor, Tensor]
     twist_q = torch.cat((xyzw[..., 3:], along), dim=-1)
     # Half turn orthogonal to the axis: no twist to speak of, use the identity.
     degenerate = torch.linalg.vector_norm(twist_q, dim=-1, keepdim=True) < 1e-7
-    identity = torch.tensor((1.0, 0.0, 0.0, 0.0), dtype=twist_q.dtype, device=twist_q.device)
+    identity = torch.cat(
+        (torch.ones_like(twist_q[..., :1]), torch.zeros_like(twist_q[..., 1:])), -1
+    )
     twist = quaternion_to_rotmat(torch.where(degenerate, identity, twist_q))
     swing = twist.transpose(-1, -2) @ rotmat
     return swing, twist

@@ -43,30 +43,60 @@ class FinalOutput:
 
     @classmethod
     def from_model(cls, output: Mapping[str, torch.Tensor], with_vertices: bool) -> FinalOutput:
-        """Read the keys of the model's final output dict (shared README §8 names)."""
-
-        def take(key: str) -> np.ndarray:
-            if key not in output:
-                raise KeyError(f"model output lacks {key!r}; got keys {sorted(output)}")
-            return output[key].detach().to("cpu", torch.float64).numpy()
-
-        cams = take("pred_cam")
+        """Read the keys of the model's final output dict (shared README §8 names), with one
+        device-to-host copy for all of them."""
+        keys = list(_OUTPUT_KEYS) + (["smplx_verts"] if with_vertices else [])
+        arrays = host_arrays(output, keys)
+        cams = arrays["pred_cam"]
         batch = cams.shape[0]
-        visibility = take("pred_vis_hands")
+        visibility = arrays["pred_vis_hands"]
         # (2B,) [left block; right block] when the detector's visibilities were fed, else (B, 2).
         hands = visibility.reshape(2, batch).T if visibility.ndim == 1 else visibility
         return cls(
             cams=cams,
-            body_rotmat=take("rotmat"),
-            face_rotmat=take("pred_face_rotmat"),
-            left_hand_rotmat=take("pred_lhand_rotmat"),
-            right_hand_rotmat=take("pred_rhand_rotmat"),
-            betas=take("pred_shape"),
-            expression=take("pred_exp"),
-            all_joints=take("smplx_joints"),
-            vertices=take("smplx_verts") if with_vertices else None,
+            body_rotmat=arrays["rotmat"],
+            face_rotmat=arrays["pred_face_rotmat"],
+            left_hand_rotmat=arrays["pred_lhand_rotmat"],
+            right_hand_rotmat=arrays["pred_rhand_rotmat"],
+            betas=arrays["pred_shape"],
+            expression=arrays["pred_exp"],
+            all_joints=arrays["smplx_joints"],
+            vertices=arrays["smplx_verts"] if with_vertices else None,
             hand_visibility=np.asarray(hands, dtype=np.float64),
         )
+
+
+_OUTPUT_KEYS = (
+    "pred_cam",
+    "rotmat",
+    "pred_face_rotmat",
+    "pred_lhand_rotmat",
+    "pred_rhand_rotmat",
+    "pred_shape",
+    "pred_exp",
+    "smplx_joints",
+    "pred_vis_hands",
+)
+
+
+def host_arrays(output: Mapping[str, torch.Tensor], keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """``output[key]`` for each key as float64 numpy arrays, copied from the device in ONE
+    transfer: the tensors are packed into one flat buffer on the device first, so a GPU frame
+    pays one synchronisation instead of one per key."""
+    missing = [key for key in keys if key not in output]
+    if missing:
+        raise KeyError(f"model output lacks {missing}; got keys {sorted(output)}")
+    tensors = [output[key].detach() for key in keys]
+    dtype = tensors[0].dtype
+    for tensor in tensors[1:]:
+        dtype = torch.promote_types(dtype, tensor.dtype)
+    packed = torch.cat([tensor.reshape(-1).to(dtype) for tensor in tensors])
+    flat = packed.to("cpu").numpy().astype(np.float64)
+    arrays, start = {}, 0
+    for key, tensor in zip(keys, tensors, strict=True):
+        arrays[key] = flat[start : start + tensor.numel()].reshape(tensor.shape)
+        start += tensor.numel()
+    return arrays
 
 
 def part_box(box: PartBox) -> Box:

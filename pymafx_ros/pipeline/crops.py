@@ -22,11 +22,11 @@ CROP_SIZE = 224
 IMAGE_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGE_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
-_SUBPIXEL_BITS = 5  # cv2.INTER_BITS: remap interpolates on a 1/32 px grid
-_SUBPIXEL = 1 << _SUBPIXEL_BITS
+SUBPIXEL_BITS = 5  # cv2.INTER_BITS: remap interpolates on a 1/32 px grid
+SUBPIXEL = 1 << SUBPIXEL_BITS
 # Samples further than this outside the image are clamped here (all zero anyway); keeps the
 # integer map inside int16 and stays symmetric under mirroring.
-_OUTSIDE_MARGIN_PX = 2
+OUTSIDE_MARGIN_PX = 2
 # A crop that shrinks the frame by this factor or more samples a halved level instead, so
 # that the bilinear sampling does not alias (the release resizes with an antialiasing filter).
 _PYRAMID_FACTOR = 2.0
@@ -103,22 +103,33 @@ def _sampling_axis(centre: float, size: float, length: int, level: int) -> np.nd
     # Level L pixel i covers level-0 pixels [i 2^L, (i + 1) 2^L): its centre is i 2^L + (2^L-1)/2.
     scale = float(1 << level)
     positions = (positions - (scale - 1.0) / 2.0) / scale
-    fixed = np.rint(positions * _SUBPIXEL).astype(np.int64)
-    low = -_OUTSIDE_MARGIN_PX * _SUBPIXEL
-    high = (length - 1 + _OUTSIDE_MARGIN_PX) * _SUBPIXEL
+    fixed = np.rint(positions * SUBPIXEL).astype(np.int64)
+    low = -OUTSIDE_MARGIN_PX * SUBPIXEL
+    high = (length - 1 + OUTSIDE_MARGIN_PX) * SUBPIXEL
     return np.clip(fixed, low, high)
 
 
-def _crop_one(pyramid: _Pyramid, cx: float, cy: float, size: float) -> np.ndarray:
-    level = _pyramid_level(size, pyramid.level(0).shape)
-    source = pyramid.level(level)
-    height, width = source.shape[:2]
-    fx = _sampling_axis(cx, size, width, level)
-    fy = _sampling_axis(cy, size, height, level)
+def sampling_axes(image_shape: tuple[int, ...], boxes: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Per box its pyramid level and its sample positions on that level's 1/32 px grid.
+
+    -> (levels [N], int64 (N, 2, 224) = [x positions; y positions]). Shared by the OpenCV
+    crops here and the torch crops of ``device_crops``, so both sample the same points.
+    """
+    boxes = boxes_array(boxes)
+    levels = [_pyramid_level(size, image_shape) for size in boxes[:, 2]]
+    axes = np.empty((len(boxes), 2, CROP_SIZE), dtype=np.int64)
+    for index, ((cx, cy, size), level) in enumerate(zip(boxes, levels, strict=True)):
+        height, width = image_shape[0] >> level, image_shape[1] >> level
+        axes[index, 0] = _sampling_axis(cx, size, width, level)
+        axes[index, 1] = _sampling_axis(cy, size, height, level)
+    return levels, axes
+
+
+def _crop_one(source: np.ndarray, fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
     integer_map = np.empty((CROP_SIZE, CROP_SIZE, 2), dtype=np.int16)
-    integer_map[..., 0] = (fx >> _SUBPIXEL_BITS)[None, :]
-    integer_map[..., 1] = (fy >> _SUBPIXEL_BITS)[:, None]
-    fraction_map = (fy & (_SUBPIXEL - 1))[:, None] * _SUBPIXEL + (fx & (_SUBPIXEL - 1))[None, :]
+    integer_map[..., 0] = (fx >> SUBPIXEL_BITS)[None, :]
+    integer_map[..., 1] = (fy >> SUBPIXEL_BITS)[:, None]
+    fraction_map = (fy & (SUBPIXEL - 1))[:, None] * SUBPIXEL + (fx & (SUBPIXEL - 1))[None, :]
     return cv2.remap(
         source,
         integer_map,
@@ -133,11 +144,11 @@ def crop_uint8(rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Cut square boxes (N, 3) = (cx, cy, size) from an RGB frame -> (N, 224, 224, 3) uint8."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {rgb.dtype} {rgb.shape}")
-    boxes = boxes_array(boxes)
+    levels, axes = sampling_axes(rgb.shape, boxes)
     pyramid = _Pyramid(np.ascontiguousarray(rgb))
-    out = np.empty((len(boxes), CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
-    for index, (cx, cy, size) in enumerate(boxes):
-        out[index] = _crop_one(pyramid, cx, cy, size)
+    out = np.empty((len(levels), CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    for index, level in enumerate(levels):
+        out[index] = _crop_one(pyramid.level(level), axes[index, 0], axes[index, 1])
     return out
 
 
@@ -147,7 +158,14 @@ def normalise_crops(crops: np.ndarray, device: str | torch.device = "cpu") -> to
     The bytes travel to the device first (4x less to copy than floats), then are normalised
     there with the release's float32 arithmetic.
     """
-    images = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float()
-    mean = torch.from_numpy(IMAGE_MEAN).to(images.device)[:, None, None]
-    std = torch.from_numpy(IMAGE_STD).to(images.device)[:, None, None]
-    return ((images / 255.0 - mean) / std).contiguous()
+    return normalise_crop_tensor(torch.from_numpy(crops).to(device))
+
+
+def normalise_crop_tensor(images: torch.Tensor) -> torch.Tensor:
+    """(N, 224, 224, 3) uint8 on any device -> (N, 3, 224, 224) float32 on that device,
+    ``(u8/255 - mean)/std`` with the release's float32 arithmetic."""
+    floats = images.permute(0, 3, 1, 2).float()
+    # non_blocking: 12-byte constants; a blocking copy would synchronise a CUDA stream.
+    mean = torch.from_numpy(IMAGE_MEAN).to(floats.device, non_blocking=True)[:, None, None]
+    std = torch.from_numpy(IMAGE_STD).to(floats.device, non_blocking=True)[:, None, None]
+    return ((floats / 255.0 - mean) / std).contiguous()

@@ -43,13 +43,15 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         device=config.device,
     )
     model.prepare_for_inference()
-    return model_predictor(model), describe_model(info)
+    return model_predictor(model, config.with_vertices), describe_model(info)
 
 
-def model_predictor(model: PyMAFX) -> Predictor:
+def model_predictor(model: PyMAFX, with_vertices: bool = False) -> Predictor:
     """The pipeline's view of the network: ``predict`` with the predicted expression in the
-    final SMPL-X, so that the published parameters reproduce the published mesh."""
-    return functools.partial(model.predict, smplx_expression=True)
+    final SMPL-X, so that the published parameters reproduce the published mesh, computing the
+    SMPL-X mesh only when ``with_vertices`` (the joints need a few hundred vertices only)."""
+    outputs = "mesh" if with_vertices else "joints"
+    return functools.partial(model.predict, smplx_expression=True, outputs=outputs)
 
 
 def describe_model(info: ModelBuildInfo) -> ModelInfo:

@@ -23,7 +23,9 @@ from pymafx_ros.frontend import DETECTOR_KINDS, PersonDetection, PersonDetector,
 from pymafx_ros.frontend.external import person_from_record
 from pymafx_ros.frontend.image_input import check_rgb
 from pymafx_ros.pipeline.assemble import FinalOutput, assemble_people
-from pymafx_ros.pipeline.crops import crop_uint8, normalise_crops
+from pymafx_ros.pipeline.device_crops import FrameCrops
+from pymafx_ros.pipeline.device_recovery import DeviceError, DeviceGuard, classify_device_error
+from pymafx_ros.pipeline.devices import DEVICE_PATTERN, describe_device, resolve_device
 from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG, default_intrinsics
 from pymafx_ros.pipeline.model_loading import load_model
 from pymafx_ros.pipeline.part_projection import project_parts
@@ -35,6 +37,8 @@ LOG = logging.getLogger(__name__)
 # The model's prediction: four (B, 3, 224, 224) image batches (body, left hand, right hand,
 # face) and optional hand visibilities vis_lhand/vis_rhand (B,) -> the final output dict.
 Predictor = Callable[..., dict[str, torch.Tensor]]
+# Builds the model for a config (on config.device): the pipeline's own is ``load_model``.
+ModelLoader = Callable[["PipelineConfig"], tuple[Predictor, ModelInfo]]
 
 _PARTS = ("body", "left_hand", "right_hand", "face")
 
@@ -57,7 +61,7 @@ class PipelineConfig:
     min_person_score: float = 0.5
     default_fov_deg: float = DEFAULT_FOV_DEG  # horizontal FOV used when no intrinsics are given
     with_vertices: bool = False
-    device: str = "cpu"
+    device: str = "auto"  # auto (CUDA when torch sees one, else CPU), cpu, cuda, cuda:N
     num_threads: int = 0  # torch CPU threads for this process; 0 leaves torch's default
     seed: int = 0  # seed of the placeholder weights
     # Track ids, part boxes from tracks, hand hysteresis and temporal smoothing.
@@ -70,6 +74,8 @@ class PipelineConfig:
             raise ValueError(
                 f"detector {self.detector!r} is unknown; choose one of {', '.join(DETECTOR_KINDS)}"
             )
+        if not DEVICE_PATTERN.match(self.device):
+            raise ValueError(f"device {self.device!r} is not one of auto, cpu, cuda, cuda:N")
         if self.max_people < 1:
             raise ValueError(f"max_people must be >= 1, got {self.max_people}")
         if not 0.0 <= self.min_person_score <= 1.0:
@@ -96,8 +102,10 @@ def check_intrinsics(intrinsics: Intrinsics) -> Intrinsics:
 class Pipeline:
     """Frame -> ``FrameResult``. Build once (model loading takes seconds), call ``process``.
 
-    ``model`` (a ``Predictor``), ``model_info`` and ``detector`` replace the built ones. Frames
-    with a ``timestamp_ms`` are one video: people are tracked and filtered across them.
+    ``model`` (a ``Predictor``), ``model_info`` and ``detector`` replace the built ones;
+    ``model_loader`` replaces ``load_model`` (it also rebuilds the model on the CPU when the GPU
+    fails, see ``device_recovery``). ``config.device`` 'auto' is resolved here. Frames with a
+    ``timestamp_ms`` are one video: people are tracked and filtered across them.
     """
 
     def __init__(
@@ -107,18 +115,23 @@ class Pipeline:
         model: Predictor | None = None,
         model_info: ModelInfo | None = None,
         detector: PersonDetector | None = None,
+        model_loader: ModelLoader | None = None,
     ) -> None:
-        self.config = config or PipelineConfig()
-        self.config.validate()
+        config = config or PipelineConfig()
+        config.validate()
+        device = resolve_device(config.device)
+        self.config = dataclasses.replace(config, device=str(device))
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
+        # An injected model without a loader cannot be rebuilt on the CPU after a GPU failure.
+        self._loader = model_loader or (load_model if model is None else None)
+        self._guard = DeviceGuard(device, self._move_to_cpu)
         if model is None:
-            model, model_info = load_model(self.config)
+            model, model_info = self._load_first_model()
         if model_info is None:
             raise ValueError("an injected model needs its model_info")
         self._model = model
         self._info = model_info
-        self._device = torch.device(self.config.device)
         self._detector = detector or create_detector(
             self.config.detector,
             max_people=self.config.max_people,
@@ -130,6 +143,40 @@ class Pipeline:
             parts_from_body = self.config.detector == "full_frame"
         self._parts_from_body = parts_from_body
         self._over_time = PeopleOverTime(self.config.tracking)
+
+    def _load_first_model(self) -> tuple[Predictor, ModelInfo]:
+        """Load on the configured device; a GPU that fails while loading (out of memory, a
+        driver error) leaves the pipeline on the CPU instead of failing the start."""
+        assert self._loader is not None
+        try:
+            return self._loader(self.config)
+        except RuntimeError as error:
+            if self._guard.on_cpu or classify_device_error(error) is None:
+                raise
+            why = f"loading the model failed: {str(error).strip().splitlines()[0]}"
+            LOG.error("%s on %s: running on the CPU instead", why, self.config.device)
+            self._guard.moved_to_cpu(why)
+            self.config = dataclasses.replace(self.config, device="cpu")
+            return self._loader(self.config)
+
+    def _move_to_cpu(self, why: str) -> None:
+        """``DeviceGuard``'s fallback: the same model rebuilt on the CPU."""
+        if self._loader is None:
+            raise DeviceError(f"{why}; this pipeline was given its model, no CPU rebuild")
+        self.config = dataclasses.replace(self.config, device="cpu")
+        self._model = None  # drop the GPU model before building the CPU one
+        self._model, _ = self._loader(self.config)
+
+    @property
+    def device(self) -> torch.device:
+        """Where inference runs now (the CPU after a GPU failure, see ``device_recovery``)."""
+        return self._guard.device
+
+    def device_health(self) -> dict[str, str]:
+        """The device's diagnostic values: device, requested, fallback, OOM and lost frames."""
+        values = self._guard.health.as_values()
+        values["device"] = describe_device(self.device)
+        return values
 
     @property
     def model_info(self) -> ModelInfo:
@@ -179,11 +226,12 @@ class Pipeline:
             timings_ms=timings,
             smoothing=self.config.tracking.smoothing.enable,
         )
+        frame = FrameCrops(image)
         if people and self._parts_from_body:
-            people = self._parts_for(image, people, tracked.carried, timings)
+            people = self._parts_for(frame, image.shape, people, tracked.carried, timings)
         if people:
             final = self._infer(
-                image, people, timings, detector_visibility=not self._parts_from_body
+                frame, people, timings, detector_visibility=not self._parts_from_body
             )
             mark = time.perf_counter()
             result.people, result.dropped_non_finite = assemble_people(
@@ -221,7 +269,8 @@ class Pipeline:
 
     def _parts_for(
         self,
-        image: np.ndarray,
+        frame: FrameCrops,
+        image_shape: tuple[int, ...],
         people: list[PersonDetection],
         carried: list[bool],
         timings: dict[str, float],
@@ -232,8 +281,8 @@ class Pipeline:
         if not fresh:
             return people
         unseen = [dataclasses.replace(people[i], vis_lhand=0.0, vis_rhand=0.0) for i in fresh]
-        first = self._infer(image, unseen, timings, detector_visibility=True)
-        height, width = image.shape[:2]
+        first = self._infer(frame, unseen, timings, detector_visibility=True)
+        height, width = image_shape[:2]
         projected = project_parts(
             [people[i] for i in fresh], first.all_joints, first.cams, width, height
         )
@@ -244,28 +293,44 @@ class Pipeline:
 
     def _infer(
         self,
-        image: np.ndarray,
+        frame: FrameCrops,
         people: list[PersonDetection],
         timings: dict[str, float],
         detector_visibility: bool,
     ) -> FinalOutput:
-        """Crops of every part of every person, then one model call for all of them.
+        """Crops of every part of every person, then one model call for all of them, under
+        the device policy of ``device_recovery`` (retry, skip or rerun on the CPU).
 
         ``detector_visibility`` False lets the model's own head judge the hands.
         """
+        return self._guard.run(
+            lambda: self._infer_once(frame, people, timings, detector_visibility)
+        )
+
+    def _infer_once(
+        self,
+        frame: FrameCrops,
+        people: list[PersonDetection],
+        timings: dict[str, float],
+        detector_visibility: bool,
+    ) -> FinalOutput:
+        # On a GPU the work is queued asynchronously: "crops" times the queueing, "model" ends
+        # with the one device-to-host copy of the results, so it holds the GPU time.
         mark = time.perf_counter()
+        device = self.device
         boxes = [
             (box.cx, box.cy, box.size)
             for part in _PARTS
             for box in (getattr(person, part) for person in people)
         ]
-        crops = normalise_crops(crop_uint8(image, np.array(boxes)), self._device)
+        crops = frame.crops(np.array(boxes), device)
         body, left, right, face = crops.split(len(people))
         mark = _add_time(timings, "crops", mark)
         visibility: dict[str, torch.Tensor] = {}
         if detector_visibility:
-            values = [[p.vis_lhand, p.vis_rhand] for p in people]
-            given = torch.tensor(values, dtype=torch.float32, device=self._device)
+            # Host tensors: the model picks the visible hands on the host and uploads them
+            # without synchronising a GPU (PyMAFX.predict).
+            given = torch.tensor([[p.vis_lhand, p.vis_rhand] for p in people])
             visibility = {"vis_lhand": given[:, 0], "vis_rhand": given[:, 1]}
         with torch.inference_mode():
             output = self._model(body, left, right, face, **visibility)

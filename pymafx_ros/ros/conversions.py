@@ -37,10 +37,12 @@ _JPEG_SOF = frozenset(
 )
 _JPEG_NO_LENGTH = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RSTn: markers without a length
 _JPEG_SOS = 0xDA
+# Relative difference of the x and y scales beyond which a CameraInfo is for another image shape.
+ASPECT_TOLERANCE = 0.01
 
 
-class RejectedImageError(ValueError):
-    """A message that cannot be used as an image; ``reason`` is a short, stable key."""
+class RejectedMessageError(ValueError):
+    """A message the node cannot use; ``reason`` is a short, stable key (counted by kind)."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -51,7 +53,7 @@ def check_pixels(width: int, height: int, max_pixels: int, what: str) -> None:
     """Refuse (reason 'size') an image of more than ``max_pixels`` pixels or a side over
     ``MAX_SIDE``, before anything of that size is allocated."""
     if width > MAX_SIDE or height > MAX_SIDE or width * height > max_pixels:
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "size",
             f"{what} is {width}x{height} = {width * height} pixels, more than the node accepts "
             f"(max_image_pixels = {max_pixels}, and at most {MAX_SIDE} per side); resize it "
@@ -62,13 +64,13 @@ def check_pixels(width: int, height: int, max_pixels: int, what: str) -> None:
 def check_image(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     """Validate a sensor_msgs/Image's header fields against its data, without reading pixels.
 
-    Raises RejectedImageError: 'encoding' (unsupported; the text names it and the accepted ones),
+    Raises RejectedMessageError: 'encoding' (unsupported; the text names it and the accepted ones),
     'size' (more than ``max_pixels``), or 'layout' (size, step, data length or endianness flag
     inconsistent).
     """
     encoding = msg.encoding.lower()
     if encoding not in ENCODINGS:
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "encoding",
             f"unsupported image encoding {msg.encoding!r}; accepted: {', '.join(ENCODINGS)} "
             "(convert upstream, e.g. image_proc, or use input_transport:=compressed)",
@@ -76,22 +78,24 @@ def check_image(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     channels = ENCODINGS[encoding][0]
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if height <= 0 or width <= 0:
-        raise RejectedImageError("layout", f"image size {width}x{height} is empty")
+        raise RejectedMessageError("layout", f"image size {width}x{height} is empty")
     check_pixels(width, height, max_pixels, "the image")
     if step < width * channels:
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "layout",
             f"image step {step} is smaller than width*channels = {width}*{channels} "
             f"for {encoding}",
         )
     if len(msg.data) != step * height:
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "layout",
             f"image data has {len(msg.data)} bytes, expected step*height = {step}*{height}",
         )
     # The flag only matters for multi-byte channels; any other value means a corrupt header.
     if msg.is_bigendian not in (0, 1):
-        raise RejectedImageError("layout", f"is_bigendian is {msg.is_bigendian}, expected 0 or 1")
+        raise RejectedMessageError(
+            "layout", f"is_bigendian is {msg.is_bigendian}, expected 0 or 1"
+        )
 
 
 def image_to_rgb(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
@@ -135,33 +139,33 @@ def compressed_size(msg: Any) -> tuple[str, int, int]:
     """(format, width, height) of a CompressedImage from its JPEG or PNG header, undecoded.
 
     OpenCV has no header-only read and Pillow's refuses large sizes before telling them, so
-    the two headers a camera's image_transport writes are read here. Raises RejectedImageError
+    the two headers a camera's image_transport writes are read here. Raises RejectedMessageError
     'format' (neither JPEG nor PNG) or 'decode' (no readable size in the header).
     """
     data = memoryview(msg.data).cast("B")  # no copy of the payload
     if len(data) == 0:
-        raise RejectedImageError("decode", "compressed image has no data")
+        raise RejectedMessageError("decode", "compressed image has no data")
     if bytes(data[:8]) == _PNG_SIGNATURE:
         if len(data) < 24 or bytes(data[12:16]) != b"IHDR":
-            raise RejectedImageError("decode", "PNG without its IHDR header chunk")
+            raise RejectedMessageError("decode", "PNG without its IHDR header chunk")
         width, height = struct.unpack_from(">II", data, 16)
         kind = "png"
     elif bytes(data[:2]) == _JPEG_SOI:
         size = _jpeg_size(data)
         if size is None:
-            raise RejectedImageError("decode", "JPEG without a readable frame header (SOF)")
+            raise RejectedMessageError("decode", "JPEG without a readable frame header (SOF)")
         if not bytes(data[-64:]).rstrip(b"\x00").endswith(_JPEG_EOI):
-            raise RejectedImageError("decode", "JPEG data is truncated (no end-of-image marker)")
+            raise RejectedMessageError("decode", "JPEG data is truncated (no end-of-image marker)")
         (width, height), kind = size, "jpeg"
     else:
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "format",
             f"compressed image (format field {msg.format!r}, data starting "
             f"{bytes(data[:8])!r}) is neither JPEG nor PNG, the formats of image_transport's "
             "'compressed' plugin",
         )
     if width == 0 or height == 0:
-        raise RejectedImageError("decode", f"{kind} header gives an empty {width}x{height} size")
+        raise RejectedMessageError("decode", f"{kind} header gives an empty {width}x{height} size")
     return kind, width, height
 
 
@@ -183,15 +187,15 @@ def compressed_to_rgb(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndar
     try:
         bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
     except cv2.error as exc:
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "decode", f"compressed image could not be decoded: {str(exc).strip()[-200:]}"
         ) from None
     if bgr is None:
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "decode", f"compressed image (format {msg.format!r}) could not be decoded"
         )
     if bgr.shape[:2] != (height, width):
-        raise RejectedImageError(
+        raise RejectedMessageError(
             "decode",
             f"compressed image decoded to {bgr.shape[1]}x{bgr.shape[0]}, its header said "
             f"{width}x{height}",
@@ -199,20 +203,61 @@ def compressed_to_rgb(msg: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndar
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def camera_info_is_uncalibrated(msg: Any) -> bool:
+    """K[0] == 0 means an uncalibrated camera (CameraInfo.msg)."""
+    return float(msg.k[0]) == 0.0
+
+
+def check_camera_info(msg: Any) -> None:
+    """Refuse (reason 'camera_info') a CameraInfo whose K cannot be a pinhole: non-finite
+    values, or focal lengths that are not positive. An uncalibrated one (K[0] == 0) is fine."""
+    if camera_info_is_uncalibrated(msg):
+        return
+    k = [float(v) for v in msg.k]
+    fx, fy, cx, cy = k[0], k[4], k[2], k[5]
+    if not all(math.isfinite(v) for v in (fx, fy, cx, cy)) or fx <= 0.0 or fy <= 0.0:
+        raise RejectedMessageError(
+            "camera_info",
+            f"CameraInfo K has fx={fx}, fy={fy}, cx={cx}, cy={cy}: focal lengths must be finite "
+            "and positive and the principal point finite (K[0] = 0 marks an uncalibrated "
+            "camera); check the camera's calibration file",
+        )
+
+
 def camera_info_to_intrinsics(msg: Any, width: int, height: int) -> Intrinsics | None:
     """Intrinsics for a width x height image from a CameraInfo, or None when uncalibrated.
 
     K[0] == 0 means uncalibrated (CameraInfo.msg); non-finite or non-positive focal lengths are
-    treated the same. A CameraInfo for another resolution (e.g. a resized image) is rescaled.
+    treated the same. A CameraInfo for another resolution of the same aspect ratio (a binned
+    or resized image) is rescaled; for another aspect ratio it raises RejectedMessageError
+    ('camera_info'), since no scaling maps one onto the other.
     """
+    try:
+        check_camera_info(msg)
+    except RejectedMessageError:
+        return None
+    if camera_info_is_uncalibrated(msg):
+        return None
     k = [float(v) for v in msg.k]
     fx, fy, cx, cy = k[0], k[4], k[2], k[5]
-    if not all(math.isfinite(v) for v in (fx, fy, cx, cy)) or fx <= 0.0 or fy <= 0.0:
-        return None
     info_w, info_h = int(msg.width), int(msg.height)
     sx = width / info_w if info_w > 0 else 1.0
     sy = height / info_h if info_h > 0 else 1.0
+    if abs(sx - sy) > ASPECT_TOLERANCE * max(sx, sy):
+        raise RejectedMessageError(
+            "camera_info",
+            f"CameraInfo is for {info_w}x{info_h} images but the image is {width}x{height} "
+            "(another aspect ratio): the calibration cannot be scaled to it; publish the "
+            "CameraInfo that belongs to this image stream",
+        )
     return Intrinsics(fx=fx * sx, fy=fy * sy, cx=cx * sx, cy=cy * sy, from_camera_info=True)
+
+
+def detector_timestamp_ms(header: Any) -> int | None:
+    """The image stamp in whole ms for the front end's video tracking; None for a stamp of 0
+    or before 1970 (a camera without a clock), so each such frame is an independent image."""
+    stamp_ns = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    return stamp_ns // 1_000_000 if stamp_ns > 0 else None
 
 
 def rgb_to_image(rgb: np.ndarray, encoding: str = "rgb8", header: Any = None) -> Any:

@@ -239,9 +239,7 @@ def summary(demo: Demo, recorder, load_s: float, node_code: int, bag: Path) -> s
     span_s = (stamps[-1] - stamps[0]) / 1e9 if len(stamps) > 1 else 0.0
     latency = [(p.received_ns - p.stamp_ns) / 1e6 for p in people]
     values = _diagnostic_values(recorder.last_diagnostics)
-    placeholder = values.get("placeholder assets") == "True" or (
-        values.get("placeholder weights") == "True"
-    )
+    placeholder = "true" in (values.get("placeholder assets"), values.get("placeholder weights"))
     counts = recorder.counts()
     size_mb = sum(f.stat().st_size for f in bag.rglob("*") if f.is_file()) / 1e6
     stages = sorted(k for k in values if k.startswith("latency "))

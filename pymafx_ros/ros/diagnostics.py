@@ -53,7 +53,7 @@ class StatsSnapshot:
     pending: int  # frames waiting in the slot or being processed
     default_intrinsics: bool | None
     latency_ms: dict[str, tuple[float, float, float]]  # stage -> (p50, p95, max)
-    info: dict[str, str] = field(default_factory=dict)
+    info: dict[str, str | bool] = field(default_factory=dict)
     smoothing: bool | None = None  # None: no frame processed yet
     tracks: list = field(default_factory=list)  # tracking.people.TrackQuality of live tracks
     world: str = ""  # what ~/world_bodies is doing, or why not
@@ -78,7 +78,7 @@ class NodeStats:
         self.non_finite_people = self.people_last_frame = 0
         self.pending = 0  # set by the node: frames waiting or in progress
         self.default_intrinsics: bool | None = None
-        self.info: dict[str, str] = {}
+        self.info: dict[str, str | bool] = {}
         self.smoothing: bool | None = None
         self.tracks: list = []
         self.world, self.world_ok = "", None
@@ -130,9 +130,14 @@ class NodeStats:
         with self._lock:
             self.world, self.world_ok = text, ok
 
-    def set_state(self, state: str, **info: str) -> None:
+    def set_state(self, state: str, **info: str | bool) -> None:
         with self._lock:
             self.state = state
+            self.info.update(info)
+
+    def set_info(self, **info: str) -> None:
+        """Update the reported values (device health, model provenance) without the state."""
+        with self._lock:
             self.info.update(info)
 
     def snapshot(self) -> StatsSnapshot:
@@ -174,7 +179,10 @@ class NodeStats:
 
 
 def _kv(key: str, value: object) -> KeyValue:
-    if isinstance(value, float):
+    """KeyValue with floats to 2 decimals and booleans as 'true'/'false' (YAML's spelling)."""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, float):
         value = f"{value:.2f}"
     return KeyValue(key=key, value=str(value))
 
@@ -194,7 +202,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
     placeholders), tracking (per-track jitter and filter lag; WARN while a world_frame is set
     but TF cannot give it). ``prefix`` is the node's name, so several cameras stay apart."""
     info = snap.info
-    hardware = info.get("device", "")
+    hardware = str(info.get("device", ""))
     OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
 
     rejected_total = sum(snap.rejected.values())
@@ -226,6 +234,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
         ("device", hardware),
+        *((key, value) for key, value in info.items() if key.startswith("device ")),
     ]
     for stage, (p50, p95, worst) in sorted(snap.latency_ms.items()):
         key = f"latency {stage} (ms) p50/p95/max"
@@ -239,6 +248,12 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
             f"inference thread died and was restarted ({snap.last_thread_failure}); "
             "waiting for a frame to go through"
         )
+    elif snap.state == "running" and info.get("device fallback", "none") != "none":
+        inference_level = WARN
+        inference_text = (
+            f"running on the CPU after a GPU failure ({info['device fallback']}); restart the "
+            "node to use the GPU again"
+        )
     elif snap.state == "running" and snap.last_frame_failed:
         inference_level = WARN
         inference_text = f"running, the last frame failed ({', '.join(sorted(snap.failed))})"
@@ -247,7 +262,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
     else:
         inference_level = WARN
 
-    placeholder = "True" in (info.get("placeholder_assets"), info.get("placeholder_weights"))
+    placeholder = info.get("placeholder_assets") is True or info.get("placeholder_weights") is True
     model_values = [
         ("assets", info.get("assets_source", "")),
         ("weights", info.get("weights_source", "")),

@@ -3,7 +3,8 @@
 A thin adapter: callbacks validate cheaply and store the newest frame; one inference thread loads
 the pipeline, then decodes, runs and publishes; the main thread only spins the executor, so
 parameter/service requests are answered while inference runs. Every output carries the header
-of the image it came from.
+of the image it came from. Nothing that fails on one frame stops the node: it is logged (rate
+limited), counted in the diagnostics, and the next frame is processed.
 """
 
 from __future__ import annotations
@@ -14,88 +15,48 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from typing import Any
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import (
-    DurabilityPolicy,
-    QoSProfile,
-    ReliabilityPolicy,
-    qos_profile_sensor_data,
-)
+from rclpy.qos import qos_profile_sensor_data
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
-from visualization_msgs.msg import MarkerArray
 
-from pymafx_ros.msg import HandKeypointsArray, SmplxModelInfo, SmplxPeople
+from pymafx_ros.pipeline.result import Intrinsics
 from pymafx_ros.ros.conversions import (
-    RejectedImageError,
+    RejectedMessageError,
+    camera_info_is_uncalibrated,
     camera_info_to_intrinsics,
+    check_camera_info,
     check_compressed,
     check_image,
     compressed_to_rgb,
+    detector_timestamp_ms,
     image_to_rgb,
 )
 from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
 from pymafx_ros.ros.frame_slot import NewestFrameSlot
-from pymafx_ros.ros.node_log import NodeLog
-from pymafx_ros.ros.parameters import NodeParameters, ParameterError, declare_and_validate
-from pymafx_ros.ros.publishing import FramePublisher
-from pymafx_ros.ros.tf_builder import make_tf_sender
-from pymafx_ros.ros.world_frame import WorldFramePublisher
+from pymafx_ros.ros.node_log import CoreLogForwarder, NodeLog
+from pymafx_ros.ros.parameters import ParameterError, declare_and_validate
+from pymafx_ros.ros.pipeline_factory import (
+    PipelineFactory,
+    StartupError,
+    check_model_files,
+    is_file_error,
+    load_pipeline,
+    pipeline_options,
+)
+from pymafx_ros.ros.publishing import FramePublisher, OutputOptions
 
 NODE_NAME = "pymafx"
-PEOPLE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
-LATCHED_QOS = QoSProfile(
-    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
-)
-# Reliable so that both reliable (RViz's default) and best-effort subscribers receive them.
-MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
-OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-HANDS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 WATCHDOG_PERIOD_S = 0.5
 # Longest wait for the inference thread when stopping; a model load or frame still running then
 # is abandoned, so the node exits well within launch's 5 s before it escalates to SIGTERM.
 STOP_JOIN_S = 1.5
-
-PipelineFactory = Callable[[dict[str, Any]], Any]
-
-
-def pipeline_options(params: NodeParameters) -> dict[str, Any]:
-    """The node parameters as PipelineConfig keyword arguments."""
-    wants_mesh = params.markers_mesh_decimation > 0.0 and (
-        params.markers_enable or params.overlay_enable
-    )
-    return {
-        "data_dir": params.data_dir or None,
-        "checkpoint": params.checkpoint or None,
-        "detector": params.detector,
-        "max_people": params.max_people,
-        "min_person_score": params.min_person_score,
-        "default_fov_deg": params.default_fov_deg,
-        "with_vertices": wants_mesh,
-        "device": params.device,
-        "num_threads": params.num_threads,
-        "tracking": params.tracking,
-    }
-
-
-def load_pipeline(options: dict[str, Any]) -> Any:
-    """Build the real pipeline (imported here: torch and the model load in the worker thread)."""
-    import torch
-
-    from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
-    from pymafx_ros.tracking.people import TrackingConfig
-
-    if options["device"] == "auto":
-        options = {**options, "device": "cuda" if torch.cuda.is_available() else "cpu"}
-    tracking = TrackingConfig.from_dict(options.get("tracking", {}))
-    return Pipeline(PipelineConfig(**{**options, "tracking": tracking}))
 
 
 def stamp_ns(header: Header) -> int:
@@ -103,14 +64,20 @@ def stamp_ns(header: Header) -> int:
 
 
 class PymafxNode(Node):
-    """Declares parameters, topics and the service; owns the inference thread."""
+    """Declares parameters, topics and the service; owns the inference thread.
+
+    Raises ParameterError or StartupError (nothing published yet) on bad parameters or broken
+    model files."""
 
     def __init__(self, pipeline_factory: PipelineFactory = load_pipeline, **node_kwargs) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = declare_and_validate(self)
+        check_model_files(self.params)
         self.stats = NodeStats()
         self.fatal_error: str | None = None
+        self.fatal_exit_code = 1
         self._log = NodeLog(self.get_logger())
+        self._core_log = CoreLogForwarder(self._log).attach()
         self._slot: NewestFrameSlot[Any] = NewestFrameSlot()
         self._camera_info: CameraInfo | None = None
         self._enabled = threading.Event()
@@ -119,51 +86,29 @@ class PymafxNode(Node):
         # Held while publishing a frame's outputs; stop() takes it, so after it nothing is sent.
         self._publish_lock = threading.Lock()
 
-        self._create_publishers()
-        self._image_topic = (
-            "image/compressed" if self.params.input_transport == "compressed" else "image"
+        self._publisher = FramePublisher(self, OutputOptions.from_parameters(self.params))
+        world = self._publisher.world
+        self.stats.set_world(
+            world.status if world else "world_frame not set: ~/world_bodies is off"
         )
-        image_type = CompressedImage if self.params.input_transport == "compressed" else Image
+        self.stats.set_state(
+            "loading model", device=self.params.device, tf=self._publisher.tf_mechanism
+        )
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        compressed = self.params.input_transport == "compressed"
+        self._image_topic = "image/compressed" if compressed else "image"
+        image_type = CompressedImage if compressed else Image
         sensor = qos_profile_sensor_data
         self.create_subscription(image_type, self._image_topic, self._on_image, sensor)
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, sensor)
         self._create_enable_service()
         self.create_timer(self.params.diagnostics_period_s, self._publish_diagnostics)
 
-        self._publisher = FramePublisher(self, self.tf_mechanism)
         self._pipeline_factory = pipeline_factory
         self._pipeline: Any = None
         self._worker_failure: str | None = None
         self._worker = self._start_worker()
         self.create_timer(WATCHDOG_PERIOD_S, self._watch_worker)
-
-    def _create_publishers(self) -> None:
-        params = self.params
-        self.people_pub = self.create_publisher(SmplxPeople, "~/people", PEOPLE_QOS)
-        self.model_info_pub = self.create_publisher(SmplxModelInfo, "~/model_info", LATCHED_QOS)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.markers_pub = (
-            self.create_publisher(MarkerArray, "~/markers", MARKERS_QOS)
-            if params.markers_enable
-            else None
-        )
-        self.overlay_pub = (
-            self.create_publisher(Image, "~/overlay", OVERLAY_QOS)
-            if params.overlay_enable
-            else None
-        )
-        self.send_tf, self.tf_mechanism = (
-            make_tf_sender(self) if params.tf_enable else (None, "disabled")
-        )
-        self.hands_pub = (
-            self.create_publisher(HandKeypointsArray, "~/hands", HANDS_QOS)
-            if params.hands_enable
-            else None
-        )
-        self.world = WorldFramePublisher(self, params.world_frame) if params.world_frame else None
-        self.stats.set_world(
-            self.world.status if self.world else "world_frame not set: ~/world_bodies is off"
-        )
 
     # ----------------------------------------------------------------- callbacks (executor)
     def _on_image(self, msg: Image | CompressedImage) -> None:
@@ -175,19 +120,25 @@ class PymafxNode(Node):
                 check_image(msg, self.params.max_image_pixels)
             else:
                 check_compressed(msg, self.params.max_image_pixels)
-        except RejectedImageError as exc:
-            self.stats.message_rejected(exc.reason)
-            key = f"{exc.reason}:{getattr(msg, 'encoding', getattr(msg, 'format', ''))}"
-            self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", key)
+        except RejectedMessageError as exc:
+            self._reject(exc, getattr(msg, "encoding", None) or getattr(msg, "format", ""))
             return
         replaced = self._slot.put((msg, time.monotonic()))
         self.stats.frame_received(replaced)
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
+        try:
+            check_camera_info(msg)
+        except RejectedMessageError as exc:
+            self._reject(exc, "", topic="camera_info")  # the last usable one stays in use
+            return
         self._camera_info = msg
 
-    def _topic_name(self) -> str:
-        return self.resolve_topic_name(self._image_topic)
+    def _reject(self, exc: RejectedMessageError, detail: str, topic: str | None = None) -> None:
+        """Count a refused message by kind and warn (rate-limited per kind) naming the topic."""
+        self.stats.message_rejected(exc.reason)
+        name = self.resolve_topic_name(topic or self._image_topic)
+        self._log.warning(f"rejected a message on '{name}': {exc}", f"{exc.reason}:{detail}")
 
     def _create_enable_service(self) -> None:
         try:
@@ -214,8 +165,18 @@ class PymafxNode(Node):
         header = Header(stamp=self.get_clock().now().to_msg())
         self.stats.pending = self._slot.pending()
         name = self.get_fully_qualified_name().lstrip("/")  # e.g. "cam1/pymafx"
-        status = diagnostic_array(self.stats.snapshot(), name, header)
-        self.diagnostics_pub.publish(status)
+        self._diagnostics_pub.publish(diagnostic_array(self.stats.snapshot(), name, header))
+
+    def _watch_worker(self) -> None:
+        """Restart the inference thread if something ended it (executor timer)."""
+        if self._worker.is_alive() or self._stop.is_set() or self.fatal_error is not None:
+            return
+        reason = self._worker_failure or "it ended without an exception"
+        self._worker_failure = None
+        self.stats.worker_restarted(reason)
+        self._log.error(f"the inference thread died ({reason}); restarting it")
+        self._slot.done()  # the frame it was working on is abandoned
+        self._worker = self._start_worker()
 
     # ----------------------------------------------------------------- inference thread
     def _start_worker(self) -> threading.Thread:
@@ -239,33 +200,58 @@ class PymafxNode(Node):
                 self._pipeline.close()
 
     def _load_pipeline(self) -> bool:
-        self.stats.set_state("loading model", device=self.params.device)
         try:
             pipeline = self._pipeline_factory(pipeline_options(self.params))
         except Exception as exc:  # any load failure ends the node with a clear message
+            self.fatal_exit_code = 2 if is_file_error(exc) else 1
             self.fatal_error = f"could not load the pipeline: {type(exc).__name__}: {exc}"
             self.stats.set_state("failed")
             return False
         self._pipeline = pipeline
+        info = pipeline.model_info
         config = getattr(pipeline, "config", None)
-        self.stats.set_state("loaded", device=str(getattr(config, "device", "unknown")))
         with self._publish_lock:
             if self._stop.is_set():
                 return False
-            self._publisher.model_loaded(pipeline.model_info)
+            self._publisher.model_loaded(info)
+        self.stats.set_state(
+            "running" if self._enabled.is_set() else "paused",
+            device=str(getattr(config, "device", "unknown")),
+            backend="torch",
+            assets_source=info.assets_source,
+            weights_source=info.weights_source,
+            placeholder_assets=bool(info.placeholder_assets),
+            placeholder_weights=bool(info.placeholder_weights),
+        )
+        self._report_device(pipeline)
+        if info.placeholder_assets or info.placeholder_weights:
+            which = " and ".join(
+                name
+                for name, used in (
+                    ("assets", info.placeholder_assets),
+                    ("weights", info.placeholder_weights),
+                )
+                if used
+            )
+            self._log.error(
+                f"PLACEHOLDER {which} in use: the published poses are MEANINGLESS. For real "
+                "results set data_dir:=<PyMAF-X data/ folder with smpl/SMPLX_NEUTRAL_2020.npz "
+                "...> and checkpoint:=<PyMAF-X checkpoint file> (see the README, 'Assets')."
+            )
+        self._log.info(
+            f"model loaded (assets: {info.assets_source}; weights: {info.weights_source})"
+        )
         return True
 
     def _serve_frames(self) -> None:
         """Take the newest frame and process it; an exception costs that frame only."""
-        if self._enabled.is_set():
-            self.stats.set_state("running")
         while not self._stop.is_set():
             item = self._slot.take(timeout=0.5)
             if item is None:
                 continue
             try:
                 if self._enabled.is_set():
-                    self._process(self._pipeline, *item)
+                    self._process(*item)
             except Exception as exc:  # a bug in our code: log it, count it, take the next frame
                 self.stats.frame_failed("internal_error")
                 self._log.error(
@@ -275,18 +261,28 @@ class PymafxNode(Node):
             finally:
                 self._slot.done()
 
-    def _watch_worker(self) -> None:
-        """Restart the inference thread if something ended it (executor timer)."""
-        if self._worker.is_alive() or self._stop.is_set() or self.fatal_error is not None:
-            return
-        reason = self._worker_failure or "it ended without an exception"
-        self._worker_failure = None
-        self.stats.worker_restarted(reason)
-        self._log.error(f"the inference thread died ({reason}); restarting it")
-        self._slot.done()  # the frame it was working on is abandoned
-        self._worker = self._start_worker()
+    def _intrinsics(self, width: int, height: int) -> Intrinsics | None:
+        """Intrinsics for this image from the last usable CameraInfo; None (with a rate-limited
+        warning saying why) when the default pinhole must be used."""
+        info = self._camera_info
+        if info is None:
+            why = "no CameraInfo yet"
+        elif camera_info_is_uncalibrated(info):
+            why = "CameraInfo is uncalibrated (K[0]==0)"
+        else:
+            try:
+                return camera_info_to_intrinsics(info, width, height)
+            except RejectedMessageError as exc:
+                self.stats.message_rejected(exc.reason)
+                why = str(exc)
+        self._log.warning(
+            f"{why} on '{self.resolve_topic_name('camera_info')}': using the default pinhole "
+            f"with a {self.params.default_fov_deg} deg horizontal field of view",
+            key="intrinsics",
+        )
+        return None
 
-    def _process(self, pipeline: Any, msg: Image | CompressedImage, received_at: float) -> None:
+    def _process(self, msg: Image | CompressedImage, received_at: float) -> None:
         started = time.perf_counter()
         try:
             limit = self.params.max_image_pixels
@@ -294,29 +290,24 @@ class PymafxNode(Node):
                 rgb = compressed_to_rgb(msg, limit)
             else:
                 rgb = image_to_rgb(msg, limit)
-        except RejectedImageError as exc:
-            self.stats.message_rejected(exc.reason)
-            self._log.warning(f"rejected image on '{self._topic_name()}': {exc}", exc.reason)
+        except RejectedMessageError as exc:
+            self._reject(exc, getattr(msg, "format", ""))
             return
         height, width = rgb.shape[:2]
-        info = self._camera_info
-        intrinsics = camera_info_to_intrinsics(info, width, height) if info is not None else None
-        if intrinsics is None:
-            why = "no CameraInfo yet" if info is None else "CameraInfo is uncalibrated (K[0]==0)"
-            self._log.warning(
-                f"{why} on '{self.resolve_topic_name('camera_info')}': using the default pinhole "
-                f"with a {self.params.default_fov_deg} deg horizontal field of view",
-                key="intrinsics",
-            )
+        intrinsics = self._intrinsics(width, height)
         decoded = time.perf_counter()
-        timestamp_ms = self._publisher.next_timestamp_ms(msg.header)
         try:
-            result = pipeline.process(rgb, intrinsics=intrinsics, timestamp_ms=timestamp_ms)
+            result = self._pipeline.process(
+                rgb, intrinsics=intrinsics, timestamp_ms=detector_timestamp_ms(msg.header)
+            )
         except Exception as exc:  # one bad frame must not end the node
-            self.stats.frame_failed("processing_error")
+            # GPU out of memory / lost device: pipeline.device_recovery.DeviceError
+            self.stats.frame_failed(getattr(exc, "failure_kind", "processing_error"))
             text = f"the pipeline failed on a frame: {type(exc).__name__}: {exc}"
             self._log.warning(text, key=f"pipeline:{type(exc).__name__}")
             return
+        finally:
+            self._report_device(self._pipeline)
         inferred = time.perf_counter()
         latency = {f"stage {k}": v for k, v in result.timings_ms.items()}
         latency["decode"] = 1e3 * (decoded - started)
@@ -326,7 +317,16 @@ class PymafxNode(Node):
             if self._stop.is_set():
                 return
             people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
+        self.stats.tracking_seen(result.smoothing, result.tracks)
+        if self._publisher.world is not None:
+            self.stats.set_world(self._publisher.world.status, self._publisher.world.ok)
         latency["publish"] = 1e3 * (time.perf_counter() - inferred)
+        if non_finite:
+            self._log.warning(
+                f"dropped {non_finite} people with non-finite values (the frame's other "
+                f"{people} were published)",
+                key="non_finite",
+            )
         image_ns = stamp_ns(msg.header)
         if image_ns > 0:
             latency["end to end (stamp to publish)"] = (
@@ -335,6 +335,13 @@ class PymafxNode(Node):
         self.stats.frame_processed(
             latency, people, non_finite, default_k=not result.intrinsics.from_camera_info
         )
+
+    def _report_device(self, pipeline: Any) -> None:
+        """The pipeline's device health (device, fallback, out-of-memory counts) into the
+        diagnostics; pipelines without it (test doubles) report nothing more."""
+        health = getattr(pipeline, "device_health", None)
+        if callable(health):
+            self.stats.set_info(**health())
 
     # ----------------------------------------------------------------- shutdown
     def stop(self) -> bool:
@@ -352,11 +359,13 @@ class PymafxNode(Node):
         locked = self._publish_lock.acquire(timeout=STOP_JOIN_S)
         if self.fatal_error is None and locked:
             self._publisher.clear_markers()
+        self._core_log.detach()
         return finished
 
 
 def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load_pipeline) -> int:
-    """Run the node until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad parameters, 1 on failure."""
+    """Run the node until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad parameters or model
+    files, 1 on another failure."""
     stop = threading.Event()
 
     def request_stop(*_) -> None:
@@ -371,7 +380,7 @@ def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     try:
         node = PymafxNode(pipeline_factory)
-    except ParameterError as exc:
+    except (ParameterError, StartupError) as exc:
         print(f"[pymafx] refusing to start: {exc}", file=sys.stderr, flush=True)
         rclpy.try_shutdown()
         return 2
@@ -388,7 +397,7 @@ def main(args: list[str] | None = None, pipeline_factory: PipelineFactory = load
         executor.remove_node(node)
         node.destroy_node()
         rclpy.try_shutdown()
-    code = 1 if node.fatal_error is not None else 0
+    code = node.fatal_exit_code if node.fatal_error is not None else 0
     if not finished:
         # The abandoned thread is inside native code (torch, MediaPipe); interpreter
         # finalization would run their teardown under it. Everything of ours is closed.

@@ -1,4 +1,5 @@
-"""The node's log: rclpy's logger with per-key throttling for messages that can fire per frame.
+"""The node's log: rclpy's logger with per-key throttling for messages that can fire per frame,
+and the forwarding of the core's Python logging into it.
 
 rclpy fixes a logging call site's severity on first use and raises ``ValueError`` when the same
 line later logs at another severity, so every severity is logged from its own line here.
@@ -6,6 +7,8 @@ line later logs at another severity, so every severity is logged from its own li
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from pymafx_ros.ros.throttle import KeyedThrottle
@@ -43,3 +46,38 @@ class NodeLog:
     def error(self, text: str, key: str | None = None) -> None:
         if (text := self._admitted(text, key)) is not None:
             self._logger.error(text)
+
+
+class CoreLogForwarder(logging.Handler):
+    """Sends the core's Python logging (``pymafx_ros.*``: pipeline, front end, model loading)
+    to the node's log, so it reaches /rosout under the node's name. Each message template is
+    throttled like a keyed node message, since some fire on every frame."""
+
+    def __init__(self, log: NodeLog, logger_name: str = "pymafx_ros") -> None:
+        super().__init__()
+        self._log = log
+        self._logger = logging.getLogger(logger_name)
+
+    def attach(self, level: int = logging.INFO) -> CoreLogForwarder:
+        """Start forwarding records of ``level`` and above."""
+        self._logger.addHandler(self)
+        self._logger.setLevel(level)
+        return self
+
+    def detach(self) -> None:
+        self._logger.removeHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = f"[{record.name}] {record.getMessage()}"
+            if record.exc_info:
+                text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+            key = f"core:{record.name}:{record.msg}"
+            if record.levelno >= logging.ERROR:
+                self._log.error(text, key)
+            elif record.levelno >= logging.WARNING:
+                self._log.warning(text, key)
+            else:
+                self._log.info(text, key)
+        except Exception:
+            self.handleError(record)

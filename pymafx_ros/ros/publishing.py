@@ -1,20 +1,27 @@
 """Everything the node publishes for one processed frame, and the latched model description.
 
-Runs on the inference thread. Each message is built completely before it is published; people
-whose numbers are not all finite (or who lack a track id) are dropped and counted, never
-published. Person ids are the pipeline's track ids: they name TF frames and colour markers.
+``FramePublisher(node, options)`` creates and owns its publishers on ``node`` (as
+``tf2_ros.TransformBroadcaster(node)`` does), so it needs nothing else of the node. Runs on the
+inference thread. Each message is built completely before it is published; people whose
+numbers are not all finite (or who lack a track id) are dropped and counted, never published.
+Person ids are the pipeline's track ids: they name TF frames, colour markers and tie ~/hands and
+~/world_bodies to ~/people.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from rclpy.duration import Duration
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
 
+from pymafx_ros.msg import HandKeypointsArray, SmplxModelInfo, SmplxPeople
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import JOINT_SETS
 from pymafx_ros.ros.hemispheres import Hemispheres
@@ -26,115 +33,139 @@ from pymafx_ros.ros.message_builders import (
     model_info_message,
     people_message,
 )
+from pymafx_ros.ros.tf_builder import make_tf_sender, person_transforms
 from pymafx_ros.ros.throttle import StampRateLimiter
+from pymafx_ros.ros.world_frame import WorldFramePublisher
 
-if TYPE_CHECKING:
-    from pymafx_ros.ros.node import PymafxNode
+PEOPLE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+)
+# Reliable so that both reliable (RViz's default) and best-effort subscribers receive them.
+MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+HANDS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What is published besides ~/people and ~/model_info (the node's tf.*, markers.*,
+    overlay.*, hands.* and world_frame parameters)."""
+
+    tf_enable: bool = True
+    tf_prefix: str = ""
+    tf_joints: str = "body"
+    markers_enable: bool = True
+    markers_max_rate_hz: float = 10.0
+    markers_mesh_decimation: float = 0.3
+    overlay_enable: bool = True
+    hands_enable: bool = True
+    hands_wrist_frame: str = "mano"
+    world_frame: str = ""  # "" = no ~/world_bodies
+
+    @classmethod
+    def from_parameters(cls, params: Any) -> OutputOptions:
+        """The fields of the same names of the node's parameters."""
+        return cls(**{name: getattr(params, name) for name in cls.__dataclass_fields__})
 
 
 class FramePublisher:
-    """Turns FrameResults into people, TF, markers and overlay messages on the node's topics."""
+    """Publishes FrameResults as people, hands, world bodies, TF, markers and overlay on its own
+    publishers."""
 
-    def __init__(self, node: PymafxNode, tf_mechanism: str) -> None:
-        self._node = node
-        self._params = node.params
-        self._tf_mechanism = tf_mechanism
-        self._marker_limiter = StampRateLimiter(self._params.markers_max_rate_hz)
+    def __init__(self, node: Node, options: OutputOptions | None = None) -> None:
+        self._clock = node.get_clock()
+        self._options = options = options or OutputOptions()
+        self._people_pub = node.create_publisher(SmplxPeople, "~/people", PEOPLE_QOS)
+        self._model_info_pub = node.create_publisher(SmplxModelInfo, "~/model_info", LATCHED_QOS)
+        self._markers_pub = (
+            node.create_publisher(MarkerArray, "~/markers", MARKERS_QOS)
+            if options.markers_enable
+            else None
+        )
+        self._overlay_pub = (
+            node.create_publisher(Image, "~/overlay", OVERLAY_QOS)
+            if options.overlay_enable
+            else None
+        )
+        self._send_tf, self.tf_mechanism = (
+            make_tf_sender(node) if options.tf_enable else (None, "disabled")
+        )
+        self._hands_pub = (
+            node.create_publisher(HandKeypointsArray, "~/hands", HANDS_QOS)
+            if options.hands_enable
+            else None
+        )
+        self.world = (
+            WorldFramePublisher(node, options.world_frame) if options.world_frame else None
+        )
         self._hemispheres = Hemispheres()
+        self._marker_limiter = StampRateLimiter(options.markers_max_rate_hz)
         self._markers: MarkerBuilder | None = None
         self._info: ModelInfo | None = None
-        self._last_timestamp_ms = -1
         self._last_tf_stamp: int | None = None
-        self.ready = False
+
+    @property
+    def ready(self) -> bool:
+        """True once the model description is known (frames can be published)."""
+        return self._info is not None
 
     def model_loaded(self, info: ModelInfo) -> None:
-        """Publish the latched description; say loudly when the results will be meaningless."""
-        self._info = info
+        """Publish the latched model description; frames can be published from now on."""
         self._markers = MarkerBuilder(
-            info.faces, info.joint_parents, self._params.markers_mesh_decimation
+            info.faces, info.joint_parents, self._options.markers_mesh_decimation
         )
-        header = Header(stamp=self._node.get_clock().now().to_msg())
-        self._node.model_info_pub.publish(model_info_message(info, header))
-        self._node.stats.set_state(
-            "loaded",
-            backend="torch",
-            tf=self._tf_mechanism,
-            assets_source=info.assets_source,
-            weights_source=info.weights_source,
-            placeholder_assets=str(info.placeholder_assets),
-            placeholder_weights=str(info.placeholder_weights),
-        )
-        log = self._node.get_logger()
-        if info.placeholder_assets or info.placeholder_weights:
-            log.error(
-                "PLACEHOLDER "
-                + " and ".join(
-                    name
-                    for name, used in (
-                        ("assets", info.placeholder_assets),
-                        ("weights", info.placeholder_weights),
-                    )
-                    if used
-                )
-                + " in use: the published poses are MEANINGLESS. For real results set "
-                "data_dir:=<PyMAF-X data/ folder with smpl/SMPLX_NEUTRAL_2020.npz ...> and "
-                "checkpoint:=<PyMAF-X checkpoint file> (see the README, 'Assets')."
-            )
-        log.info(f"model loaded (assets: {info.assets_source}; weights: {info.weights_source})")
-        self.ready = True
+        header = Header(stamp=self._clock.now().to_msg())
+        self._model_info_pub.publish(model_info_message(info, header))
+        self._info = info
 
-    def next_timestamp_ms(self, header: Header) -> int:
-        """The image stamp in ms, forced strictly increasing (video detectors require it)."""
-        stamp_ms = (int(header.stamp.sec) * 1000) + int(header.stamp.nanosec) // 1_000_000
-        self._last_timestamp_ms = max(stamp_ms, self._last_timestamp_ms + 1)
-        return self._last_timestamp_ms
-
-    def publish_frame(self, header: Header, rgb: np.ndarray, result: FrameResult):
+    def publish_frame(
+        self, header: Header, rgb: np.ndarray, result: FrameResult
+    ) -> tuple[int, int]:
         """Publish all outputs of one frame; returns (people published, people dropped)."""
         people = [p for p in result.people if is_publishable(p)]
         non_finite = len(result.people) - len(people) + result.dropped_non_finite
         ids = [p.track_id for p in people]
-        node = self._node
         stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
         self._hemispheres.retain(ids)
-        node.people_pub.publish(people_message(header, result, people, ids, self._hemispheres))
-        if node.hands_pub is not None:
-            wrist_frame = self._params.hands_wrist_frame
-            node.hands_pub.publish(
+        self._people_pub.publish(people_message(header, result, people, ids, self._hemispheres))
+        if self._hands_pub is not None:
+            self._hands_pub.publish(
                 hands_message(
-                    header, people, ids, wrist_frame, result.smoothing, self._hemispheres
+                    header,
+                    people,
+                    ids,
+                    self._options.hands_wrist_frame,
+                    result.smoothing,
+                    self._hemispheres,
                 )
             )
-        if node.world is not None and self._info is not None:
-            node.world.publish(header, people, ids, self._info.joint_names)
-            node.stats.set_world(node.world.status, node.world.ok)
-        node.stats.tracking_seen(result.smoothing, result.tracks)
+        if self.world is not None and self._info is not None:
+            self.world.publish(header, people, ids, self._info.joint_names)
         # A camera repeating a stamp must not make tf2 see the same (child, stamp) twice.
-        if node.send_tf is not None and people and stamp != self._last_tf_stamp:
-            node.send_tf(self._transforms(header, people, ids))
+        if self._send_tf is not None and people and stamp != self._last_tf_stamp:
+            self._send_tf(self._transforms(header, people, ids))
             self._last_tf_stamp = stamp
-        markers_wanted = node.markers_pub is not None and self._markers is not None
+        markers_wanted = self._markers_pub is not None and self._markers is not None
         if markers_wanted and self._marker_limiter.allow(stamp):
             markers = self._markers.build(header, people, ids)
-            node.markers_pub.publish(serialize_marker_array(markers))
-        if node.overlay_pub is not None and node.overlay_pub.get_subscription_count() > 0:
-            node.overlay_pub.publish(self._overlay(header, rgb, result, people, ids))
+            self._markers_pub.publish(serialize_marker_array(markers))
+        if self._overlay_pub is not None and self._overlay_pub.get_subscription_count() > 0:
+            self._overlay_pub.publish(self._overlay(header, rgb, result, people, ids))
         return len(people), non_finite
 
     def clear_markers(self) -> None:
         """Delete every marker this node drew (called when it stops)."""
-        if self._node.markers_pub is not None and self._markers is not None:
-            header = Header(stamp=self._node.get_clock().now().to_msg())
-            publisher = self._node.markers_pub
+        if self._markers_pub is not None and self._markers is not None:
+            header = Header(stamp=self._clock.now().to_msg())
+            publisher = self._markers_pub
             publisher.publish(serialize_marker_array(self._markers.delete_all(header)))
             # The node is about to go away: give reliable subscribers a moment to take it.
             publisher.wait_for_all_acked(Duration(seconds=1.0))
 
     def _transforms(self, header: Header, people: list[PersonResult], ids: list[str]):
-        from pymafx_ros.ros.tf_builder import person_transforms
-
         assert self._info is not None
-        indices = JOINT_SETS[self._params.tf_joints]
+        indices = JOINT_SETS[self._options.tf_joints]
         transforms = []
         for person, person_id in zip(people, ids, strict=True):
             transforms.extend(
@@ -145,7 +176,7 @@ class FramePublisher:
                     self._info.joint_names,
                     self._info.joint_parents,
                     indices,
-                    self._params.tf_prefix,
+                    self._options.tf_prefix,
                 )
             )
         return transforms
@@ -156,7 +187,7 @@ class FramePublisher:
         assert self._info is not None and self._markers is not None
         faces = None
         with_mesh = next((p.vertices for p in people if p.vertices is not None), None)
-        if with_mesh is not None and self._params.markers_mesh_decimation > 0.0:
+        if with_mesh is not None and self._options.markers_mesh_decimation > 0.0:
             decimator = self._markers.mesh_decimator(with_mesh)
             faces = decimator.faces
             people = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,7 +176,11 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--data", type=Path, help="PyMAF-X data/ folder (default: placeholder)")
     parser.add_argument("--checkpoint", type=Path, help="v1.1 checkpoint (default: placeholder)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="auto (CUDA when torch sees one, else CPU), cpu, cuda or cuda:N",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.add_argument(
         "--no-smoothing",
@@ -212,6 +217,7 @@ def _write_frame(
 
 def run(args: argparse.Namespace) -> int:
     """Process every frame of ``args.input``; returns the exit status."""
+    from pymafx_ros.pipeline.device_recovery import DeviceError
     from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
 
     source = open_input(args.input)
@@ -240,12 +246,18 @@ def run(args: argparse.Namespace) -> int:
         np.save(args.out / "smplx_faces.npy", info.faces.astype(np.int32))
     # A lone image is a still; video frames and image folders are a sequence to track.
     still = source.frame_count == 1 and source.images is not None
+    lost: list[int] = []
     try:
         progress = tqdm(source.frames(), total=source.frame_count, unit="frame", disable=None)
         for index, (name, rgb) in enumerate(progress):
             timestamp_ms = None if still else round(index * 1000.0 / source.fps)
             boxes = per_frame.get(index, every_frame) if args.detector == "external" else None
-            result = pipeline.process(rgb, timestamp_ms=timestamp_ms, boxes=boxes)
+            try:
+                result = pipeline.process(rgb, timestamp_ms=timestamp_ms, boxes=boxes)
+            except DeviceError as error:  # out of GPU memory even after a retry: skip it
+                print(f"pymafx-ros process: frame {index} skipped: {error}", file=sys.stderr)
+                lost.append(index)
+                continue
             _write_frame(args, index, result, name, info.num_vertices)
             if overlay is not None:
                 drawn = draw_people(
@@ -257,4 +269,11 @@ def run(args: argparse.Namespace) -> int:
             overlay.close()
         pipeline.close()
     logging.getLogger(__name__).info("wrote %s", args.out)
+    if lost:
+        print(
+            f"pymafx-ros process: {len(lost)} frame(s) lost to the device (no JSON written): "
+            f"{lost}",
+            file=sys.stderr,
+        )
+        return 1
     return 0

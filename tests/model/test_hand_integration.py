@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from pymafx_ros.model.hand_integration import (
+    HAND_VISIBILITY_THRESHOLD,
     SMPL_PARENTS,
-    hand_visibility_from_prediction,
-    hand_visibility_from_scores,
     integrate_hands,
 )
 from pymafx_ros.model.rotations import (
@@ -43,15 +42,12 @@ def _section_inputs(fixture, section: str) -> dict[str, torch.Tensor]:
         return torch.from_numpy(fixture[name])
 
     if section == "A":
-        _, visible_lh, visible_rh = hand_visibility_from_scores(
-            get("in_vis_lhand"), get("in_vis_rhand")
-        )
+        scores = torch.stack([get("in_vis_lhand"), get("in_vis_rhand")], dim=1)
     elif section == "C":
-        _, visible_lh, visible_rh = hand_visibility_from_scores(
-            get("C_in_vis_lhand"), get("C_in_vis_rhand")
-        )
+        scores = torch.stack([get("C_in_vis_lhand"), get("C_in_vis_rhand")], dim=1)
     else:
-        visible_lh, visible_rh = hand_visibility_from_prediction(get(f"{prefix}pred_vis_hands"))
+        scores = get(f"{prefix}pred_vis_hands")  # predicted: [B, 2] (left, right)
+    visible_lh, visible_rh = (scores > HAND_VISIBILITY_THRESHOLD).unbind(1)
     return {
         "body_rotmat": get(f"{prefix}rotmat_preintegr"),
         "tpose_joints": get(f"{section}_feat_integr_tpose_joints"),
@@ -146,21 +142,6 @@ def test_samples_of_a_batch_are_independent(parity_fixture):
         torch.testing.assert_close(rotmat[row : row + 1], single_rotmat, atol=1e-6, rtol=0)
         for name, value in single_internals.items():
             torch.testing.assert_close(internals[name][row : row + 1], value, atol=1e-6, rtol=0)
-
-
-def test_hand_visibility_helpers(parity_fixture):
-    scores, left, right = hand_visibility_from_scores(
-        torch.from_numpy(parity_fixture["in_vis_lhand"]),
-        torch.from_numpy(parity_fixture["in_vis_rhand"]),
-    )
-    torch.testing.assert_close(scores, torch.from_numpy(parity_fixture["A_m3_pred_vis_hands"]))
-    assert left.tolist() == [False] and right.tolist() == [True]
-    left, right = hand_visibility_from_prediction(torch.tensor([[0.1, 0.2], [0.5, -1.0]]))
-    assert left.tolist() == [False, True] and right.tolist() == [True, False]
-    with pytest.raises(ValueError, match=r"\[B, 2\]"):
-        hand_visibility_from_prediction(torch.zeros(4))
-    with pytest.raises(ValueError, match=r"shape \[B\]"):
-        hand_visibility_from_scores(torch.zeros(2), torch.zeros(3))
 
 
 def test_bad_inputs_are_named():

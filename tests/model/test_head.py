@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from pymafx_ros.model.point_features import aligned_features, grid_features
 from pymafx_ros.model.projection import part_camera, project_points, sampling_grid
-from pymafx_ros.model.pymafx_net import MatrixSampler
-from pymafx_ros.model.regressor import STATE_NAMES
+from pymafx_ros.model.regressor import HAND_STATE_NAMES, PERSON_STATE_NAMES, STATE_NAMES
 
 RTOL = 1e-4
 
@@ -30,6 +30,18 @@ def _t(fixture: dict[str, np.ndarray], key: str) -> torch.Tensor:
 def _mesh(fixture: dict[str, np.ndarray], k: int) -> dict[str, torch.Tensor]:
     prefix = f"A_m{k}_"
     return {key[len(prefix) :]: _t(fixture, key) for key in fixture if key.startswith(prefix)}
+
+
+def _grid(model, part: str, feature_map: torch.Tensor) -> torch.Tensor:
+    return grid_features(part, model.maf_extractor[part][0], model.grid_points, feature_map)
+
+
+def _hand_rows(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per-person hand state -> hand rows [right; left] (the release's hand batch)."""
+    return {
+        name: torch.cat([state[right], state[left]])
+        for name, (left, right) in HAND_STATE_NAMES.items()
+    }
 
 
 def test_grid_is_x_major(parity_fixture):
@@ -54,24 +66,27 @@ def test_projection_of_part_cameras():
 @pytest.mark.parametrize("part", ["body", "face"])
 def test_grid_point_mlp(seeded_model, parity_fixture, part):
     with torch.inference_mode():
-        flat = seeded_model.grid_features(part, _t(parity_fixture, f"A_feat_enc_{part}_sfeat0"))
+        flat = _grid(seeded_model, part, _t(parity_fixture, f"A_feat_enc_{part}_sfeat0"))
     _close(flat, parity_fixture[f"A_feat_reg0_in_{'x' if part == 'body' else 'xc_face'}"])
 
 
 def test_hand_grid_point_mlp_batches_right_then_left(seeded_model, parity_fixture):
     with torch.inference_mode():
-        flat = seeded_model.grid_features("hand", _t(parity_fixture, "A_feat_enc_hand_sfeat0"))
+        flat = _grid(seeded_model, "hand", _t(parity_fixture, "A_feat_enc_hand_sfeat0"))
     _close(flat[:1], parity_fixture["A_feat_reg0_in_xc_rhand"])
     _close(flat[1:], parity_fixture["A_feat_reg0_in_xc_lhand"])
 
 
-def test_mesh_points_of_every_part(seeded_model, parity_fixture):
+def test_loop_points_of_every_part(seeded_model, parity_fixture):
+    mesh = _mesh(parity_fixture, 1)
+    state = {name: mesh[f"pred_{name}"] for name in (*STATE_NAMES, "exp")}
     with torch.inference_mode():
-        points = seeded_model.mesh_points(_mesh(parity_fixture, 1))
+        points = seeded_model.loop_points.people(state, seeded_model.regressor[0].init_rhand)
+        hands = seeded_model.loop_points.hands(_hand_rows(state))
     for name, value in (
         ("body", points["body"]),
-        ("rhand", points["hand"][:1]),
-        ("lhand", points["hand"][1:]),
+        ("rhand", hands[:1]),
+        ("lhand", hands[1:]),
         ("face", points["face"]),
     ):
         _close(value, parity_fixture[f"A_feat_maf_{name}1_mesh_points"])
@@ -84,7 +99,14 @@ def test_attention_and_fusion(seeded_model, parity_fixture, part, t):
     points = torch.cat([_t(parity_fixture, f"A_feat_maf_{n}{t}_mesh_points") for n in names])
     probe: dict[str, torch.Tensor] = {}
     with torch.inference_mode():
-        fused = seeded_model.aligned_features(part, t, feature_map, points, probe)
+        modules = (
+            seeded_model.align_attention[part][t - 1],
+            seeded_model.maf_extractor[part][t],
+            seeded_model.att_feat_reduce[part][t - 1],
+        )
+        fused = aligned_features(
+            part, t, modules, seeded_model.grid_points, feature_map, points, probe
+        )
     for index, name in enumerate(names):
         rows = slice(index, index + 1)
         for feature in ("grid_feat_chanmean", "mesh_feat_chanmean"):
@@ -108,15 +130,19 @@ def test_regressor_update_from_the_fixture_inputs(seeded_model, parity_fixture):
         ]
     )
     with torch.inference_mode():
-        params, visibility = regressor(
+        person, hand_rows, body_hidden, hand_hidden = regressor(
             _t(parity_fixture, "A_feat_reg1_in_x"),
             hands,
             _t(parity_fixture, "A_feat_reg1_in_xc_face"),
-            state,
+            {name: state[name] for name in PERSON_STATE_NAMES},
+            _hand_rows(state),
         )
-    assert visibility is None
-    for name in (*STATE_NAMES, "exp"):
-        torch.testing.assert_close(params[name], after[f"pred_{name}"], atol=1e-5, rtol=0)
+    assert body_hidden.shape == (1, 1024) and hand_hidden.shape == (2, 1024)
+    for name in (*PERSON_STATE_NAMES, "exp"):
+        torch.testing.assert_close(person[name], after[f"pred_{name}"], atol=1e-5, rtol=0)
+    for name, (left, right) in HAND_STATE_NAMES.items():
+        torch.testing.assert_close(hand_rows[name][:1], after[f"pred_{right}"], atol=1e-5, rtol=0)
+        torch.testing.assert_close(hand_rows[name][1:], after[f"pred_{left}"], atol=1e-5, rtol=0)
 
 
 def test_expression_restarts_from_init_each_step(seeded_model, parity_fixture):
@@ -126,30 +152,28 @@ def test_expression_restarts_from_init_each_step(seeded_model, parity_fixture):
     inputs = [_t(parity_fixture, f"C_in_{n}") for n in ("x", "xc_rhand", "xc_lhand", "xc_face")]
     hands = torch.cat(inputs[1:3])
     with torch.inference_mode():
-        plain, _ = regressor(inputs[0], hands, inputs[3], state)
-        with_exp, _ = regressor(
-            inputs[0], hands, inputs[3], {**state, "exp": state["face"].new_ones(1, 50)}
+        plain, *_ = regressor(inputs[0], hands, inputs[3], state, _hand_rows(state))
+        with_exp, *_ = regressor(
+            inputs[0],
+            hands,
+            inputs[3],
+            {**state, "exp": state["face"].new_ones(1, 50)},
+            _hand_rows(state),
         )
     torch.testing.assert_close(plain["exp"], with_exp["exp"], atol=0, rtol=0)
 
 
 def test_init_state_starts_both_hands_from_the_right_mean(seeded_model, parity_fixture):
-    state = seeded_model.regressor[0].init_state(torch.zeros(2, 1))
-    assert state["pose"].shape == (2, 144)
-    torch.testing.assert_close(state["lhand"], state["rhand"], atol=0, rtol=0)
+    regressor = seeded_model.regressor[0]
+    state = regressor.init_state(2)
+    hands = regressor.init_hand_state(3)
+    assert state["pose"].shape == (2, 144) and hands["hand"].shape == (3, 90)
     torch.testing.assert_close(
-        state["lhand"][:1], _t(parity_fixture, "A_m0_pred_lhand"), atol=0, rtol=0
+        hands["hand"][:1], _t(parity_fixture, "A_m0_pred_lhand"), atol=0, rtol=0
     )
-
-
-def test_matrix_sampler_follows_a_loaded_dmap():
-    down = torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
-    sampler = MatrixSampler(down, down.t().contiguous())
-    vertices = torch.arange(9.0).reshape(1, 3, 3)
-    torch.testing.assert_close(sampler(vertices)[0], down @ vertices[0])
-    new_down = torch.tensor([[0.0, 1.0, 0.0], [0.25, 0.0, 0.75]])
-    sampler.load_state_dict({"Dmap": new_down, "Umap": new_down.t().contiguous()})
-    torch.testing.assert_close(sampler(vertices)[0], new_down @ vertices[0])
+    torch.testing.assert_close(
+        hands["hand"][:1], _t(parity_fixture, "A_m0_pred_rhand"), atol=0, rtol=0
+    )
 
 
 def test_bad_inputs_are_refused_before_any_work(seeded_model):

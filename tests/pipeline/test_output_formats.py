@@ -16,7 +16,7 @@ from pymafx_ros.pipeline.serialize import frame_to_dict
 
 
 def _frame_result(fake_model, fake_model_info, with_vertices: bool = True):
-    config = PipelineConfig(detector="external", with_vertices=with_vertices)
+    config = PipelineConfig(detector="external", device="cpu", with_vertices=with_vertices)
     pipeline = Pipeline(config, model=fake_model, model_info=fake_model_info)
     frame = np.full((480, 640, 3), 40, dtype=np.uint8)
     return frame, pipeline.process(frame, boxes=[person_at(320, 240, 300)])

@@ -50,7 +50,7 @@ def test_a_part_box_follows_its_body() -> None:
 
 
 def test_full_frame_projects_parts_then_reuses_them(fake_model, fake_model_info) -> None:
-    config = PipelineConfig(detector="full_frame")
+    config = PipelineConfig(detector="full_frame", device="cpu")
     pipeline = Pipeline(config, model=fake_model, model_info=fake_model_info)
     frame = np.full((480, 640, 3), 90, dtype=np.uint8)
     first = pipeline.process(frame, timestamp_ms=0)

@@ -19,7 +19,7 @@ FRAME = np.zeros((480, 640, 3), dtype=np.uint8)
 
 
 def _pipeline(model, info, **config) -> Pipeline:
-    config = PipelineConfig(detector="external", **config)
+    config = PipelineConfig(detector="external", device="cpu", **config)
     return Pipeline(config, model=model, model_info=info)
 
 
@@ -81,18 +81,23 @@ def test_hand_validity_follows_the_visibility_gate(fake_model, fake_model_info) 
     assert person.left_hand_visibility == pytest.approx(0.05)
 
 
-def test_non_finite_people_are_dropped_and_counted(fake_smplx_layer, fake_model_info) -> None:
-    class BrokenForSecond(CountingFakeModel):
+@pytest.mark.parametrize(
+    ("broken", "value"), [([1], float("nan")), ([0, 1], float("nan")), ([0], float("inf"))]
+)
+def test_non_finite_people_are_dropped_and_counted(
+    fake_smplx_layer, fake_model_info, broken, value
+) -> None:
+    class BrokenModel(CountingFakeModel):
         def __call__(self, *args, **kwargs):
             final = dict(super().__call__(*args, **kwargs))
             final["pred_shape"] = final["pred_shape"].clone()
-            final["pred_shape"][1] = float("nan")
+            final["pred_shape"][broken] = value
             return final
 
-    pipeline = _pipeline(BrokenForSecond(fake_smplx_layer), fake_model_info, max_people=2)
+    pipeline = _pipeline(BrokenModel(fake_smplx_layer), fake_model_info, max_people=2)
     result = pipeline.process(FRAME, boxes=[person_at(200, 240, 300), person_at(450, 240, 300)])
-    assert len(result.people) == 1 and result.dropped_non_finite == 1
-    assert result.people[0].is_finite()
+    assert len(result.people) == 2 - len(broken) and result.dropped_non_finite == len(broken)
+    assert all(person.is_finite() for person in result.people)
 
 
 def test_people_with_unusable_boxes_are_skipped(fake_model, fake_model_info) -> None:

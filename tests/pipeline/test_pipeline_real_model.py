@@ -27,10 +27,9 @@ SMPLX_PARAMETERS = (
 
 def _external(real_model, **config) -> Pipeline:
     module, info = real_model
+    settings = PipelineConfig(detector="external", device="cpu", **config)
     return Pipeline(
-        PipelineConfig(detector="external", **config),
-        model=model_predictor(module),
-        model_info=info,
+        settings, model=model_predictor(module, settings.with_vertices), model_info=info
     )
 
 
@@ -62,13 +61,18 @@ def test_several_people_run_each_expert_exactly_once(real_model, astronaut_640) 
     ]
     try:
         pipeline = _external(real_model, max_people=3)
-        people = [person_at(110, 300, 300), person_at(320, 300, 300), person_at(530, 300, 300)]
+        people = [
+            person_at(110, 300, 300),
+            person_at(320, 300, 300, vis=(0.05, 0.8, 0.9)),  # left hand below the gate
+            person_at(530, 300, 300, vis=(0.1, 0.0, 0.9)),  # no hand above it
+        ]
         result = pipeline.process(astronaut_640, boxes=people)
     finally:
         for handle in handles:
             handle.remove()
-    # One batch per expert: 3 bodies, 6 hands (right hands and flipped left hands), 3 faces.
-    assert calls == {"body": [3], "hand": [6], "face": [3]}
+    # One batch per expert: 3 bodies, the 3 visible hands (right ones, then flipped left
+    # ones; hidden hands are not run), 3 faces.
+    assert calls == {"body": [3], "hand": [3], "face": [3]}
     assert len(result.people) + result.dropped_non_finite == 3
 
 
@@ -118,7 +122,7 @@ def _check_smplx_consistency(result) -> None:
 
 def test_front_end_finds_the_person_on_the_sample_photo(real_model, astronaut) -> None:
     module, info = real_model
-    config = PipelineConfig(detector="mediapipe")
+    config = PipelineConfig(detector="mediapipe", device="cpu")
     pipeline = Pipeline(config, model=model_predictor(module), model_info=info)
     try:
         result = pipeline.process(astronaut)

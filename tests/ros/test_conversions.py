@@ -13,7 +13,7 @@ from pymafx_ros.pipeline.result import Intrinsics
 from pymafx_ros.ros.conversions import (
     DEFAULT_MAX_PIXELS,
     ENCODINGS,
-    RejectedImageError,
+    RejectedMessageError,
     camera_info_to_intrinsics,
     check_image,
     compressed_size,
@@ -63,7 +63,7 @@ def test_decoded_array_does_not_alias_the_message(rgb):
 @pytest.mark.parametrize("encoding", ["16UC1", "bayer_rggb8", "yuv422", "rgb16", "32FC1"])
 def test_unsupported_encoding_is_named(encoding):
     msg = Image(height=2, width=2, encoding=encoding, step=8, data=bytes(16))
-    with pytest.raises(RejectedImageError) as err:
+    with pytest.raises(RejectedMessageError) as err:
         image_to_rgb(msg)
     assert err.value.reason == "encoding"
     assert repr(encoding) in str(err.value)
@@ -82,7 +82,7 @@ def test_unsupported_encoding_is_named(encoding):
 )
 def test_inconsistent_layout_is_refused(fields, needle):
     msg = Image(encoding="rgb8", **fields)
-    with pytest.raises(RejectedImageError) as err:
+    with pytest.raises(RejectedMessageError) as err:
         check_image(msg)
     assert err.value.reason == "layout"
     assert needle in str(err.value)
@@ -98,7 +98,7 @@ def test_inconsistent_layout_is_refused(fields, needle):
 )
 def test_too_large_raw_images_are_refused_before_allocating(width, height, limit, needle):
     msg = Image(encoding="rgb8", height=height, width=width, step=3 * width, data=bytes(24))
-    with pytest.raises(RejectedImageError) as err:
+    with pytest.raises(RejectedMessageError) as err:
         check_image(msg, limit)
     assert err.value.reason == "size" and needle in str(err.value)
     assert "max_image_pixels" in str(err.value)
@@ -109,7 +109,7 @@ def test_too_large_raw_images_are_refused_before_allocating(width, height, limit
 )
 def test_decompression_bombs_are_refused_from_the_header(data):
     msg = CompressedImage(format="jpeg", data=data)
-    with pytest.raises(RejectedImageError) as err:
+    with pytest.raises(RejectedMessageError) as err:
         compressed_to_rgb(msg)
     assert err.value.reason == "size"
 
@@ -121,7 +121,7 @@ def test_header_size_is_read_without_decoding(encode, kind):
 
 def test_a_header_that_lies_within_the_limit_is_refused_after_decoding():
     # Claims 64x64 (allowed) but holds 8x8 of data: OpenCV fails or the sizes disagree.
-    with pytest.raises(RejectedImageError) as err:
+    with pytest.raises(RejectedMessageError) as err:
         compressed_to_rgb(CompressedImage(data=png_claiming(64, 64)))
     assert err.value.reason == "decode"
 
@@ -155,7 +155,7 @@ def _jpeg() -> bytes:
     ],
 )
 def test_undecodable_compressed_image_is_refused(data, reason):
-    with pytest.raises(RejectedImageError) as err:
+    with pytest.raises(RejectedMessageError) as err:
         compressed_to_rgb(CompressedImage(format="jpeg", data=data))
     assert err.value.reason == reason
 

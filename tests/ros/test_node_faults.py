@@ -1,7 +1,8 @@
 """Injected failures reach the running node as a camera would send them (uniformly coloured
 frames make the test-double pipeline fail, see fake_pipeline.FAULTS). Whatever fails, the node
 logs it, counts it, and goes on processing the next frame; a dead inference thread is reported
-as ERROR and restarted."""
+as ERROR and restarted; people with non-finite numbers are dropped, the others published; the
+core's Python logging reaches /rosout."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from camera import TestCamera
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from graph import Probe, latest_status, start_fake_node, status_values, wait_until
 from pymafx_ros.msg import SmplxPeople
+from rcl_interfaces.msg import Log
+from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo
 
 SIZE = 64
@@ -90,3 +93,41 @@ def test_a_dead_inference_thread_is_reported_and_restarted(faulty):
         "OK once a frame went through",
     )
     assert "inference thread died" in faulty.node.log()
+
+
+def finite_people(message: SmplxPeople) -> bool:
+    values = [
+        v
+        for p in message.people
+        for v in (*p.body_pose, *p.betas, *p.transl, *p.keypoints_2d,
+                  *(c for j in p.joints for c in (j.x, j.y, j.z)))
+    ]  # fmt: skip
+    return bool(np.isfinite(values).all())
+
+
+@pytest.mark.parametrize(("colour", "published"), [((255, 0, 255), 1), ((255, 255, 0), 0)])
+def test_non_finite_people_are_dropped_the_others_published(faulty, colour, published):
+    # Two people per frame, the second (or both) with a NaN joint from the model.
+    key = "people dropped (non-finite)"
+    before = int(status_values(faulty.diagnostics, ": inference").get(key, 0))
+    message = faulty.camera.round_trip(rgb=solid(colour))
+    assert len(message.people) == published and finite_people(message)
+    wait_until(
+        lambda: (
+            int(status_values(faulty.diagnostics, ": inference").get(key, 0))
+            == before + 2 - published
+        ),
+        5,
+        "the count",
+    )
+    wait_until(lambda: "non-finite" in faulty.node.log(), 5, "the warning")
+    assert all(finite_people(m) for m in list(faulty.people))
+
+
+def test_core_python_logging_reaches_rosout_under_the_node_name(faulty):
+    rosout_qos = QoSProfile(depth=1000, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    logs = faulty.probe.collect(Log, "/rosout", rosout_qos)
+    needle = "[pymafx_ros.test_double] test double loaded"
+    wait_until(lambda: any(needle in m.msg for m in list(logs)), 10, "the forwarded record")
+    record = next(m for m in list(logs) if needle in m.msg)
+    assert record.name == "pymafx" and record.level == Log.WARN

@@ -1,5 +1,5 @@
-"""The node refuses to start on bad parameters (exit 2, the parameter named) and ends with
-exit 1 and a clear message when the model cannot be loaded."""
+"""The node refuses to start on bad parameters (exit 2, the parameter named) and ends with a
+clear message when the model cannot be loaded (exit 2 for a file problem, else 1)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,18 @@ def test_unknown_parameter_in_a_params_file_is_refused(tmp_path):
     assert "unknown parameter(s) tf.joint" in node.log()
 
 
-def test_model_that_cannot_load_ends_the_node_with_exit_1(tmp_path):
-    node = start_fake_node([], tmp_path / "node.log", PYMAFX_TEST_FAIL_LOAD="1")
-    code = node.wait(60)
+@pytest.mark.parametrize(
+    ("failure", "code", "needle"),
+    [
+        ("file", 2, "FileNotFoundError: test double told to fail: no SMPLX_NEUTRAL_2020.npz"),
+        ("runtime", 1, "RuntimeError: test double told to fail: CUDA out of memory"),
+    ],
+)
+def test_model_that_cannot_load_ends_the_node(tmp_path, failure, code, needle):
+    # A missing or broken file is the user's to fix (2, like a bad parameter); anything else 1.
+    node = start_fake_node([], tmp_path / "node.log", PYMAFX_TEST_FAIL_LOAD=failure)
+    exit_code = node.wait(60)
     log = node.log()
-    assert code == 1, log
-    assert "could not load the pipeline: FileNotFoundError" in log and "SMPLX_NEUTRAL" in log
+    assert exit_code == code, log
+    assert f"could not load the pipeline: {needle}" in log
     assert "Traceback" not in log

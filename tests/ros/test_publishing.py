@@ -1,66 +1,74 @@
-"""FramePublisher on a stand-in node: what goes out for one frame, what never does (non-finite
-people), the marker rate limit, and the overlay only while someone subscribes."""
+"""FramePublisher on a real node, its messages received over DDS: what goes out for one frame,
+what never does (non-finite people), the marker rate limit, the overlay only while subscribed,
+and the latched model description. It owns its publishers, so nothing else of a node is needed.
+"""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from builtin_interfaces.msg import Time
 from fake_pipeline import make_person
-from rclpy.serialization import deserialize_message
+from graph import Probe, wait_until
+from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
+from rclpy.qos import DurabilityPolicy, QoSProfile
+from sensor_msgs.msg import Image
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
+from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
 from pymafx_ros.pipeline.result import FrameResult, Intrinsics
-from pymafx_ros.ros.diagnostics import NodeStats
-from pymafx_ros.ros.parameters import defaults, validate
-from pymafx_ros.ros.publishing import FramePublisher
+from pymafx_ros.ros.publishing import FramePublisher, OutputOptions
 
 K = Intrinsics(200.0, 200.0, 80.0, 60.0)
-
-
-class Recorder:
-    def __init__(self, subscribers: int = 0) -> None:
-        self.sent: list = []
-        self.subscribers = subscribers
-
-    def publish(self, msg) -> None:
-        self.sent.append(msg)
-
-    def get_subscription_count(self) -> int:
-        return self.subscribers
-
-    def wait_for_all_acked(self, timeout) -> bool:
-        return True
-
-
-class StubNode:
-    """The attributes FramePublisher uses of PymafxNode, recording what is published."""
-
-    def __init__(self, **overrides) -> None:
-        self.params = validate({**defaults(), **overrides})
-        self.stats = NodeStats()
-        self.people_pub, self.model_info_pub = Recorder(), Recorder()
-        self.markers_pub, self.overlay_pub = Recorder(), Recorder()
-        self.hands_pub, self.world = Recorder(), None
-        self.transforms: list = []
-        self.send_tf = self.transforms.append
-        self.logged: list[str] = []
-
-    def get_clock(self):
-        return SimpleNamespace(now=lambda: SimpleNamespace(to_msg=Time))
-
-    def get_logger(self):
-        return SimpleNamespace(error=self.logged.append, info=self.logged.append)
+IMAGE = np.zeros((120, 160, 3), np.uint8)
+_names = (f"publishing_{i}" for i in itertools.count())
 
 
 @pytest.fixture(scope="module")
 def layer():
     return placeholder_smplx()
+
+
+class Outputs:
+    """A real node with a FramePublisher, and subscribers to everything it publishes."""
+
+    def __init__(self, options: OutputOptions) -> None:
+        self.probe = Probe(next(_names))
+        self.node = self.probe.node
+        # Each test's node has its own name, so its ~/ topics are its own.
+        self.publisher = FramePublisher(self.node, options)
+        ns = self.node.get_fully_qualified_name()
+        self.people = self.probe.collect(SmplxPeople, f"{ns}/people")
+        self.markers = self.probe.collect(MarkerArray, f"{ns}/markers")
+        self.tf = self.probe.collect(TFMessage, "/tf", QoSProfile(depth=100))
+        self.publisher.model_loaded(placeholder_model_info())
+
+    def publish(self, ms: int, people, image=IMAGE):
+        """Publish one frame stamped ``ms``; wait until its people message arrived."""
+        count = len(self.people)
+        counts = self.publisher.publish_frame(header_at(ms), image, frame_of(people))
+        wait_until(lambda: len(self.people) > count, 10, "the people message")
+        return counts
+
+    def close(self) -> None:
+        self.probe.close()
+
+
+@pytest.fixture
+def outputs():
+    made: list[Outputs] = []
+
+    def make(**overrides) -> Outputs:
+        made.append(Outputs(replace(OutputOptions(), **overrides)))
+        return made[-1]
+
+    yield make
+    for out in made:
+        out.close()
 
 
 def frame_of(people) -> FrameResult:
@@ -73,95 +81,84 @@ def header_at(ms: int) -> Header:
     return header
 
 
-def loaded(layer, **overrides):
-    node = StubNode(**overrides)
-    publisher = FramePublisher(node, "test")
-    publisher.model_loaded(placeholder_model_info())
-    return node, publisher
+def test_loading_publishes_the_latched_description(outputs):
+    out = outputs()
+    late = out.probe.collect(
+        SmplxModelInfo,
+        f"{out.node.get_fully_qualified_name()}/model_info",
+        QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL),
+    )
+    wait_until(lambda: late, 10, "the latched description")
+    assert out.publisher.ready and late[0].joint_names[0] == "pelvis"
 
 
-def test_loading_publishes_the_description_and_warns_about_placeholders(layer):
-    node, publisher = loaded(layer)
-    assert publisher.ready and len(node.model_info_pub.sent) == 1
-    assert any("MEANINGLESS" in line for line in node.logged)
-    assert node.stats.snapshot().info["placeholder_weights"] == "True"
-
-
-def test_non_finite_people_are_dropped_and_counted(layer):
-    node, publisher = loaded(layer)
+def test_non_finite_people_are_dropped_and_counted(outputs, layer):
+    out = outputs()
     good = make_person(layer, K, 160, 120, seed=1)
     bad = replace(good, joints=good.joints.copy())
     bad.joints[3, 1] = np.nan
-    published, dropped = publisher.publish_frame(
-        header_at(0), np.zeros((120, 160, 3), np.uint8), frame_of([good, bad])
-    )
-    assert (published, dropped) == (1, 1)
-    (people,) = node.people_pub.sent
+    assert out.publish(0, [good, bad]) == (1, 1)
+    (people,) = out.people
     assert len(people.people) == 1
     values = [v for p in people.people for v in (*p.body_pose, *p.betas, *p.keypoints_2d)]
     assert np.isfinite(values).all()
-    (transforms,) = node.transforms
-    assert {t.child_frame_id for t in transforms} >= {"body_p1", "head_p1"}
+    wait_until(lambda: out.tf, 10, "the transforms")
+    assert {t.child_frame_id for t in out.tf[0].transforms} >= {"body_p1", "head_p1"}
 
 
-def test_a_repeated_stamp_sends_no_second_tf(layer):
-    node, publisher = loaded(layer)
+def test_a_repeated_stamp_sends_no_second_tf(outputs, layer):
+    out = outputs()
     person = make_person(layer, K, 160, 120, seed=4)
-    image = np.zeros((120, 160, 3), np.uint8)
     for ms in (10, 10, 20):
-        publisher.publish_frame(header_at(ms), image, frame_of([person]))
-    assert len(node.people_pub.sent) == 3
-    assert [t[0].header.stamp.nanosec // 1_000_000 for t in node.transforms] == [10, 20]
+        out.publish(ms, [person])
+    wait_until(lambda: len(out.tf) >= 2, 10, "the transforms")
+    assert [m.transforms[0].header.stamp.nanosec // 1_000_000 for m in out.tf] == [10, 20]
 
 
-def test_empty_frames_publish_empty_people_and_no_tf(layer):
-    node, publisher = loaded(layer)
-    publisher.publish_frame(header_at(0), np.zeros((120, 160, 3), np.uint8), frame_of([]))
-    assert node.people_pub.sent[0].people == [] and node.transforms == []
+def test_empty_frames_publish_empty_people_and_no_tf(outputs):
+    out = outputs()
+    out.publish(0, [])
+    assert out.people[0].people == []
+    out.publish(10, [])  # ordered delivery: anything for the first frame would have come
+    assert out.tf == []
 
 
-def test_markers_follow_the_rate_limit_in_image_time(layer):
-    node, publisher = loaded(layer, **{"markers.max_rate_hz": 5.0})
+def test_markers_follow_the_rate_limit_in_image_time(outputs, layer):
+    out = outputs(markers_max_rate_hz=5.0)
     person = make_person(layer, K, 160, 120, seed=2)
     for ms in (0, 100, 199, 200, 350, 400):
-        publisher.publish_frame(
-            header_at(ms), np.zeros((120, 160, 3), np.uint8), frame_of([person])
-        )
-    assert len(node.people_pub.sent) == 6  # people go out for every frame ...
-    stamps = [
-        deserialize_message(raw, MarkerArray).markers[0].header.stamp.nanosec // 1_000_000
-        for raw in node.markers_pub.sent
-    ]
+        out.publish(ms, [person])
+    assert len(out.people) == 6  # people go out for every frame ...
+    wait_until(lambda: len(out.markers) >= 3, 10, "the markers")
+    stamps = [m.markers[0].header.stamp.nanosec // 1_000_000 for m in out.markers]
     assert stamps == [0, 200, 400]  # ... markers at most every 200 ms of image time
 
 
-def test_overlay_is_drawn_only_while_subscribed(layer):
-    node, publisher = loaded(layer)
+def test_overlay_is_drawn_only_while_subscribed(outputs, layer):
+    out = outputs()
     person = make_person(layer, K, 160, 120, seed=3)
     image = np.full((120, 160, 3), 90, np.uint8)
-    publisher.publish_frame(header_at(0), image, frame_of([person]))
-    assert node.overlay_pub.sent == []
-    node.overlay_pub.subscribers = 1
-    publisher.publish_frame(header_at(50), image, frame_of([person]))
-    (overlay,) = node.overlay_pub.sent
-    assert (overlay.width, overlay.height, overlay.encoding, overlay.step) == (
-        160,
-        120,
-        "rgb8",
-        480,
-    )
-    assert overlay.header.stamp.nanosec == 50_000_000
-    assert bytes(overlay.data) != image.tobytes()
+    out.publish(0, [person], image)
+    overlay = out.probe.collect(Image, f"{out.node.get_fully_qualified_name()}/overlay")
+    out.publish(50, [person], image)
+    wait_until(lambda: overlay, 10, "the overlay")
+    assert [o.header.stamp.nanosec for o in overlay] == [50_000_000]  # not the first frame
+    (shown,) = overlay
+    assert (shown.width, shown.height, shown.encoding, shown.step) == (160, 120, "rgb8", 480)
+    assert bytes(shown.data) != image.tobytes()
 
 
-def test_stopping_clears_every_marker(layer):
-    node, publisher = loaded(layer)
-    publisher.clear_markers()
-    (raw,) = node.markers_pub.sent
-    assert [m.action for m in deserialize_message(raw, MarkerArray).markers] == [Marker.DELETEALL]
+def test_stopping_clears_every_marker(outputs, layer):
+    out = outputs()
+    out.publisher.clear_markers()
+    wait_until(lambda: out.markers, 10, "the DELETEALL")
+    assert [m.action for m in out.markers[0].markers] == [Marker.DELETEALL]
 
 
-def test_timestamps_for_the_detector_only_move_forward(layer):
-    _, publisher = loaded(layer)
-    stamps = [publisher.next_timestamp_ms(header_at(ms)) for ms in (1000, 1000, 900, 1500)]
-    assert stamps == [1000, 1001, 1002, 1500]
+def test_disabled_outputs_have_no_publishers(outputs):
+    out = outputs(tf_enable=False, markers_enable=False, overlay_enable=False, hands_enable=False)
+    topics = {name for name, _ in out.node.get_publisher_names_and_types_by_node(
+        out.node.get_name(), out.node.get_namespace())}  # fmt: skip
+    assert not {"/tf"} & topics
+    assert not any(t.endswith(("markers", "overlay", "hands", "world_bodies")) for t in topics)
+    assert out.publisher.tf_mechanism == "disabled"

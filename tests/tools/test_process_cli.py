@@ -13,6 +13,8 @@ from pymafx_ros.tools.cli import main
 
 FRAMES = 3
 FRAMES_NOISY = 8
+# The session's model is on the CPU: keep the pipeline there on a machine with CUDA too.
+ON_CPU = ("--device", "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +24,12 @@ def shared_model(monkeypatch_module, seeded_model_build):
     from pymafx_ros.pipeline.model_loading import describe_model, model_predictor
 
     module, info = seeded_model_build
-    loaded = (model_predictor(module), describe_model(info))
-    monkeypatch_module.setattr(pipeline, "load_model", lambda config: loaded)
-    return loaded
+
+    def load(config):
+        return model_predictor(module, config.with_vertices), describe_model(info)
+
+    monkeypatch_module.setattr(pipeline, "load_model", load)
+    return load
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +60,7 @@ def test_processes_a_video_end_to_end(shared_model, video, tmp_path, capsys) -> 
     boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 290, "size": 520}}]))
     code = main(
         ["process", str(video), "--out", str(out), "--detector", "external", "--boxes",
-         str(boxes), "--overlay", str(overlay), "--vertices", "--fov", "55"]
+         str(boxes), "--overlay", str(overlay), "--vertices", "--fov", "55", *ON_CPU]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
     files = sorted(out.glob("frame_*.json"))
@@ -92,7 +97,7 @@ def test_processes_a_single_image_with_external_boxes(shared_model, tmp_path) ->
     out = tmp_path / "out"
     overlay = tmp_path / "overlay.png"
     code = main(["process", str(image), "--out", str(out), "--detector", "external",
-                 "--boxes", str(boxes), "--overlay", str(overlay)])  # fmt: skip
+                 "--boxes", str(boxes), "--overlay", str(overlay), *ON_CPU])  # fmt: skip
     assert code == 0
     drawn = cv2.imread(str(overlay))
     assert drawn.shape == (512, 512, 3)
@@ -131,7 +136,7 @@ def test_a_corrupt_image_in_a_folder_is_named(shared_model, tmp_path, capsys) ->
     cv2.imwrite(str(folder / "a.png"), data.astronaut()[:, :, ::-1])
     (folder / "b.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     code = main(["process", str(folder), "--out", str(tmp_path / "out"), "--detector",
-                 "full_frame"])  # fmt: skip
+                 "full_frame", *ON_CPU])  # fmt: skip
     assert code != 0
     error = capsys.readouterr().err
     assert "b.jpg" in error and "not a readable image" in error
@@ -156,7 +161,7 @@ def test_smoothing_cuts_jitter_on_a_noisy_video_of_a_real_photo(shared_model, tm
     joints = {}
     for name, extra in (("raw", ["--no-smoothing"]), ("smoothed", [])):
         out = tmp_path / name
-        assert main(["process", str(video), "--out", str(out), *extra]) == 0
+        assert main(["process", str(video), "--out", str(out), *ON_CPU, *extra]) == 0
         records = [json.loads(p.read_text()) for p in sorted(out.glob("frame_*.json"))]
         assert [len(r["people"]) for r in records] == [1] * FRAMES_NOISY
         assert {r["people"][0]["track_id"] for r in records} == {"p1"}
@@ -167,3 +172,41 @@ def test_smoothing_cuts_jitter_on_a_noisy_video_of_a_real_photo(shared_model, tm
     raw, smoothed = (high_pass_rms(stamps[2:], joints[k][2:]) for k in ("raw", "smoothed"))
     assert smoothed < 0.8 * raw, (raw, smoothed)
     np.testing.assert_allclose(joints["raw"][0], joints["smoothed"][0])  # the filter starts there
+
+
+def test_a_frame_lost_to_the_device_is_skipped_and_reported(
+    shared_model, video, tmp_path, capsys, monkeypatch
+) -> None:
+    """Out of GPU memory on frame 1, retry included (injected): frames 0 and 2 are written,
+    frame 1 is named and the exit status says something was lost."""
+    import torch
+
+    from pymafx_ros.pipeline import pipeline
+
+    load_shared = pipeline.load_model  # shared_model's: the session's network
+    calls = []
+
+    def load_failing(config):
+        predictor, info = load_shared(config)
+
+        def failing(*args, **kwargs):
+            calls.append(len(calls))
+            if len(calls) in (2, 3):  # frame 1 and its retry
+                raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+            return predictor(*args, **kwargs)
+
+        return failing, info
+
+    monkeypatch.setattr(pipeline, "load_model", load_failing)
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps([{"body": {"cx": 256, "cy": 290, "size": 520}}]))
+    out = tmp_path / "out"
+    code = main(["process", str(video), "--out", str(out), "--detector", "external",
+                 "--boxes", str(boxes), *ON_CPU])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "frame 1 skipped" in err and "1 frame(s) lost to the device" in err
+    assert sorted(p.name for p in out.glob("frame_*.json")) == [
+        "frame_000000.json",
+        "frame_000002.json",
+    ]

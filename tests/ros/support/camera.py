@@ -32,17 +32,23 @@ class TestCamera:
         self.frames = sample_frames(8, SIZE)
         self.sent: list[int] = []
 
-    def header(self) -> Header:
-        return Header(stamp=self.probe.node.get_clock().now().to_msg(), frame_id=FRAME_ID)
+    def header(self, at_ns: int | None = None) -> Header:
+        """Stamped now, or ``at_ns``, in the camera's frame."""
+        header = Header(stamp=self.probe.node.get_clock().now().to_msg(), frame_id=FRAME_ID)
+        if at_ns is not None:
+            header.stamp.sec, header.stamp.nanosec = divmod(at_ns, 10**9)
+        return header
 
     def send(
         self,
         rgb: np.ndarray | None = None,
         encoding: str = "rgb8",
         camera_info: Any = "calibrated",
+        at_ns: int | None = None,
     ) -> int:
-        """Publish one frame (+ CameraInfo unless None); returns its stamp in ns."""
-        header = self.header()
+        """Publish one frame (+ CameraInfo unless None; "calibrated": K for the frame's size)
+        stamped now or ``at_ns``; returns its stamp in ns."""
+        header = self.header(at_ns)
         rgb = self.frames[len(self.sent) % len(self.frames)] if rgb is None else rgb
         if camera_info == "calibrated":
             camera_info = intrinsics_to_camera_info(K, rgb.shape[1], rgb.shape[0])

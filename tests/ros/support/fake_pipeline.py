@@ -5,15 +5,20 @@ The node under test only needs ``model_info``, ``process`` and ``close``; this o
 (parameters reproduce joints, rotations follow the kinematic tree) and deterministic, with an
 optional delay to play a slow model. Environment knobs (set by the tests):
 PYMAFX_TEST_DELAY_S (seconds per frame), PYMAFX_TEST_PEOPLE (people per frame),
-PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises), PYMAFX_TEST_LOAD_S (seconds loading takes),
+PYMAFX_TEST_FAIL_LOAD (non-empty: loading raises FileNotFoundError; 'runtime': RuntimeError),
+PYMAFX_TEST_LOAD_S (seconds loading takes),
 PYMAFX_TEST_FAULTS (non-empty: a frame of one uniform colour injects a fault, see ``FAULTS``,
-so a test reaches every failure path over DDS as a camera would). Ids, smoothing and track
-quality come from the real tracking stage (``PeopleOverTime``), fed with the people's boxes.
+so a test reaches every failure path over DDS as a camera would), PYMAFX_TEST_DEVICE (the device
+the double claims to run on, default cpu: its frames go through the real ``DeviceGuard``, so
+the injected GPU faults take the real recovery path; a move to the CPU only relabels it). Ids,
+smoothing and track quality come from the real tracking stage (``PeopleOverTime``), fed with
+the people's boxes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time
@@ -26,6 +31,7 @@ from scipy.spatial.transform import Rotation
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 
 from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.pipeline.device_recovery import DeviceGuard
 from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
 from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
 
@@ -38,6 +44,9 @@ FAULTS = {
     (0, 0, 255): "exit_thread",  # SystemExit: ends the inference thread
     (255, 0, 255): "nan_one",  # the second of two people has a NaN joint
     (255, 255, 0): "nan_all",  # every person has a NaN joint
+    (0, 255, 255): "oom_once",  # CUDA out of memory on the first try of this frame
+    (255, 128, 0): "oom_twice",  # out of memory on the retry too: the frame is lost
+    (128, 0, 255): "device_lost",  # a CUDA launch failure while on the GPU
 }
 
 
@@ -127,7 +136,10 @@ class FakePipeline:
     """``Pipeline``'s interface over placeholder SMPL-X people (see the module docstring)."""
 
     def __init__(self, options: dict[str, Any]) -> None:
-        if os.environ.get("PYMAFX_TEST_FAIL_LOAD"):
+        failure = os.environ.get("PYMAFX_TEST_FAIL_LOAD")
+        if failure == "runtime":
+            raise RuntimeError("test double told to fail: CUDA out of memory")
+        if failure:
             raise FileNotFoundError("test double told to fail: no SMPLX_NEUTRAL_2020.npz")
         time.sleep(float(os.environ.get("PYMAFX_TEST_LOAD_S", "0")))
         torch.set_num_threads(1)
@@ -140,6 +152,13 @@ class FakePipeline:
         self.frames = 0
         self.tracking = TrackingConfig.from_dict(options.get("tracking", {}))
         self.over_time = PeopleOverTime(self.tracking)
+        # Core code logs through Python logging; the node forwards it to /rosout.
+        logging.getLogger("pymafx_ros.test_double").warning("test double loaded (fake people)")
+        device = torch.device(os.environ.get("PYMAFX_TEST_DEVICE", "cpu"))
+        self.guard = DeviceGuard(device, move_to_cpu=lambda why: None)
+
+    def device_health(self) -> dict[str, str]:
+        return self.guard.health.as_values()
 
     @property
     def model_info(self) -> ModelInfo:
@@ -150,6 +169,16 @@ class FakePipeline:
         height, width = rgb.shape[:2]
         k = intrinsics or default_k(width, height, self.options.get("default_fov_deg", 60.0))
         fault = fault_of(rgb) if self.faults else None
+        attempts = []
+
+        def device_step() -> None:
+            attempts.append(self.guard.device)
+            if (fault == "oom_once" and len(attempts) == 1) or fault == "oom_twice":
+                raise torch.OutOfMemoryError("CUDA out of memory (test double)")
+            if fault == "device_lost" and self.guard.device.type != "cpu":
+                raise torch.AcceleratorError("CUDA error: unspecified launch failure (test)")
+
+        self.guard.run(device_step)
         if fault == "raise":
             raise RuntimeError("test double told to fail on this frame")
         if fault == "exit_thread":

@@ -1,0 +1,195 @@
+"""GPU timings of the PyMAF-X port: eager fp32, eager fp16 encoders, TensorRT fp16, same run.
+
+Prints one JSON object per line: {"variant", "stage", "median_ms", "min_ms", "p90_ms",
+"repeats", "people", "ratio_vs_eager_fp32", "gpu", ...} and, per variant, an "agreement" line
+against eager fp32 with TF32 off (joints in mm: mean/max, NaN count). Stage ``full_forward`` is
+``predict`` as the pipeline calls it (all three experts, both hands visible, joints only), on
+crops of the astronaut photo already on the GPU; ``full_forward_mesh`` adds the SMPL-X mesh.
+Timed with CUDA events after a warm-up (cuDNN autotuning). Variants:
+
+* ``eager_fp32``: the model as the pipeline runs it, PyTorch's default TF32 settings;
+* ``eager_fp16_encoders``: the three CNN encoders under fp16 autocast, the rest in fp32;
+* ``tensorrt_fp16``: the ``tensorrt`` backend when Torch-TensorRT and its engine are there,
+  else a line saying why it was skipped.
+
+    python benchmarks/model_gpu.py [--repeats 50] [--warmup 10] [--people 1]
+
+Exits with status 2 and a message without CUDA. Placeholder weights time like real ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from pymafx_ros.frontend.default_parts import default_parts
+from pymafx_ros.frontend.types import PartBox
+from pymafx_ros.model.factory import build_model
+from pymafx_ros.pipeline.crops import crop_uint8, normalise_crops
+from pymafx_ros.pipeline.devices import describe_device
+
+
+class _HalfEncoder(nn.Module):
+    """An encoder run under fp16 autocast whose pyramid comes back in fp32 (rotations,
+    regressors and skinning stay fp32: fp16 epsilons give NaN at zero rotation)."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        with torch.autocast("cuda", dtype=torch.float16):
+            levels = self.encoder(x)
+        return [level.float() for level in levels]
+
+
+@contextlib.contextmanager
+def fp16_encoders(model) -> Iterator[None]:
+    """Temporarily wrap every encoder of ``model`` in ``_HalfEncoder``."""
+    plain = dict(model.encoders.items())
+    for name, encoder in plain.items():
+        model.encoders[name] = _HalfEncoder(encoder)
+    try:
+        yield
+    finally:
+        for name, encoder in plain.items():
+            model.encoders[name] = encoder
+
+
+@contextlib.contextmanager
+def tf32(enabled: bool) -> Iterator[None]:
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def astronaut_crops(people: int, device: torch.device) -> list[torch.Tensor]:
+    """Body, left hand, right hand and face crops [people, 3, 224, 224] of the sample photo."""
+    from skimage import data
+
+    photo = np.ascontiguousarray(data.astronaut())
+    parts = default_parts(PartBox(256.0, 300.0, 500.0))
+    boxes = [(256.0, 300.0, 500.0)] + [
+        (parts[name].cx, parts[name].cy, parts[name].size)
+        for name in ("left_hand", "right_hand", "face")
+    ]
+    crops = normalise_crops(crop_uint8(photo, np.array(boxes)), device)
+    return [crops[i : i + 1].expand(people, -1, -1, -1).contiguous() for i in range(4)]
+
+
+def time_cuda(run: Callable[[], object], warmup: int, repeats: int) -> list[float]:
+    """Milliseconds per call between CUDA events (the GPU's time, launches included)."""
+    for _ in range(warmup):
+        run()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        run()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return times
+
+
+def tensorrt_missing() -> str:
+    """Why the TensorRT variant cannot run here."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch_tensorrt") is None:
+        return "Torch-TensorRT is not installed (pip install -r requirements/gpu.txt)"
+    if importlib.util.find_spec("pymafx_ros.backends.tensorrt") is None:
+        return (
+            "pymafx_ros has no tensorrt backend yet: it compiles the whole-model export of "
+            "issue #10, which has not landed (issue #11, phase 2)"
+        )
+    return "the tensorrt backend is not wired into this benchmark yet"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--people", type=int, default=1)
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print(
+            "model_gpu.py: no CUDA device (torch.cuda.is_available() is False, torch "
+            f"{torch.__version__}); run it on a GPU machine (scripts/gpu_check.sh)",
+            file=sys.stderr,
+        )
+        return 2
+    device = torch.device("cuda")
+    model, _ = build_model(device=device)
+    model.prepare_for_inference()
+    crops = astronaut_crops(args.people, device)
+    visible = torch.full((args.people,), 0.8)  # host scores, as the pipeline passes them
+    vis = {"vis_lhand": visible, "vis_rhand": visible}
+    context = {
+        "people": args.people,
+        "repeats": args.repeats,
+        "gpu": describe_device(device),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+    }
+
+    def predict(outputs: str) -> Callable[[], dict[str, torch.Tensor]]:
+        return lambda: model.predict(*crops, **vis, smplx_expression=True, outputs=outputs)
+
+    with torch.inference_mode():
+        with tf32(False):
+            reference = predict("joints")()["smplx_joints"].float().cpu()
+        baseline: dict[str, float] = {}
+        for variant, scope in (
+            ("eager_fp32", contextlib.nullcontext()),
+            ("eager_fp16_encoders", fp16_encoders(model)),
+        ):
+            with scope:
+                _report(variant, predict, reference, baseline, context, args)
+    print(json.dumps({"variant": "tensorrt_fp16", "skipped": tensorrt_missing(), **context}))
+    return 0
+
+
+def _report(variant, make, reference, baseline, context, args) -> None:
+    """Time both stages of one variant and check its joints against the reference."""
+    for stage, outputs in (("full_forward", "joints"), ("full_forward_mesh", "mesh")):
+        times = time_cuda(make(outputs), args.warmup, args.repeats)
+        median = statistics.median(times)
+        baseline.setdefault(stage, median)
+        record = {
+            "variant": variant,
+            "stage": stage,
+            "median_ms": round(median, 3),
+            "min_ms": round(min(times), 3),
+            "p90_ms": round(float(np.percentile(times, 90)), 3),
+            "ratio_vs_eager_fp32": round(median / baseline[stage], 3),
+            **context,
+        }
+        print(json.dumps(record), flush=True)
+    joints = make("joints")()["smplx_joints"].float().cpu()
+    error_mm = 1e3 * torch.linalg.vector_norm(joints - reference, dim=-1)
+    agreement = {
+        "variant": variant,
+        "agreement_vs": "eager fp32, TF32 off",
+        "joints_mm_mean": round(float(error_mm.nan_to_num(float("inf")).mean()), 4),
+        "joints_mm_max": round(float(error_mm.nan_to_num(float("inf")).max()), 4),
+        "nan_count": int(torch.isnan(joints).sum()),
+    }
+    print(json.dumps(agreement), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

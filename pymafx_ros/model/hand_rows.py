@@ -1,0 +1,70 @@
+"""Hand rows: the hand crops that go through the hand expert, and where each person's hands are.
+
+The hand expert (encoder, feature sampling, the regressors' hand branch, MANO) never mixes hands
+with each other or with the body, so it runs on any set of hand crops: the *hand rows*. A
+person's left / right hand is found through ``hand_rows`` [B, 2] (columns left, right): the row
+of its crop, or H (the number of rows) when that hand was not run; such a hand keeps its initial
+state, which is what an invisible hand falls back to anyway. Right crops are used as they are,
+left crops mirrored (the expert is a right-hand model), as in the release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+LEFT, RIGHT = 0, 1  # columns of hand_rows and of [B, 2] visibility tensors
+
+
+@dataclass(frozen=True)
+class HandRows:
+    """images [H, 3, h, w] (right crops, then mirrored left crops); rows [B, 2] int64."""
+
+    images: Tensor
+    rows: Tensor
+
+
+def select_hands(img_lhand: Tensor, img_rhand: Tensor, run: Tensor) -> HandRows:
+    """The hand rows for crops img_lhand / img_rhand [B, 3, h, w] and run [B, 2] bool (left,
+    right): the right hands to run (person order), then the mirrored left ones.
+
+    The selection is computed where ``run`` lives: pass it on the CPU (the detector's
+    visibilities are host values) and a GPU never waits here; a mask on the GPU costs one
+    synchronisation (its count decides the batch size).
+    """
+    if run.dtype != torch.bool or run.shape != (img_lhand.shape[0], 2):
+        raise ValueError(
+            f"select_hands: run must be a bool tensor [B, 2] (left, right), got {run.dtype} "
+            f"{tuple(run.shape)} for B = {img_lhand.shape[0]}"
+        )
+    right = torch.nonzero(run[:, RIGHT]).flatten()
+    left = torch.nonzero(run[:, LEFT]).flatten()
+    device = img_lhand.device
+    # non_blocking: a blocking host-to-device copy would synchronise the stream.
+    images = torch.cat(
+        [
+            img_rhand.index_select(0, right.to(device, non_blocking=True)),
+            torch.flip(img_lhand.index_select(0, left.to(device, non_blocking=True)), [3]),
+        ]
+    )
+    total = right.numel() + left.numel()
+    rows = torch.full(run.shape, total, dtype=torch.long, device=run.device)
+    rows[right, RIGHT] = torch.arange(right.numel(), device=run.device)
+    rows[left, LEFT] = torch.arange(left.numel(), device=run.device) + right.numel()
+    return HandRows(images, rows.to(device, non_blocking=True))
+
+
+def all_hands_rows(batch: int, device: torch.device | str = "cpu") -> Tensor:
+    """hand_rows [B, 2] of the release's hand batch [right (B); mirrored left (B)]."""
+    people = torch.arange(batch, device=device)
+    return torch.stack([people + batch, people], dim=1)
+
+
+def per_person(values: Tensor, fill: Tensor, hand_rows: Tensor) -> tuple[Tensor, Tensor]:
+    """Hand-row values [H, ...] -> (left [B, ...], right [B, ...]); a hand that was not run
+    gets ``fill`` (broadcastable to one row [1, ...])."""
+    padded = torch.cat([values, fill.expand(1, *values.shape[1:])])
+    picked = padded.index_select(0, hand_rows.flatten()).unflatten(0, hand_rows.shape)
+    return picked[:, LEFT], picked[:, RIGHT]
