@@ -6,11 +6,12 @@ SHELL := /bin/bash
 RUFF_PATHS := .
 PYTEST_ARGS ?=
 
-.PHONY: help setup test lint demo constraints clean
+.PHONY: help setup test test-fast lint demo constraints clean
 
 help:
 	@echo "make demo         set up, then run the node on the embedded sample clip"
 	@echo "make test         set up, then ruff (lint + format check) and the whole test suite"
+	@echo "make test-fast    the same without the long suites marked slow (-m 'not slow')"
 	@echo "make setup        .venv with the ROS 2 Kilted wheels + dependencies, build ros2_ws"
 	@echo "make lint         ruff check + ruff format --check only"
 	@echo "make constraints  rewrite constraints.txt from what .venv has installed"
@@ -27,6 +28,12 @@ lint: setup
 test: lint
 	@export ROS_DOMAIN_ID=$$(( RANDOM % 100 + 1 )) && source scripts/env.sh && \
 		echo "[test] ROS_DOMAIN_ID=$$ROS_DOMAIN_ID" && python -m pytest $(PYTEST_ARGS)
+
+# The fast part while developing: everything but the suites marked slow (subprocess graphs,
+# the real model in a node, colcon builds, the fuzzing). `make test` and CI run everything.
+test-fast: lint
+	@export ROS_DOMAIN_ID=$$(( RANDOM % 100 + 1 )) && source scripts/env.sh && \
+		echo "[test] ROS_DOMAIN_ID=$$ROS_DOMAIN_ID" && python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 demo: setup
 	@bash scripts/demo.sh

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
+pytestmark = pytest.mark.slow  # runs a benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -70,3 +72,21 @@ def test_gpu_benchmarks_say_why_they_cannot_run_without_cuda(script):
         [sys.executable, script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 2 and "no CUDA device" in result.stderr, result.stderr
+
+
+def test_overload_benchmark_prints_the_documented_keys(tmp_path):
+    # A few seconds only: this checks that the script works, its figures are measured by hand.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ["PYTHONPATH"]])}
+    plot = tmp_path / "latency.png"
+    command = [sys.executable, "benchmarks/node_overload.py", "--seconds", "3", "--warmup", "1",
+               "--rate", "15", "--width", "640", "--height", "360", "--detector", "full_frame",
+               "--plot", str(plot), "--log", str(tmp_path / "node.log")]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True
+    )
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    record = json.loads(line)
+    for key in ("frames_in", "frames_processed", "frames_dropped", "latency_ms_p50",
+                "latency_ms_p95", "latency_ms_max", "rss_mb_start", "rss_mb_end"):  # fmt: skip
+        assert key in record, key
+    assert record["frames_in"] > 0 and record["frames_processed"] > 0 and plot.is_file()

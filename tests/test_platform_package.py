@@ -258,6 +258,7 @@ def built_tree(tmp_path_factory) -> Path:
     return base / "install"
 
 
+@pytest.mark.slow  # a colcon build from clean
 def test_clean_build_installs_package_layout(built_tree):
     site = built_tree / PACKAGE / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
     site = site / "site-packages" / PACKAGE
@@ -274,6 +275,7 @@ def test_clean_build_installs_package_layout(built_tree):
         assert os.access(installed, os.X_OK), f"bin/{exe.name} not installed as executable"
 
 
+@pytest.mark.slow  # a colcon build from clean
 def test_fresh_python_imports_built_tree_after_documented_activation(built_tree, tmp_path):
     probe = textwrap.dedent(
         f"""\

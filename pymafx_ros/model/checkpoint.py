@@ -8,6 +8,7 @@ differs and which file was expected.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def read_state_dict(path: str | Path, mmap: bool = False) -> dict[str, torch.Ten
         content = _load(path, mmap)
     except OSError as err:
         raise CheckpointError(f"{path}: cannot be read ({err}); expected {EXPECTED_FILE}") from err
+    except pickle.UnpicklingError as err:  # torch's text suggests weights_only=False: never
+        raise CheckpointError(
+            f"{path}: not a torch checkpoint, or one holding Python objects besides tensors "
+            f"(only weights are ever loaded); expected {EXPECTED_FILE}"
+        ) from err
     except Exception as err:  # any parse failure of untrusted bytes is a bad file, not a bug
         raise CheckpointError(
             f"{path}: cannot be read as a weights-only torch checkpoint ({err.__class__.__name__}:"

@@ -206,7 +206,8 @@ def _run_with(demo: Demo, recorder, options: argparse.Namespace) -> int:
     bag = demo.out / "outputs_bag"
     shutil.rmtree(bag, ignore_errors=True)
     recorder.write_bag(bag, _share_dir() / "msg")
-    print(summary(demo, recorder, load_s, node_code, bag), flush=True)
+    pictures = write_pictures(demo.out, recorder, options)
+    print(summary(demo, recorder, load_s, node_code, bag, pictures), flush=True)
     processed = len(recorder.people)
     return 0 if processed > 0 and node_code == 0 else 1
 
@@ -229,7 +230,36 @@ def _drain(recorder, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def summary(demo: Demo, recorder, load_s: float, node_code: int, bag: Path) -> str:
+def write_pictures(out: Path, recorder, options: argparse.Namespace) -> dict[str, str]:
+    """The overlay video of what the node published and the latency plot, next to the bag;
+    what was written (or why not), for the summary."""
+    from pymafx_ros.ros.run_report import latency_series, write_overlay_video
+    from pymafx_ros.tools.latency_plot import write_latency_plot
+
+    people = [(p.stamp_ns, p.received_ns) for p in recorder.people]
+    messages = list(recorder.messages)
+    stamps = sorted(s for s, _ in people)
+    span_s = (stamps[-1] - stamps[0]) / 1e9 if len(stamps) > 1 else 0.0
+    fps = max(1.0, (len(stamps) - 1) / span_s) if span_s else 1.0  # plays at the processed rate
+    video = out / "overlay.mp4"
+    frames = write_overlay_video(video, messages, "/pymafx/overlay", fps)
+    written = {"video": f"{video} ({frames} frames at {fps:.1f} fps)" if frames else "none"}
+    end_to_end, stages = latency_series(people, messages)
+    if end_to_end:
+        plot = out / "latency.png"
+        title = (
+            f"make demo: {options.size}x{options.size} at {options.rate:g} Hz, "
+            f"detector {options.detector}, {options.num_threads} torch threads"
+        )
+        written["plot"] = str(write_latency_plot(plot, end_to_end, stages, title))
+    else:
+        written["plot"] = "none (no frame was processed)"
+    return written
+
+
+def summary(
+    demo: Demo, recorder, load_s: float, node_code: int, bag: Path, pictures: dict[str, str]
+) -> str:
     camera_log = (demo.out / "camera.log").read_text(errors="replace")
     published = next(
         (int(line.split()[2]) for line in camera_log.splitlines() if "published" in line), 0
@@ -262,6 +292,8 @@ def summary(demo: Demo, recorder, load_s: float, node_code: int, bag: Path) -> s
         f"TF frames published      : {len(recorder.tf_children)} ({_first(recorder.tf_children)})",
         f"backend / device         : {values.get('backend', '?')} / {values.get('device', '?')}",
         f"bag (MCAP rosbag2)       : {bag} ({size_mb:.1f} MB)",
+        f"overlay video            : {pictures['video']}",
+        f"latency plot             : {pictures['plot']}",
         f"node exit code           : {node_code}",
     ]
     if placeholder:

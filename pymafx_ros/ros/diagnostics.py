@@ -1,7 +1,8 @@
 """Run-time statistics of the node and their /diagnostics form.
 
 ``NodeStats`` is written by the callbacks and the inference thread and read by the diagnostics
-timer, hence the lock. Rates are counted over a sliding window; latencies keep the last samples.
+timer, hence the lock. Rates are counted over a sliding window, latency percentiles over the
+frames of the last ``LATENCY_WINDOW_S`` seconds (so a plot of them follows the run).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from std_msgs.msg import Header
 
 RATE_WINDOW_S = 5.0
-LATENCY_SAMPLES = 200
+LATENCY_WINDOW_S = 10.0
+LATENCY_SAMPLES = 1000  # at most, whatever the frame rate
+LATENCY_KEY = "latency {stage} (ms) p50/p95/max"
 
 
 class _Rate:
@@ -42,6 +45,7 @@ class StatsSnapshot:
     received: int
     processed: int
     dropped: int
+    ignored: int  # arrived while inference was paused
     rejected: dict[str, int]
     failed: dict[str, int]  # frames taken but not published, per kind
     last_frame_failed: bool
@@ -67,9 +71,9 @@ class NodeStats:
         self._lock = threading.Lock()
         self._clock = clock
         self._input, self._processed_rate = _Rate(), _Rate()
-        self._latency: dict[str, deque[float]] = {}
+        self._latency: dict[str, deque[tuple[float, float]]] = {}  # stage -> (time, ms)
         self.state = "loading model"
-        self.received = self.processed = self.dropped = 0
+        self.received = self.processed = self.dropped = self.ignored = 0
         self.rejected: dict[str, int] = {}
         self.failed: dict[str, int] = {}
         self.last_frame_failed = self.recovering = False
@@ -88,6 +92,10 @@ class NodeStats:
             self.received += 1
             self.dropped += int(replaced_waiting)
             self._input.tick(self._clock())
+
+    def frame_ignored(self) -> None:
+        with self._lock:
+            self.ignored += 1
 
     def message_rejected(self, reason: str) -> None:
         with self._lock:
@@ -114,11 +122,12 @@ class NodeStats:
             self.people_last_frame = people
             self.non_finite_people += non_finite
             self.default_intrinsics = default_k
-            self._processed_rate.tick(self._clock())
+            now = self._clock()
+            self._processed_rate.tick(now)
             for stage, value in latency_ms.items():
                 if np.isfinite(value):
                     samples = self._latency.setdefault(stage, deque(maxlen=LATENCY_SAMPLES))
-                    samples.append(float(value))
+                    samples.append((now, float(value)))
 
     def tracking_seen(self, smoothing: bool, tracks: list) -> None:
         """The last frame's smoothing switch and per-track quality figures."""
@@ -143,15 +152,14 @@ class NodeStats:
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
             now = self._clock()
-            latency = {
-                stage: (
-                    float(np.percentile(s, 50)),
-                    float(np.percentile(s, 95)),
-                    float(np.max(s)),
-                )
-                for stage, s in self._latency.items()
-                if s
-            }
+            latency = {}
+            for stage, samples in self._latency.items():
+                while samples and now - samples[0][0] > LATENCY_WINDOW_S:
+                    samples.popleft()
+                if samples:
+                    values = np.array([value for _, value in samples])
+                    p50, p95 = np.percentile(values, [50, 95])
+                    latency[stage] = (float(p50), float(p95), float(values.max()))
             return StatsSnapshot(
                 state=self.state,
                 input_hz=self._input.hz(now),
@@ -159,6 +167,7 @@ class NodeStats:
                 received=self.received,
                 processed=self.processed,
                 dropped=self.dropped,
+                ignored=self.ignored,
                 rejected=dict(self.rejected),
                 failed=dict(self.failed),
                 last_frame_failed=self.last_frame_failed,
@@ -210,6 +219,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("input rate (Hz)", snap.input_hz),
         ("frames received", snap.received),
         ("frames dropped (replaced while waiting)", snap.dropped),
+        ("frames ignored (paused)", snap.ignored),
         ("messages rejected", rejected_total),
         *((f"rejected: {reason}", n) for reason, n in sorted(snap.rejected.items())),
         ("intrinsics", _intrinsics_text(snap.default_intrinsics)),
@@ -237,7 +247,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         *((key, value) for key, value in info.items() if key.startswith("device ")),
     ]
     for stage, (p50, p95, worst) in sorted(snap.latency_ms.items()):
-        key = f"latency {stage} (ms) p50/p95/max"
+        key = LATENCY_KEY.format(stage=stage)
         inference_values.append((key, f"{p50:.1f}/{p95:.1f}/{worst:.1f}"))
     inference_text = f"{snap.state}, {snap.processed_hz:.1f} Hz processed"
     if snap.state == "failed":
@@ -326,3 +336,16 @@ def _intrinsics_text(default_intrinsics: bool | None) -> str:
     if default_intrinsics is None:
         return "none yet"
     return "default (documented fallback)" if default_intrinsics else "CameraInfo"
+
+
+def latency_percentiles(array: DiagnosticArray) -> dict[str, tuple[float, float, float]]:
+    """stage -> (p50, p95, max) in ms, read back from a /diagnostics message of this node
+    (for plots and benchmarks)."""
+    prefix, suffix = LATENCY_KEY.split("{stage}")
+    out = {}
+    for status in array.status:
+        for kv in status.values:
+            if kv.key.startswith(prefix) and kv.key.endswith(suffix):
+                numbers = tuple(float(v) for v in kv.value.split("/"))
+                out[kv.key[len(prefix) : -len(suffix)]] = numbers
+    return out

@@ -21,7 +21,7 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
@@ -57,6 +57,17 @@ WATCHDOG_PERIOD_S = 0.5
 # Longest wait for the inference thread when stopping; a model load or frame still running then
 # is abandoned, so the node exits well within launch's 5 s before it escalates to SIGTERM.
 STOP_JOIN_S = 1.5
+
+
+def input_qos(reliability: str) -> QoSProfile:
+    """Sensor-data QoS (keep last 5, volatile), best effort or reliable as asked."""
+    qos = QoSProfile(
+        depth=qos_profile_sensor_data.depth, durability=qos_profile_sensor_data.durability
+    )
+    qos.reliability = (
+        ReliabilityPolicy.RELIABLE if reliability == "reliable" else ReliabilityPolicy.BEST_EFFORT
+    )
+    return qos
 
 
 def stamp_ns(header: Header) -> int:
@@ -98,7 +109,7 @@ class PymafxNode(Node):
         compressed = self.params.input_transport == "compressed"
         self._image_topic = "image/compressed" if compressed else "image"
         image_type = CompressedImage if compressed else Image
-        sensor = qos_profile_sensor_data
+        sensor = input_qos(self.params.input_reliability)
         self.create_subscription(image_type, self._image_topic, self._on_image, sensor)
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, sensor)
         self._create_enable_service()
@@ -113,6 +124,7 @@ class PymafxNode(Node):
     # ----------------------------------------------------------------- callbacks (executor)
     def _on_image(self, msg: Image | CompressedImage) -> None:
         if not self._enabled.is_set():
+            self.stats.frame_ignored()
             return
         # Header checks only (no pixels read): a refused message never displaces a good frame.
         try:

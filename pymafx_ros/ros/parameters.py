@@ -38,6 +38,7 @@ _ONE_EURO_FIELDS = (
     ("d_cutoff", 2, "cutoff (Hz) of the speed estimate", 0.001, 100.0),
 )
 INPUT_TRANSPORTS = ("raw", "compressed")
+INPUT_RELIABILITIES = ("best_effort", "reliable")
 NODE_DETECTORS = ("mediapipe", "full_frame")
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 _FRAME_PREFIX_PATTERN = re.compile(r"^([A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*[_/]?)?$")
@@ -66,6 +67,14 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "Image input: 'raw' subscribes sensor_msgs/Image on 'image'; 'compressed' subscribes "
         "sensor_msgs/CompressedImage on 'image/compressed'.",
         choices=INPUT_TRANSPORTS,
+    ),
+    ParamSpec(
+        "input_reliability",
+        "best_effort",
+        "QoS reliability of the image and camera_info subscriptions: 'best_effort' (sensor "
+        "data QoS, takes reliable and best-effort publishers) or 'reliable' (large raw images "
+        "between processes: best effort loses most of their fragments, see the README).",
+        choices=INPUT_RELIABILITIES,
     ),
     ParamSpec(
         "max_image_pixels",
@@ -254,6 +263,7 @@ class NodeParameters:
     """The validated parameter values (dots in names become underscores)."""
 
     input_transport: str
+    input_reliability: str
     max_image_pixels: int
     default_fov_deg: float
     data_dir: str

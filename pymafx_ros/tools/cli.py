@@ -7,16 +7,18 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from pymafx_ros.tools import process
+from pymafx_ros.tools import check, process
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pymafx-ros", description="PyMAF-X full-body SMPL-X capture, offline tools."
+        prog="pymafx-ros",
+        description="PyMAF-X full-body SMPL-X capture: offline tools and checks.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log INFO messages too")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     process.add_parser(subparsers)
+    check.add_parser(subparsers)
     return parser
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 from pipeline_fakes import person_at
 from smplx_doubles import placeholder_smplx
@@ -23,6 +24,8 @@ SMPLX_PARAMETERS = (
     "global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose", "left_hand_pose",
     "right_hand_pose", "betas", "expression", "transl",
 )  # fmt: skip
+
+pytestmark = pytest.mark.slow  # the real model on photos
 
 
 def _external(real_model, **config) -> Pipeline:

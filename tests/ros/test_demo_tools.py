@@ -1,4 +1,5 @@
-"""Demo tooling: the generated sample clip and the output recorder's rosbag2."""
+"""Demo tooling: the generated sample clip, the output recorder's rosbag2, and the pictures of a
+run (overlay video, latency plot) made from recorded messages."""
 
 from __future__ import annotations
 
@@ -55,3 +56,31 @@ def test_recorder_writes_a_bag_that_reads_back(tmp_path):
     assert message[1] == 3_200_000_000
     back = deserialize_message(bytes(message[2]), SmplxPeople)
     assert back.people[0].id == "p1" and len(back.people[0].joints) == 55
+
+
+def test_overlay_video_and_latency_plot_from_recorded_messages(tmp_path):
+    import cv2
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+    from pymafx_ros.ros.conversions import rgb_to_image
+    from pymafx_ros.ros.run_report import latency_series, write_overlay_video
+    from pymafx_ros.tools.latency_plot import write_latency_plot
+
+    frames = sample_frames(4, 64)
+    recorded = [("/pymafx/overlay", i, serialize_message(rgb_to_image(f))) for i, f in
+                enumerate(frames)]  # fmt: skip
+    for second in (1, 2):
+        status = DiagnosticStatus(name="pymafx: inference", values=[
+            KeyValue(key="latency stage model (ms) p50/p95/max", value=f"{400 + second}/450/500"),
+            KeyValue(key="frames processed", value="3")])  # fmt: skip
+        raw = serialize_message(DiagnosticArray(status=[status]))
+        recorded.append(("/diagnostics", second * 10**9, raw))
+    assert write_overlay_video(tmp_path / "overlay.mp4", recorded, "/pymafx/overlay", 2.0) == 4
+    video = cv2.VideoCapture(str(tmp_path / "overlay.mp4"))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 4 and int(video.get(3)) == 64
+    people = [(0, 500_000_000), (10**9, 1_600_000_000)]  # (stamp, received) ns
+    end_to_end, stages = latency_series(people, recorded)
+    assert end_to_end == [(0.0, 500.0), (1.1, 600.0)]
+    assert stages == {"stage model": [(0.5, 401.0), (1.5, 402.0)]}
+    plot = write_latency_plot(tmp_path / "latency.png", end_to_end, stages, "test")
+    assert cv2.imread(str(plot)).shape[2] == 3

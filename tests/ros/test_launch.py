@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 import cv2
+import pytest
 import yaml
 from graph import REPO, Probe, start_fake_node, wait_until
 from launch_stubs import load_launch_file, ros_args
@@ -18,6 +19,8 @@ from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import Header
 
 from pymafx_ros.ros.sample_clip import sample_frames
+
+pytestmark = pytest.mark.slow  # subprocess graph
 
 LAUNCH_FILE = REPO / "launch" / "pymafx.launch.py"
 # The source tree has the share layout (launch/, config/) that CMake installs.

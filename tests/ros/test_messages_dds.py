@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 TIMEOUT_S = 60.0
 # Reliable + transient-local: nothing is lost whichever side discovers the other first.
@@ -200,6 +201,7 @@ def test_samples_fill_every_field():
     assert len(diffs) == 1 and diffs[0].startswith(".people[1].joints[0].z:"), diffs
 
 
+@pytest.mark.slow  # a second process over DDS
 def test_every_message_crosses_dds_between_processes_intact(monkeypatch):
     import rclpy
     from rclpy.context import Context

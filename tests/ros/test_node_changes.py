@@ -21,6 +21,8 @@ from pymafx_ros.frontend.frame_clock import FrameClock, FrameKind
 from pymafx_ros.pipeline.result import Intrinsics
 from pymafx_ros.ros.conversions import intrinsics_to_camera_info
 
+pytestmark = pytest.mark.slow  # DDS graph
+
 
 class RecordingPipeline(FakePipeline):
     """The test-double pipeline, remembering what each call was given."""

@@ -6,6 +6,8 @@ core's Python logging reaches /rosout."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from camera import TestCamera
@@ -15,6 +17,8 @@ from pymafx_ros.msg import SmplxPeople
 from rcl_interfaces.msg import Log
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo
+
+pytestmark = pytest.mark.slow  # subprocess graph
 
 SIZE = 64
 
@@ -90,11 +94,14 @@ def test_an_error_after_a_warning_does_not_stop_inference(faulty):
 
 
 def test_a_dead_inference_thread_is_reported_and_restarted(faulty):
+    started = time.monotonic()
     send_until_counted(faulty, solid((0, 0, 255)), "inference thread restarts")
     status = latest_status(faulty.diagnostics, ": inference")
     assert status.level == DiagnosticStatus.ERROR and "restarted" in status.message
     assert "SystemExit" in status_values(faulty.diagnostics, ": inference")["last thread failure"]
     assert faulty.camera.round_trip(attempts=10).people  # working again
+    print(f"\n[figure] thread killed -> restarted and a frame answered in "
+          f"{time.monotonic() - started:.2f} s")  # fmt: skip
     wait_until(
         lambda: latest_status(faulty.diagnostics, ": inference").level == DiagnosticStatus.OK,
         5,

@@ -1,9 +1,16 @@
 """The node across processes (real node, test-double pipeline): frames in; people, TF, markers,
 overlay, model description and diagnostics out, with the image's stamps and frame; bad
-encodings refused by name; pause/resume; a clean Ctrl-C. One node serves the whole module."""
+encodings refused by name; pause/resume; a clean Ctrl-C.
+
+One node serves the module (starting one takes seconds), behind a fixture that gives every
+test the same state (inference enabled, camera calibrated): the tests run alone or in any
+order. The Ctrl-C test stops a node of its own. "Nothing arrived" is never asserted after a
+sleep: frames are processed in order, so once a later frame is answered, anything for the
+earlier ones would have come first."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 
@@ -12,13 +19,15 @@ import pytest
 import torch
 from camera import FRAME_ID, TestCamera
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from graph import Probe, stamp_ns, start_fake_node, wait_until
+from graph import Probe, latest_status, stamp_ns, start_fake_node, status_values, wait_until
 from mini_tf import MiniTfBuffer
 from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 from smplx_doubles import placeholder_smplx
 from visualization_msgs.msg import Marker, MarkerArray
+
+pytestmark = pytest.mark.slow  # subprocess graph
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 NODE_ARGS = [
@@ -36,7 +45,7 @@ NODE_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def graph(tmp_path_factory):
+def shared_graph(tmp_path_factory):
     node = start_fake_node(NODE_ARGS, tmp_path_factory.mktemp("node") / "node.log")
     probe = Probe("graph_probe")
     g = type("Graph", (), {})()
@@ -56,6 +65,25 @@ def graph(tmp_path_factory):
             node.proc.kill()
             node.wait()
         probe.close()
+
+
+def set_enabled(graph, enabled: bool):
+    from std_srvs.srv import SetBool
+
+    client = graph.probe.node.create_client(SetBool, "/pymafx/enable")
+    try:
+        return graph.probe.call(client, SetBool.Request(data=enabled))
+    finally:
+        graph.probe.node.destroy_client(client)
+
+
+@pytest.fixture
+def graph(shared_graph):
+    """The shared node in its usual state: alive, inference enabled, camera calibrated."""
+    assert shared_graph.node.proc.poll() is None, shared_graph.node.log()
+    set_enabled(shared_graph, True)
+    shared_graph.camera.round_trip()
+    return shared_graph
 
 
 def markers_at(graph, stamp):
@@ -138,21 +166,17 @@ def test_uncalibrated_camera_falls_back_to_the_default_and_warns(graph):
     assert msg.fx == pytest.approx(128.0 / np.tan(np.radians(30.0)))  # default 60 deg FOV
     wait_until(lambda: "uncalibrated (K[0]==0)" in graph.node.log(), 5, "the warning")
     wait_until(lambda: level_of(graph, "pymafx: input") == DiagnosticStatus.WARN, 5, "WARN")
-    graph.camera.round_trip()  # calibrated again
+    assert graph.camera.round_trip().intrinsics_from_camera_info  # calibrated again
+    wait_until(lambda: level_of(graph, "pymafx: input") == DiagnosticStatus.OK, 5, "OK")
 
 
 def level_of(graph, name):
-    for array in reversed(list(graph.diagnostics)):
-        for status in array.status:
-            if status.name == name:
-                return status.level
-    return None
+    status = latest_status(graph.diagnostics, name)
+    return None if status is None else status.level
 
 
 def values_of(graph, name):
-    array = graph.diagnostics[-1]
-    status = next(s for s in array.status if s.name == name)
-    return {kv.key: kv.value for kv in status.values}
+    return status_values(graph.diagnostics, name)
 
 
 @pytest.mark.parametrize(
@@ -184,33 +208,57 @@ def test_bad_images_are_refused_by_name_and_never_answered(graph, encoding, corr
 
 
 def test_enable_service_pauses_and_resumes_inference(graph):
-    from std_srvs.srv import SetBool
-
-    client = graph.probe.node.create_client(SetBool, "/pymafx/enable")
-    assert graph.probe.call(client, SetBool.Request(data=False)).success
-    paused = [graph.camera.send() for _ in range(3)]
-    time.sleep(1.5)
+    assert set_enabled(graph, False).success
+    wait_until(lambda: values_of(graph, "pymafx: inference")["state"] == "paused", 5, "paused")
+    ignored = lambda: int(values_of(graph, "pymafx: input")["frames ignored (paused)"])  # noqa: E731
+    base, paused = ignored(), []
+    while ignored() < base + 3 and len(paused) < 30:  # sensor-data QoS may lose a frame
+        seen = ignored()
+        paused.append(graph.camera.send())
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda seen=seen: ignored() > seen, 1, "a paused frame")
+    # Resume only once the node has seen them: the service could overtake the images.
+    assert ignored() >= base + 3
+    assert set_enabled(graph, True).success
+    assert graph.camera.round_trip().people  # answered after resuming ...
+    # ... and in order, so an answer to a paused frame would have come before it.
     assert not {stamp_ns(m.header) for m in list(graph.people)} & set(paused)
-    assert graph.probe.call(client, SetBool.Request(data=True)).success
-    assert graph.camera.round_trip().people
 
 
 def test_diagnostics_report_rates_latency_and_placeholder_error(graph):
-    wait_until(lambda: level_of(graph, "pymafx: inference") is not None, 5, "diagnostics")
+    processed = lambda: int(values_of(graph, "pymafx: inference")["frames processed"])  # noqa: E731
+    wait_until(lambda: "frames processed" in values_of(graph, "pymafx: inference"), 5, "")
+    before = processed()
+    for _ in range(3):
+        graph.camera.round_trip()
+    # A status sent after these frames (an earlier one may still say "paused").
+    wait_until(lambda: processed() >= before + 3, 5, "the processed frames counted")
     assert level_of(graph, "pymafx: model") == DiagnosticStatus.ERROR  # placeholders in use
+    model = values_of(graph, "pymafx: model")
+    assert model["placeholder assets"] == "true" and model["placeholder weights"] == "true"
     inference = values_of(graph, "pymafx: inference")
-    assert int(inference["frames processed"]) >= 5
+    assert inference["state"] == "running" and inference["frames failed"] == "0"
     assert "latency end to end (stamp to publish) (ms) p50/p95/max" in inference
     assert "latency pipeline (ms) p50/p95/max" in inference
-    running = lambda: values_of(graph, "pymafx: inference")["state"] == "running"  # noqa: E731
-    wait_until(running, 5, "state 'running' after the resume")
     assert "frames dropped (replaced while waiting)" in values_of(graph, "pymafx: input")
 
 
-def test_ctrl_c_stops_cleanly_and_clears_the_markers(graph):
-    count = len(graph.markers)
-    assert graph.node.stop(signal.SIGINT) == 0
-    log = graph.node.log()
-    assert "Traceback" not in log, log
-    wait_until(lambda: len(graph.markers) > count, 5, "the final DELETEALL")
-    assert graph.markers[-1].markers[0].action == Marker.DELETEALL
+def test_ctrl_c_stops_cleanly_and_clears_the_markers(tmp_path):
+    node = start_fake_node([*NODE_ARGS, "-r", "__ns:=/own"], tmp_path / "node.log")
+    probe = Probe("ctrl_c_probe")
+    try:
+        markers = probe.collect(MarkerArray, "/own/pymafx/markers")
+        camera = TestCamera(probe, probe.collect(SmplxPeople, "/own/pymafx/people"), "/own")
+        wait_until(lambda: camera.image_pub.get_subscription_count() > 0, 60, "the node")
+        camera.round_trip(attempts=20, wait_s=3.0)
+        wait_until(lambda: markers, 5, "the markers")
+        count = len(markers)
+        assert node.stop(signal.SIGINT) == 0
+        assert "Traceback" not in node.log(), node.log()
+        wait_until(lambda: len(markers) > count, 5, "the final DELETEALL")
+        assert markers[-1].markers[0].action == Marker.DELETEALL
+    finally:
+        if node.proc.poll() is None:
+            node.proc.kill()
+            node.wait()
+        probe.close()

@@ -21,6 +21,8 @@ SMPLX_ARGS = (
     "left_hand_pose", "right_hand_pose", "betas", "expression", "transl",
 )  # fmt: skip
 
+pytestmark = pytest.mark.slow  # subprocess graph with the real model
+
 
 def frames_received(diagnostics) -> int:
     for array in reversed(list(diagnostics)):

@@ -17,6 +17,8 @@ from graph import Probe, stamp_ns, start_fake_node, wait_until
 from pymafx_ros.msg import SmplxPeople
 from rclpy.parameter_client import AsyncParameterClient
 
+pytestmark = pytest.mark.slow  # subprocess graph
+
 INFERENCE_S = 1.2
 CAMERA_HZ = 60.0
 RUN_S = 6.0

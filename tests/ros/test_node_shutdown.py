@@ -16,6 +16,8 @@ from graph import Probe, start_fake_node, start_real_node, status_values, wait_u
 from pymafx_ros.msg import SmplxPeople
 from visualization_msgs.msg import Marker, MarkerArray
 
+pytestmark = pytest.mark.slow  # subprocess graph
+
 GRACE_S = 5.0  # launch's default before it escalates
 STOP_WITHIN_S = 3.0  # what we promise: well under the grace, even on a loaded machine
 
@@ -59,6 +61,7 @@ def test_ctrl_c_while_the_model_loads_abandons_the_load(tmp_path, probe):
     on_graph(probe, node)
     time.sleep(0.5)  # inside the load
     code, elapsed, escalations = stop_like_launch(node)
+    print(f"\n[figure] SIGINT during the model load: exit {code} after {elapsed:.2f} s")
     log = node.log()
     assert escalations == [] and code == 0, log
     assert elapsed < STOP_WITHIN_S, (elapsed, log)
@@ -79,8 +82,8 @@ def test_sigterm_during_a_slow_frame_exits_at_once_and_clears_markers(tmp_path, 
         camera.send()
         try:
             wait_until(
-                lambda: int(status_values(diagnostics, ": inference")["frames pending "
-                                                                     "(waiting or in progress)"]),
+                lambda: int(status_values(diagnostics, ": inference").get(
+                    "frames pending (waiting or in progress)", 0)),
                 1, "a frame in progress")  # fmt: skip
             break
         except AssertionError:
@@ -89,6 +92,7 @@ def test_sigterm_during_a_slow_frame_exits_at_once_and_clears_markers(tmp_path, 
     node.proc.send_signal(signal.SIGTERM)
     code = node.wait(GRACE_S)
     elapsed = time.monotonic() - start
+    print(f"\n[figure] SIGTERM during a 60 s frame: exit {code} after {elapsed:.2f} s")
     log = node.log()
     assert code == 0 and elapsed < STOP_WITHIN_S, (elapsed, log)
     assert "Traceback" not in log, log
@@ -100,6 +104,7 @@ def test_ctrl_c_when_idle_is_quick(tmp_path, probe):
     on_graph(probe, node)
     wait_until(lambda: "model loaded" in node.log(), 60, "the model")
     code, elapsed, escalations = stop_like_launch(node)
+    print(f"\n[figure] SIGINT when idle: exit {code} after {elapsed:.2f} s")
     assert escalations == [] and code == 0 and elapsed < STOP_WITHIN_S, (elapsed, node.log())
 
 
@@ -114,6 +119,7 @@ def test_ctrl_c_while_the_real_model_loads(tmp_path, probe):
     time.sleep(2.0)  # well inside the load
     assert "model loaded" not in node.log()
     code, elapsed, escalations = stop_like_launch(node)
+    print(f"\n[figure] SIGINT during the real model load: exit {code} after {elapsed:.2f} s")
     log = node.log()
     assert escalations == [] and code == 0 and elapsed < STOP_WITHIN_S, (elapsed, log)
     assert "Traceback" not in log, log

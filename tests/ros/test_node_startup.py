@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from graph import REPO, start_fake_node
 
+pytestmark = pytest.mark.slow  # subprocess nodes
+
 
 @pytest.mark.parametrize(
     ("ros_args", "needle"),

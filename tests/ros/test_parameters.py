@@ -134,3 +134,14 @@ def test_a_bad_world_frame_is_named():
     for bad in ("/map", "map/", "1map", "my frame"):
         with pytest.raises(ParameterError, match="world_frame"):
             validate({**defaults(), "world_frame": bad})
+
+
+def test_input_reliability_picks_the_subscription_qos():
+    from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
+
+    from pymafx_ros.ros.node import input_qos
+
+    assert input_qos("best_effort").reliability == ReliabilityPolicy.BEST_EFFORT
+    reliable = input_qos("reliable")
+    assert reliable.reliability == ReliabilityPolicy.RELIABLE and reliable.depth == 5
+    assert reliable.durability == DurabilityPolicy.VOLATILE
