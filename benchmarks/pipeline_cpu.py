@@ -35,7 +35,7 @@ from pymafx_ros.frontend.types import PartBox
 from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
 
 WIDTH, HEIGHT = 640, 480
-STAGES = ("frontend", "crops", "model", "lift", "total")
+STAGES = ("frontend", "tracking", "crops", "model", "lift", "total")
 
 
 def astronaut_frame(people: int) -> tuple[np.ndarray, list[PersonDetection]]:

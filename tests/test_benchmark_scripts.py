@@ -47,6 +47,26 @@ def test_model_benchmark_prints_one_json_line_per_stage():
         assert record["cpu"] and "cpu_flags" in record
 
 
+def test_people_found_benchmark_prints_a_line_per_scene_and_strategy_and_the_table():
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "benchmarks/people_found.py", "--repeats", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {r["strategy"] for r in records} == {"whole_frame", "region_search"}
+    assert len(records) == 12 and all(r["ms_min"] > 0 for r in records)
+    assert "| scene | size | people |" in result.stdout
+
+
 @pytest.mark.skipif(
     torch.cuda.is_available(), reason="checks the message on a machine without CUDA"
 )

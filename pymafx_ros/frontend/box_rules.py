@@ -68,6 +68,16 @@ def clamp_centre(box: PartBox, width: int, height: int) -> PartBox:
     return PartBox(cx=cx, cy=cy, size=box.size)
 
 
+def square_iou(a: PartBox, b: PartBox) -> float:
+    """Intersection over union of two square boxes (0 when they do not touch)."""
+    half_a, half_b = a.size / 2, b.size / 2
+    overlap_x = min(a.cx + half_a, b.cx + half_b) - max(a.cx - half_a, b.cx - half_b)
+    overlap_y = min(a.cy + half_a, b.cy + half_b) - max(a.cy - half_a, b.cy - half_b)
+    intersection = max(overlap_x, 0.0) * max(overlap_y, 0.0)
+    union = a.size**2 + b.size**2 - intersection
+    return intersection / union if union > 0 else 0.0
+
+
 def whole_image_box(width: int, height: int) -> PartBox:
     """The square box centred on the image whose side is the image's longer side."""
     return PartBox(cx=0.5 * (width - 1), cy=0.5 * (height - 1), size=float(max(width, height)))

@@ -1,12 +1,16 @@
 """Several people per frame: MediaPipe Tasks PoseLandmarker, HandLandmarker and FaceDetector.
 
-The pose and hand models run once over the whole frame. The pose landmarker can return one
-person twice, so it is asked for one pose more than ``max_people`` and a pose whose head centre
-lies within the head width of a better-ranked pose's head is dropped. Hands go to the person and
-side whose pose wrist is nearest (within one hand length), so sides always follow the pose's
-labels, the person's own. The palm detector sees the whole frame at 192 px, so small hands are
-missed: they get best-guess boxes from the pose with visibility 0. The face detector sees at
-128 px, too coarse for a whole frame, so it runs on a crop around each person's head
+The pose and hand models run once over the whole frame. That pass misses people in a crowd (two
+people side by side often come back as one), so the pose landmarker runs again on square windows
+(``region_search``): a grid over the whole frame for still images, at the start of a sequence and
+every ``grid_interval`` frames, and in between a window around each person of the previous frame
+that the whole-frame pass lost. The pose landmarker can return one person twice (and the windows
+overlap), so a pose whose head centre lies within the head width of a better-ranked pose's head
+is dropped; poses seen whole inside their window rank before poses the window cut. Hands go to
+the person and side whose pose wrist is nearest (within one hand length), so sides always follow
+the pose's labels, the person's own. The palm detector sees the whole frame at 192 px, so small
+hands are missed: they get best-guess boxes from the pose with visibility 0. The face detector
+sees at 128 px, too coarse for a whole frame, so it runs on a crop around each person's head
 (``face_search``).
 Frames with a timestamp use the video (tracking) mode, frames without one the image mode; the
 face detector has no tracking and always runs on still crops.
@@ -17,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from pymafx_ros.frontend import person_parts as parts
-from pymafx_ros.frontend.face_search import FoundFace, find_face
+from pymafx_ros.frontend.box_rules import fraction_inside, square_iou
+from pymafx_ros.frontend.face_search import FoundFace, find_face, square_crop
 from pymafx_ros.frontend.frame_clock import (
     DEFAULT_TRACKING_THRESHOLD,
     FrameClock,
@@ -32,11 +37,29 @@ from pymafx_ros.frontend.landmark_maps import (
     landmarks_to_pixels,
 )
 from pymafx_ros.frontend.part_matching import match_by_distance
+from pymafx_ros.frontend.region_search import (
+    DEFAULT_MIN_PERSON_PX,
+    Window,
+    around_body,
+    grid_windows,
+)
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 
 SIDES = ("left", "right")
 # MediaPipe's default detection threshold, for hands and faces (people use ``min_score``).
 PART_DETECTION_THRESHOLD = 0.5
+# Video frames between two grid searches (people who walk in are found within this many).
+DEFAULT_GRID_INTERVAL = 5
+# Poses asked of one search window: a window holds one or two people at most.
+POSES_PER_WINDOW = 2
+# Body boxes overlapping this much are one person (the usual person non-maximum suppression).
+DUPLICATE_BODY_IOU = 0.6
+# A previous person counts as found again by the whole-frame pass at this body-box overlap.
+FOUND_AGAIN_IOU = 0.3
+
+# A candidate person: pose landmarks (33,3) px, (body box, score), share of the COCO keypoints
+# inside the region that saw them.
+_Candidate = tuple[np.ndarray, tuple[PartBox, float], float]
 
 
 class _TaskModels:
@@ -95,18 +118,33 @@ class _TaskModels:
 
 class MultiPersonDetector:
     """Up to ``max_people`` people per frame; ``min_score`` and ``tracking_threshold`` as for
-    ``HolisticDetector``."""
+    ``HolisticDetector``. ``region_search`` False keeps the whole-frame pass only;
+    ``grid_interval`` (video frames between grid searches) and ``min_person_px`` (the smallest
+    person height the grid is sized for) tune it."""
 
     def __init__(
         self,
         max_people: int = 2,
         min_score: float = 0.5,
         tracking_threshold: float = DEFAULT_TRACKING_THRESHOLD,
+        region_search: bool = True,
+        grid_interval: int = DEFAULT_GRID_INTERVAL,
+        min_person_px: int = DEFAULT_MIN_PERSON_PX,
     ) -> None:
+        if grid_interval < 1:
+            raise ValueError(f"grid_interval must be >= 1 frame, got {grid_interval}")
+        if min_person_px < 2:
+            raise ValueError(f"min_person_px must be >= 2 pixels, got {min_person_px}")
         self._settings = (max_people, min_score, tracking_threshold)
         self._max_people = max_people
         self._models: dict[bool, _TaskModels] = {}
         self._clock = FrameClock()
+        self._region_search = region_search
+        self._grid_interval = grid_interval
+        self._min_person_px = min_person_px
+        self._regions: object | None = None  # image-mode pose landmarker for the windows
+        self._frames_since_grid = 0
+        self._previous_bodies: list[PartBox] = []
 
     def _models_for(self, kind: FrameKind) -> _TaskModels:
         video = kind is not FrameKind.IMAGE
@@ -125,14 +163,16 @@ class MultiPersonDetector:
         models = self._models_for(kind)
         poses, hands = models.run(rgb, timestamp_ms)
         height, width = rgb.shape[:2]
-        people = []
-        for landmarks in poses.pose_landmarks:
-            pose = landmarks_to_pixels(landmarks, width, height)
-            body = parts.body_box_and_score(pose, width, height)
-            if body is not None:
-                people.append((pose, body))
+        found = [landmarks_to_pixels(lm, width, height) for lm in poses.pose_landmarks]
+        candidates = _candidates(found, Window(0, 0, max(width, height)), width, height)
+        for window in self._windows(kind, width, height, candidates):
+            candidates += _candidates(self._search(rgb, window), window, width, height)
+        # Best score first; among equals, people seen whole before people a window cut.
+        candidates.sort(key=lambda c: (round(c[1][1], 2), c[2], c[1][0].size), reverse=True)
+        people = _without_duplicates([(pose, body) for pose, body, _ in candidates])
         people.sort(key=lambda person: (person[1][1], person[1][0].size), reverse=True)
-        people = _without_duplicates(people)[: self._max_people]
+        people = people[: self._max_people]
+        self._previous_bodies = [body[0] for _, body in people]
         poses_px = [pose for pose, _ in people]
         found_hands = [landmarks_to_pixels(h, width, height) for h in hands.hand_landmarks]
         hand_of = _match_hands(poses_px, found_hands)
@@ -170,23 +210,91 @@ class MultiPersonDetector:
             face, vis_face = parts.guessed_face_box(pose, width, height), 0.0
         return parts.assemble_detection(body, hand_boxes, (face, vis_face), keypoints)
 
+    def _windows(
+        self, kind: FrameKind, width: int, height: int, candidates: list[_Candidate]
+    ) -> list[Window]:
+        """The grid for stills, new sequences and every ``grid_interval`` frames; else a window
+        around each previous person the whole-frame pass did not find again."""
+        if not self._region_search:
+            return []
+        self._frames_since_grid += 1
+        if kind is not FrameKind.NEXT or self._frames_since_grid >= self._grid_interval:
+            self._frames_since_grid = 0
+            return grid_windows(width, height, self._min_person_px)
+        return [
+            around_body(before)
+            for before in self._previous_bodies
+            if all(square_iou(before, body) < FOUND_AGAIN_IOU for _, (body, _), _ in candidates)
+        ]
+
+    def _search(self, rgb: np.ndarray, window: Window) -> list[np.ndarray]:
+        """Pose landmarks (33,3) in frame pixels of the people inside one square window."""
+        import mediapipe as mp
+
+        if self._regions is None:
+            from mediapipe.tasks.python import BaseOptions, vision
+
+            from pymafx_ros.frontend import mediapipe_models as models
+
+            self._regions = vision.PoseLandmarker.create_from_options(
+                vision.PoseLandmarkerOptions(
+                    base_options=BaseOptions(
+                        model_asset_path=str(models.pose_landmarker_bundle())
+                    ),
+                    running_mode=vision.RunningMode.IMAGE,
+                    num_poses=POSES_PER_WINDOW,
+                    min_pose_detection_confidence=self._settings[1],
+                )
+            )
+        crop = square_crop(rgb, window.x0, window.y0, window.side)
+        result = self._regions.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop))
+        poses = []
+        for landmarks in result.pose_landmarks:
+            pose = landmarks_to_pixels(landmarks, window.side, window.side)
+            pose[:, 0] += window.x0
+            pose[:, 1] += window.y0
+            poses.append(pose)
+        return poses
+
     def close(self) -> None:
         """Close the MediaPipe tasks."""
         for models in self._models.values():
             models.close()
         self._models.clear()
+        if self._regions is not None:
+            self._regions.close()
+            self._regions = None
+
+
+def _candidates(
+    poses: list[np.ndarray], window: Window, width: int, height: int
+) -> list[_Candidate]:
+    """People of the poses seen in ``window``: body box and score, share seen inside it."""
+    found = []
+    for pose in poses:
+        body = parts.body_box_and_score(pose, width, height)
+        if body is None:
+            continue
+        local = parts.maps.coco_body_keypoints(pose)[:, :2] - (window.x0, window.y0)
+        found.append((pose, body, fraction_inside(local, window.side, window.side)))
+    return found
 
 
 def _without_duplicates(
     people: list[tuple[np.ndarray, tuple[PartBox, float]]],
 ) -> list[tuple[np.ndarray, tuple[PartBox, float]]]:
-    """Drop each pose whose head centre lies within the head width of a pose kept before it."""
+    """Drop each pose whose head centre lies within the head width of a pose kept before it,
+    or whose body box overlaps a kept one by ``DUPLICATE_BODY_IOU`` (a window that cut a person
+    can place their head on their chest)."""
     kept: list[tuple[np.ndarray, tuple[PartBox, float]]] = []
     heads: list[tuple[np.ndarray, float]] = []
     for person in people:
         head = person[0][list(POSE_FACE), :2]
         centre, width = head.mean(axis=0), float(np.ptp(head, axis=0).max())
-        if all(np.linalg.norm(centre - c) >= max(width, w) for c, w in heads):
+        body = person[1][0]
+        if all(np.linalg.norm(centre - c) >= max(width, w) for c, w in heads) and all(
+            square_iou(body, other[1][0]) < DUPLICATE_BODY_IOU for other in kept
+        ):
             kept.append(person)
             heads.append((centre, width))
     return kept

@@ -19,6 +19,8 @@ from pymafx_ros.pipeline.result import NUM_JOINTS, Box, Intrinsics, PersonResult
 
 # The release's MODEL.PyMAF.HAND_VIS_TH: a hand at or below it gets the mean finger pose.
 HAND_VISIBILITY_GATE = 0.1
+# SMPL-X's fingertip joints (vertex joints after the 55 kinematic ones and 11 face/feet ones).
+FINGERTIPS = slice(66, 76)
 # The model has no face gate (its face expert always drives jaw, eyes and expression); the face
 # counts as valid when the detector saw it with the same confidence the release asks of hands.
 FACE_VISIBILITY_GATE = 0.1
@@ -107,8 +109,10 @@ def assemble_people(
     output: FinalOutput,
     detections: Sequence[PersonDetection],
     intrinsics: Intrinsics,
+    track_ids: Sequence[str] | None = None,
 ) -> tuple[list[PersonResult], int]:
-    """Lift, convert and split the batch into people; returns (people, number dropped)."""
+    """Lift, convert and split the batch into people, each with its ``track_ids`` entry;
+    returns (people, number dropped)."""
     body_boxes = np.array([[d.body.cx, d.body.cy, d.body.size] for d in detections], np.float64)
     model_joints = output.all_joints[:, :NUM_JOINTS]
     translation, lift_ok = lift_translation(model_joints, output.cams, body_boxes, intrinsics)
@@ -148,6 +152,8 @@ def assemble_people(
             joint_rotations=pose.global_rotations[index].copy(),
             keypoints_2d=keypoints[index].copy(),
             vertices=vertices,
+            fingertips=output.all_joints[index, FINGERTIPS] + translation[index],
+            track_id=track_ids[index] if track_ids is not None else "",
             **pose.parameters(index),
         )
         if lift_ok[index] and person.is_finite():

@@ -26,8 +26,6 @@ _PARTS = {
     "right_hand": (RIGHT_HAND_JOINTS, HAND_RESCALE, "vis_rhand"),
     "face": (FACE_LANDMARKS, FACE_RESCALE, "vis_face"),
 }
-# A previous frame's projection is reused while the body box overlaps it at least this much.
-REUSE_MIN_IOU = 0.5
 
 
 def _inside_share(points: np.ndarray, width: int, height: int) -> float:
@@ -63,17 +61,7 @@ def project_parts(
     return updated
 
 
-def square_iou(a: PartBox, b: PartBox) -> float:
-    """Intersection over union of two square boxes."""
-    half_a, half_b = a.size / 2, b.size / 2
-    overlap_x = min(a.cx + half_a, b.cx + half_b) - max(a.cx - half_a, b.cx - half_b)
-    overlap_y = min(a.cy + half_a, b.cy + half_b) - max(a.cy - half_a, b.cy - half_b)
-    intersection = max(overlap_x, 0.0) * max(overlap_y, 0.0)
-    union = a.size**2 + b.size**2 - intersection
-    return intersection / union if union > 0 else 0.0
-
-
-def _follow(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
+def follow_body(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
     """Move a part box with its body box (same offset and size relative to the body)."""
     ratio = new_body.size / old_body.size
     return PartBox(
@@ -81,29 +69,3 @@ def _follow(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
         cy=new_body.cy + (part.cy - old_body.cy) * ratio,
         size=part.size * ratio,
     )
-
-
-def reuse_parts(
-    people: list[PersonDetection], previous: list[PersonDetection]
-) -> list[PersonDetection] | None:
-    """Carry the previous frame's projected parts over, moved with their bodies, when the same
-    bodies are still there (same count, each body box overlapping its predecessor); else None.
-    """
-    if not previous or len(previous) != len(people):
-        return None
-    if any(
-        square_iou(p.body, q.body) < REUSE_MIN_IOU for p, q in zip(people, previous, strict=True)
-    ):
-        return None
-    return [
-        dataclasses.replace(
-            person,
-            left_hand=_follow(before.left_hand, before.body, person.body),
-            right_hand=_follow(before.right_hand, before.body, person.body),
-            face=_follow(before.face, before.body, person.body),
-            vis_lhand=before.vis_lhand,
-            vis_rhand=before.vis_rhand,
-            vis_face=before.vis_face,
-        )
-        for person, before in zip(people, previous, strict=True)
-    ]

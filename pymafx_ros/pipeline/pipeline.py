@@ -1,8 +1,9 @@
 """One RGB frame (+ intrinsics) in, every person as metric SMPL-X in the camera frame out.
 
-Stages (timed per frame): front end (people, hand and face boxes) -> crops (one remap per part
-straight from the frame) -> model (all people in one batch per expert) -> lift (translation,
-axis-angle, global rotations, 2D keypoints). No ROS here: the node and the offline CLI share it.
+Stages (timed per frame): front end (people, hand and face boxes) -> tracking (ids, part boxes
+from tracks) -> crops (one remap per part straight from the frame) -> model (all people in one
+batch per expert) -> lift (translation, axis-angle, global rotations, 2D keypoints) -> tracking
+again (per-track temporal filter). No ROS here: the node and the offline CLI share it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from pymafx_ros.pipeline.device_recovery import DeviceError, DeviceGuard, classi
 from pymafx_ros.pipeline.devices import DEVICE_PATTERN, describe_device, resolve_device
 from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG, default_intrinsics
 from pymafx_ros.pipeline.model_loading import load_model
-from pymafx_ros.pipeline.part_projection import project_parts, reuse_parts
+from pymafx_ros.pipeline.part_projection import project_parts
 from pymafx_ros.pipeline.result import FrameResult, Intrinsics, ModelInfo
+from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
 
 LOG = logging.getLogger(__name__)
 
@@ -67,9 +69,12 @@ class PipelineConfig:
     precision: str = "fp32"  # backends.PRECISION_CHOICES; fp32 is exact, auto may use bf16
     # tensorrt: build missing engines while loading (minutes) instead of falling back.
     build_engines_on_start: bool = False
+    # Track ids, part boxes from tracks, hand hysteresis and temporal smoothing.
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad setting."""
+        self.tracking.validate()
         if self.detector not in DETECTOR_KINDS:
             raise ValueError(
                 f"detector {self.detector!r} is unknown; choose one of {', '.join(DETECTOR_KINDS)}"
@@ -113,8 +118,8 @@ class Pipeline:
 
     ``model`` (a ``Predictor``), ``model_info`` and ``detector`` replace the built ones;
     ``model_loader`` replaces ``load_model`` (it also rebuilds the model on the CPU when the GPU
-    fails, see ``device_recovery``). ``config.device`` 'auto' is resolved here. With
-    ``parts_from_body`` the pipeline keeps the last frame's part boxes to start the next one.
+    fails, see ``device_recovery``). ``config.device`` 'auto' is resolved here. Frames with a
+    ``timestamp_ms`` are one video: people are tracked and filtered across them.
     """
 
     def __init__(
@@ -151,7 +156,7 @@ class Pipeline:
         if parts_from_body is None:
             parts_from_body = self.config.detector == "full_frame"
         self._parts_from_body = parts_from_body
-        self._previous_parts: list[PersonDetection] = []
+        self._over_time = PeopleOverTime(self.config.tracking)
 
     def _load_first_model(self) -> tuple[Predictor, ModelInfo]:
         """Load on the configured device; a GPU that fails while loading (out of memory, a
@@ -207,8 +212,9 @@ class Pipeline:
 
         ``intrinsics`` None: ``default_intrinsics`` with ``config.default_fov_deg``.
         ``boxes``: people from outside (PersonDetection or box records of
-        ``frontend.external``); the detector is skipped. ``timestamp_ms`` orders video frames
-        for tracking front ends.
+        ``frontend.external``); the detector is skipped. ``timestamp_ms``: the image stamp of
+        a video frame (increasing; it drives tracking and the filters' time steps), None for an
+        independent still image (every person a new track, nothing filtered).
         """
         start = time.perf_counter()
         image = check_rgb(rgb)
@@ -217,9 +223,13 @@ class Pipeline:
             intrinsics = default_intrinsics(width, height, self.config.default_fov_deg)
         check_intrinsics(intrinsics)
         # Every key is always present (0 for skipped stages) so consumers can chart them.
-        timings = dict.fromkeys(("frontend", "crops", "model", "lift", "total"), 0.0)
-        people = self._select(self._detect(image, timestamp_ms, boxes))
-        _add_time(timings, "frontend", start)
+        timings = dict.fromkeys(("frontend", "tracking", "crops", "model", "lift", "total"), 0.0)
+        detections = self._select(self._detect(image, timestamp_ms, boxes))
+        mark = _add_time(timings, "frontend", start)
+        stamp_s = None if timestamp_ms is None else timestamp_ms / 1e3
+        tracked = self._over_time.begin_frame(detections, stamp_s, self._parts_from_body)
+        people, ids = tracked.people, tracked.ids
+        _add_time(timings, "tracking", mark)
         result = FrameResult(
             people=[],
             intrinsics=intrinsics,
@@ -228,21 +238,25 @@ class Pipeline:
             placeholder_assets=self._info.placeholder_assets,
             placeholder_weights=self._info.placeholder_weights,
             timings_ms=timings,
+            smoothing=self.config.tracking.smoothing.enable,
         )
         frame = FrameCrops(image)
         if people and self._parts_from_body:
-            people = self._parts_for(frame, image.shape, people, timings)
+            people = self._parts_for(frame, image.shape, people, tracked.carried, timings)
         if people:
             final = self._infer(
                 frame, people, timings, detector_visibility=not self._parts_from_body
             )
             mark = time.perf_counter()
-            result.people, result.dropped_non_finite = assemble_people(final, people, intrinsics)
-            if self._parts_from_body:
-                self._previous_parts = project_parts(
-                    people, final.all_joints, final.cams, width, height
-                )
-            _add_time(timings, "lift", mark)
+            result.people, result.dropped_non_finite = assemble_people(
+                final, people, intrinsics, ids
+            )
+            projected = project_parts(people, final.all_joints, final.cams, width, height)
+            mark = _add_time(timings, "lift", mark)
+            self._over_time.remember_parts(ids, projected)
+            result.people = self._over_time.finish(result.people, stamp_s, intrinsics)
+            _add_time(timings, "tracking", mark)
+        result.tracks = self._over_time.quality()
         timings["total"] = (time.perf_counter() - start) * 1e3
         if result.dropped_non_finite:
             LOG.warning("dropped %d people with non-finite values", result.dropped_non_finite)
@@ -272,17 +286,24 @@ class Pipeline:
         frame: FrameCrops,
         image_shape: tuple[int, ...],
         people: list[PersonDetection],
+        carried: list[bool],
         timings: dict[str, float],
     ) -> list[PersonDetection]:
-        """Part boxes from the body expert: the last frame's, moved with the bodies, or else a
+        """Part boxes from the body expert: those carried over from a person's track, or else a
         first model pass on this frame (hands marked unseen, so the arms are the body's own)."""
-        reused = reuse_parts(people, self._previous_parts)
-        if reused is not None:
-            return reused
-        unseen = [dataclasses.replace(p, vis_lhand=0.0, vis_rhand=0.0) for p in people]
+        fresh = [i for i, done in enumerate(carried) if not done]
+        if not fresh:
+            return people
+        unseen = [dataclasses.replace(people[i], vis_lhand=0.0, vis_rhand=0.0) for i in fresh]
         first = self._infer(frame, unseen, timings, detector_visibility=True)
         height, width = image_shape[:2]
-        return project_parts(people, first.all_joints, first.cams, width, height)
+        projected = project_parts(
+            [people[i] for i in fresh], first.all_joints, first.cams, width, height
+        )
+        people = list(people)
+        for index, person in zip(fresh, projected, strict=True):
+            people[index] = person
+        return people
 
     def _infer(
         self,

@@ -8,8 +8,12 @@ node, the offline CLI): numpy arrays only, 3D in metres in the camera optical fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from pymafx_ros.tracking.people import TrackQuality
 
 NUM_JOINTS = 55  # SMPL-X kinematic joints (smplx.joint_names.JOINT_NAMES[:55])
 
@@ -86,7 +90,12 @@ class PersonResult:
     joint_rotations: np.ndarray  # (55, 3, 3) global SMPL-X joint rotations in the camera frame
     keypoints_2d: np.ndarray  # (55, 2) pixels
     vertices: np.ndarray | None = None  # (10475, 3) metres, camera frame, when requested
-    track_id: str = ""
+    # (10, 3) metres, camera frame: SMPL-X's fingertip joints 66-75, left thumb, index, middle,
+    # ring, pinky, then the right ones (the hands output needs them).
+    fingertips: np.ndarray | None = None
+    track_id: str = ""  # the tracker's id (REP-155 syntax, p1, p2, ...), never reused in a run
+    age_frames: int = 0  # frames since the track was born
+    smoothed: bool = False  # the values went through the track's temporal filter
 
     def is_finite(self) -> bool:
         """True when every numeric field is finite (non-finite people must never be published)."""
@@ -95,8 +104,7 @@ class PersonResult:
             self.left_hand_pose, self.right_hand_pose, self.betas, self.expression, self.transl,
             self.joints, self.joint_rotations, self.keypoints_2d,
         ]  # fmt: skip
-        if self.vertices is not None:
-            arrays.append(self.vertices)
+        arrays.extend(a for a in (self.vertices, self.fingertips) if a is not None)
         return all(np.isfinite(a).all() for a in arrays) and np.isfinite(self.detection_score)
 
 
@@ -113,6 +121,9 @@ class FrameResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # People dropped because the network produced non-finite values for them.
     dropped_non_finite: int = 0
+    smoothing: bool = False  # temporal filtering was on (people carry their own ``smoothed``)
+    # Per live track: jitter before/after the filter and its delay (tracking.people).
+    tracks: list[TrackQuality] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -44,5 +44,7 @@ def frame_to_dict(result: FrameResult, **extra: Any) -> dict[str, Any]:
         "placeholder_weights": result.placeholder_weights,
         "timings_ms": dict(result.timings_ms),
         "dropped_non_finite": result.dropped_non_finite,
+        "smoothing": result.smoothing,
+        "tracks": [dataclasses.asdict(track) for track in result.tracks],
         "people": [person_to_dict(p) for p in result.people],
     }

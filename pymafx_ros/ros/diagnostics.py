@@ -58,6 +58,10 @@ class StatsSnapshot:
     default_intrinsics: bool | None
     latency_ms: dict[str, tuple[float, float, float]]  # stage -> (p50, p95, max)
     info: dict[str, str | bool] = field(default_factory=dict)
+    smoothing: bool | None = None  # None: no frame processed yet
+    tracks: list = field(default_factory=list)  # tracking.people.TrackQuality of live tracks
+    world: str = ""  # what ~/world_bodies is doing, or why not
+    world_ok: bool | None = None  # None: no world_frame set
 
 
 class NodeStats:
@@ -79,6 +83,9 @@ class NodeStats:
         self.pending = 0  # set by the node: frames waiting or in progress
         self.default_intrinsics: bool | None = None
         self.info: dict[str, str | bool] = {}
+        self.smoothing: bool | None = None
+        self.tracks: list = []
+        self.world, self.world_ok = "", None
 
     def frame_received(self, replaced_waiting: bool) -> None:
         with self._lock:
@@ -122,6 +129,16 @@ class NodeStats:
                     samples = self._latency.setdefault(stage, deque(maxlen=LATENCY_SAMPLES))
                     samples.append((now, float(value)))
 
+    def tracking_seen(self, smoothing: bool, tracks: list) -> None:
+        """The last frame's smoothing switch and per-track quality figures."""
+        with self._lock:
+            self.smoothing, self.tracks = smoothing, list(tracks)
+
+    def set_world(self, text: str, ok: bool | None = None) -> None:
+        """What ~/world_bodies does (``ok`` None: not configured)."""
+        with self._lock:
+            self.world, self.world_ok = text, ok
+
     def set_state(self, state: str, **info: str | bool) -> None:
         with self._lock:
             self.state = state
@@ -163,6 +180,10 @@ class NodeStats:
                 default_intrinsics=self.default_intrinsics,
                 latency_ms=latency,
                 info=dict(self.info),
+                smoothing=self.smoothing,
+                tracks=list(self.tracks),
+                world=self.world,
+                world_ok=self.world_ok,
             )
 
 
@@ -186,8 +207,9 @@ def _status(name: str, hardware_id: str, level: bytes, message: str, values) -> 
 
 
 def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> DiagnosticArray:
-    """Three statuses: input (WARN on default intrinsics), inference, model (ERROR on
-    placeholders). ``prefix`` is the node's name, so several cameras stay apart."""
+    """Four statuses: input (WARN on default intrinsics), inference, model (ERROR on
+    placeholders), tracking (per-track jitter and filter lag; WARN while a world_frame is set
+    but TF cannot give it). ``prefix`` is the node's name, so several cameras stay apart."""
     info = snap.info
     hardware = str(info.get("device", ""))
     OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR
@@ -282,8 +304,41 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
                 f"{prefix}: inference", hardware, inference_level, inference_text, inference_values
             ),
             _status(f"{prefix}: model", hardware, model_level, model_text, model_values),
+            _tracking_status(snap, f"{prefix}: tracking", hardware),
         ],
     )
+
+
+def _tracking_status(snap: StatsSnapshot, name: str, hardware: str) -> DiagnosticStatus:
+    """Live tracks with what the filter buys (jitter before/after, mm) and costs (lag, ms)."""
+    smoothing = {None: "no frame yet", True: "on", False: "off"}[snap.smoothing]
+    values: list[tuple[str, object]] = [
+        ("smoothing", smoothing),
+        ("tracks", len(snap.tracks)),
+        ("world bodies", snap.world),
+    ]
+    for track in snap.tracks:
+        values += [
+            (f"{track.track_id} age (frames)", track.age_frames),
+            (
+                f"{track.track_id} joint jitter raw/published (mm)",
+                _pair(track.jitter_raw_mm, track.jitter_mm),
+            ),
+            (
+                f"{track.track_id} filter lag position/rotation (ms)",
+                _pair(track.lag_ms, track.rotation_lag_ms),
+            ),
+        ]
+    text = f"{len(snap.tracks)} tracks, smoothing {smoothing}"
+    if snap.world_ok is False:
+        return _status(
+            name, hardware, DiagnosticStatus.WARN, f"{text}; world bodies {snap.world}", values
+        )
+    return _status(name, hardware, DiagnosticStatus.OK, text, values)
+
+
+def _pair(a: float, b: float) -> str:
+    return f"{a:.1f}/{b:.1f}"
 
 
 def _intrinsics_text(default_intrinsics: bool | None) -> str:

@@ -7,6 +7,7 @@ The builder returns MarkerSpecs; ``marker_cdr`` turns them into MarkerArray byte
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,10 +18,19 @@ from pymafx_ros.pipeline.result import PersonResult
 from pymafx_ros.ros.body_frames import SMPLX_TO_BODY
 from pymafx_ros.ros.marker_cdr import MarkerSpec
 from pymafx_ros.ros.mesh_decimation import MeshDecimator
-from pymafx_ros.ros.person_ids import id_number
 
 NAMESPACES = ("mesh", "skeleton", "label")
 HEAD_JOINT = 15  # SMPL-X "head"
+
+
+def id_number(person_id: str) -> int:
+    """A stable non-negative int32 for a track id (marker ids, colours): n for ``p<n>``, else
+    a hash."""
+    if person_id.startswith("p") and person_id[1:].isdigit():
+        return int(person_id[1:]) & 0x7FFFFFFF
+    return zlib.crc32(person_id.encode()) & 0x7FFFFFFF
+
+
 # Colour-blind-friendly palette (Okabe-Ito), cycled by the id's number.
 PALETTE = (
     (0.90, 0.62, 0.00),

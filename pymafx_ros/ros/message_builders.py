@@ -14,15 +14,30 @@ from geometry_msgs.msg import Point, Pose, Quaternion
 from sensor_msgs.msg import RegionOfInterest
 from std_msgs.msg import Header
 
-from pymafx_ros.msg import SmplxModelInfo, SmplxPeople, SmplxPerson
+from pymafx_ros.msg import (
+    HandKeypoints,
+    HandKeypointsArray,
+    SmplxModelInfo,
+    SmplxPeople,
+    SmplxPerson,
+)
+from pymafx_ros.pipeline.hands import hand_outputs
 from pymafx_ros.pipeline.result import Box, FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import body_orientations, quaternions_xyzw
+from pymafx_ros.ros.hemispheres import Hemispheres
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+_REP155_ID = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
 def is_publishable(person: PersonResult) -> bool:
-    """True when every value is finite, also after the cast to float32 that the message does."""
+    """True when the person has a track id in REP-155 syntax (it names TF frames) and every
+    value is finite, also after the cast to float32 that the message does."""
+    track_id = person.track_id
+    if not (track_id and track_id[0].isalpha() and set(track_id) <= _REP155_ID):
+        return False
     if not person.is_finite():
         return False
     arrays = (person.joints, person.transl, person.keypoints_2d, person.betas, person.expression)
@@ -49,9 +64,12 @@ def _f32_seq(values: np.ndarray) -> array.array:
     return array.array("f", _f32(values).tobytes())
 
 
-def root_pose(person: PersonResult) -> Pose:
-    """The REP-155 body frame (pelvis origin, x forward, z up) in the camera frame."""
-    q = quaternions_xyzw(body_orientations(person.joint_rotations[:1]))[0]
+def root_pose(person: PersonResult, quaternion_xyzw: np.ndarray | None = None) -> Pose:
+    """The REP-155 body frame (pelvis origin, x forward, z up) in the camera frame
+    (``quaternion_xyzw``: its orientation when already computed)."""
+    q = quaternion_xyzw
+    if q is None:
+        q = quaternions_xyzw(body_orientations(person.joint_rotations[:1]))[0]
     p = person.joints[0]
     return Pose(
         position=Point(x=float(p[0]), y=float(p[1]), z=float(p[2])),
@@ -59,11 +77,22 @@ def root_pose(person: PersonResult) -> Pose:
     )
 
 
-def person_message(person: PersonResult, person_id: str, width: int, height: int) -> SmplxPerson:
-    """One PersonResult as SmplxPerson (parameters as float32, joints and orientations)."""
+def person_message(
+    person: PersonResult,
+    person_id: str,
+    width: int,
+    height: int,
+    hemispheres: Hemispheres | None = None,
+) -> SmplxPerson:
+    """One PersonResult as SmplxPerson (parameters as float32, joints and orientations;
+    ``hemispheres`` keeps each orientation on the sign it had in the person's last message)."""
     quats = quaternions_xyzw(body_orientations(person.joint_rotations))
+    if hemispheres is not None:
+        quats = hemispheres.keep(("joints", person_id), quats)
     return SmplxPerson(
         id=person_id,
+        age_frames=int(person.age_frames),
+        smoothed=bool(person.smoothed),
         detection_score=float(person.detection_score),
         body_box=box_to_roi(person.body_box, width, height),
         left_hand_box=box_to_roi(person.left_hand_box, width, height),
@@ -85,7 +114,7 @@ def person_message(person: PersonResult, person_id: str, width: int, height: int
         betas=_f32_seq(person.betas),
         expression=_f32_seq(person.expression),
         transl=_f32(person.transl),
-        root_pose=root_pose(person),
+        root_pose=root_pose(person, quats[0]),
         joints=[Point(x=x, y=y, z=z) for x, y, z in np.asarray(person.joints, float).tolist()],
         joint_orientations=[Quaternion(x=x, y=y, z=z, w=w) for x, y, z, w in quats.tolist()],
         keypoints_2d=_f32_seq(person.keypoints_2d),
@@ -93,7 +122,11 @@ def person_message(person: PersonResult, person_id: str, width: int, height: int
 
 
 def people_message(
-    header: Header, frame: FrameResult, people: Sequence[PersonResult], ids: Sequence[str]
+    header: Header,
+    frame: FrameResult,
+    people: Sequence[PersonResult],
+    ids: Sequence[str],
+    hemispheres: Hemispheres | None = None,
 ) -> SmplxPeople:
     """SmplxPeople for one image: ``people`` (already filtered to publishable) with ``ids``."""
     k = frame.intrinsics
@@ -109,8 +142,52 @@ def people_message(
         intrinsics_from_camera_info=bool(k.from_camera_info),
         placeholder_assets=bool(frame.placeholder_assets),
         placeholder_weights=bool(frame.placeholder_weights),
-        people=[person_message(p, i, w, h) for p, i in zip(people, ids, strict=True)],
+        smoothing=bool(frame.smoothing),
+        people=[person_message(p, i, w, h, hemispheres) for p, i in zip(people, ids, strict=True)],
     )
+
+
+def _points(values: np.ndarray) -> list[Point]:
+    return [Point(x=x, y=y, z=z) for x, y, z in np.asarray(values, float).tolist()]
+
+
+def hands_message(
+    header: Header,
+    people: Sequence[PersonResult],
+    ids: Sequence[str],
+    wrist_frame: str,
+    smoothing: bool,
+    hemispheres: Hemispheres | None = None,
+) -> HandKeypointsArray:
+    """Both hands of every person (left, then right) for retargeting; a person without
+    fingertips (a result from outside the pipeline) has no hands here."""
+    hands = []
+    for person, person_id in zip(people, ids, strict=True):
+        if person.fingertips is None:
+            continue
+        for hand in hand_outputs(person, wrist_frame):
+            quaternion = hand.wrist_quaternion_xyzw
+            if hemispheres is not None:
+                quaternion = hemispheres.keep((f"{hand.side}_wrist", person_id), quaternion[None])[
+                    0
+                ]
+            x, y, z, w = quaternion.tolist()
+            px, py, pz = hand.wrist_position.tolist()
+            hands.append(
+                HandKeypoints(
+                    person_id=person_id,
+                    side=HandKeypoints.LEFT if hand.side == "left" else HandKeypoints.RIGHT,
+                    valid=hand.valid,
+                    wrist_pose=Pose(
+                        position=Point(x=px, y=py, z=pz),
+                        orientation=Quaternion(x=x, y=y, z=z, w=w),
+                    ),
+                    keypoints_camera=_points(hand.keypoints_camera),
+                    keypoints_wrist=_points(hand.keypoints_wrist),
+                    wrist_frame=wrist_frame,
+                )
+            )
+    return HandKeypointsArray(header=header, smoothing=smoothing, hands=hands)
 
 
 def model_info_message(info: ModelInfo, header: Header) -> SmplxModelInfo:

@@ -98,6 +98,10 @@ class PymafxNode(Node):
         self._publish_lock = threading.Lock()
 
         self._publisher = FramePublisher(self, OutputOptions.from_parameters(self.params))
+        world = self._publisher.world
+        self.stats.set_world(
+            world.status if world else "world_frame not set: ~/world_bodies is off"
+        )
         self.stats.set_state(
             "loading model", device=self.params.device, tf=self._publisher.tf_mechanism
         )
@@ -328,6 +332,9 @@ class PymafxNode(Node):
             if self._stop.is_set():
                 return
             people, non_finite = self._publisher.publish_frame(msg.header, rgb, result)
+        self.stats.tracking_seen(result.smoothing, result.tracks)
+        if self._publisher.world is not None:
+            self.stats.set_world(self._publisher.world.status, self._publisher.world.ok)
         latency["publish"] = 1e3 * (time.perf_counter() - inferred)
         if non_finite:
             self._log.warning(

@@ -22,6 +22,23 @@ from rclpy.node import Node
 from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 
 TF_JOINT_SETS = ("body", "body_hands", "all")
+WRIST_FRAMES = ("mano", "operator", "camera")  # pymafx_ros.pipeline.hands.WRIST_FRAMES
+# Smoothing groups and their One Euro defaults (min_cutoff Hz, beta, d_cutoff Hz), as in
+# pymafx_ros.tracking.person_filter.SmoothingConfig (a test keeps them equal; importing the
+# core here would load torch before the node is up).
+SMOOTHING_GROUPS = {
+    "root": ((0.5, 1.5, 1.0), "the root (pelvis) rotation, rad/s"),
+    "body": ((0.5, 1.5, 1.0), "body joint rotations 1-21, rad/s"),
+    "hands": ((1.0, 1.5, 1.0), "finger joint rotations, rad/s"),
+    "face": ((1.0, 1.0, 1.0), "jaw and eye rotations, rad/s"),
+    "position": ((0.5, 4.0, 1.0), "joints, fingertips and translation, m/s"),
+    "expression": ((1.0, 1.0, 1.0), "expression coefficients, units/s"),
+}
+_ONE_EURO_FIELDS = (
+    ("min_cutoff", 0, "cutoff (Hz) of a still signal: lower = smoother", 0.001, 100.0),
+    ("beta", 1, "cutoff rise per unit of speed: higher = less lag when moving", 0.0, 1000.0),
+    ("d_cutoff", 2, "cutoff (Hz) of the speed estimate", 0.001, 100.0),
+)
 INPUT_TRANSPORTS = ("raw", "compressed")
 INPUT_RELIABILITIES = ("best_effort", "reliable")
 NODE_DETECTORS = ("mediapipe", "full_frame")
@@ -171,6 +188,94 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "Publish ~/overlay (mesh and skeleton drawn on the image) while someone subscribes.",
     ),
     ParamSpec(
+        "tracking.confirm_frames",
+        2,
+        "Detections in a row before a new person gets an id and is published (the first frame "
+        "of a stream confirms at once).",
+        low=1,
+        high=100,
+    ),
+    ParamSpec(
+        "tracking.max_missed_frames",
+        10,
+        "Frames a person who is not detected keeps their id (then the id ends for good).",
+        low=0,
+        high=1000,
+    ),
+    ParamSpec(
+        "tracking.min_iou",
+        0.2,
+        "A detection may continue a track when its body box overlaps the track's predicted box "
+        "at least this much ...",
+        low=0.0,
+        high=1.0,
+    ),
+    ParamSpec(
+        "tracking.max_keypoint_distance",
+        0.3,
+        "... or when their body keypoints lie this close (mean distance per body-box side).",
+        low=0.01,
+        high=10.0,
+    ),
+    ParamSpec(
+        "tracking.hand_on_threshold",
+        0.3,
+        "Hand visibility that hands a wrist to the hand expert (hysteresis: it goes back to the "
+        "body only after tracking.hand_hold_frames frames unseen).",
+        low=0.1,
+        high=1.0,
+    ),
+    ParamSpec(
+        "tracking.hand_hold_frames",
+        3,
+        "Frames a hand the detector lost stays with the hand expert, its box carried by the "
+        "track (0 = the release's frame-by-frame switch).",
+        low=0,
+        high=100,
+    ),
+    ParamSpec(
+        "smoothing.enable",
+        True,
+        "Filter each tracked person over time (causal One Euro filters driven by the image "
+        "stamps); ~/people and ~/hands then carry filtered values and say so.",
+    ),
+    ParamSpec(
+        "smoothing.average_betas",
+        True,
+        "Shape (betas): the mean over the track's life instead of each frame's estimate.",
+    ),
+    *(
+        ParamSpec(
+            f"smoothing.{group}.{field}",
+            defaults_[index],
+            f"One Euro {field} for {what}: {meaning}.",
+            low=low,
+            high=high,
+        )
+        for group, (defaults_, what) in SMOOTHING_GROUPS.items()
+        for field, index, meaning, low, high in _ONE_EURO_FIELDS
+    ),
+    ParamSpec(
+        "hands.enable",
+        True,
+        "Publish ~/hands: per person and side the wrist pose and 21 MediaPipe-order keypoints "
+        "for retargeting.",
+    ),
+    ParamSpec(
+        "hands.wrist_frame",
+        "mano",
+        "Frame of the wrist-relative keypoints: 'mano' (what dex-retargeting's retarget() takes), "
+        "'operator' (its estimated hand frame) or 'camera' (camera axes).",
+        choices=WRIST_FRAMES,
+    ),
+    ParamSpec(
+        "world_frame",
+        "",
+        "Gravity-aligned TF frame (e.g. 'map', 'odom'): when set and TF connects it to the "
+        "image frame at the image stamp, ~/world_bodies carries every body in it (per joint a "
+        "global position and orientation, GMR's form). '' = not published.",
+    ),
+    ParamSpec(
         "diagnostics.period_s",
         1.0,
         "Period of the /diagnostics status (seconds).",
@@ -206,6 +311,10 @@ class NodeParameters:
     markers_mesh_decimation: float
     overlay_enable: bool
     diagnostics_period_s: float
+    tracking: dict[str, Any]  # TrackingConfig.from_dict's form (tracking.* and smoothing.*)
+    hands_enable: bool
+    hands_wrist_frame: str
+    world_frame: str
 
 
 def defaults() -> dict[str, Any]:
@@ -309,6 +418,38 @@ def validate(values: dict[str, Any]) -> NodeParameters:
             f"parameter 'checkpoint' is {checkpoint!r}, which is not a file; point it at the "
             "PyMAF-X checkpoint, or leave it '' for the placeholder weights"
         )
+    if not _FRAME_PREFIX_PATTERN.match(values["world_frame"]) or values["world_frame"].endswith(
+        ("/", "_")
+    ):
+        raise ParameterError(
+            f"parameter 'world_frame' is {values['world_frame']!r}; give a TF frame id such as "
+            "'map' or 'odom' (letters, digits, '_' and '/', no leading '/'), or ''"
+        )
+    values = dict(values)
+    tracking = _tracking_options(values)
     fields = {name.replace(".", "_"): value for name, value in values.items()}
     fields["data_dir"], fields["checkpoint"] = data_dir, checkpoint
-    return NodeParameters(**fields)
+    return NodeParameters(**fields, tracking=tracking)
+
+
+def _tracking_options(values: dict[str, Any]) -> dict[str, Any]:
+    """Take the tracking.* and smoothing.* values out of ``values`` as TrackingConfig's dict."""
+    take = {
+        name: values.pop(name)
+        for name in list(values)
+        if name.startswith(("tracking.", "smoothing."))
+    }
+    hands = {
+        "on_threshold": take.pop("tracking.hand_on_threshold"),
+        "hold_frames": take.pop("tracking.hand_hold_frames"),
+    }
+    tracker = {
+        n.removeprefix("tracking."): v for n, v in take.items() if n.startswith("tracking.")
+    }
+    smoothing: dict[str, Any] = {
+        "enable": take["smoothing.enable"],
+        "average_betas": take["smoothing.average_betas"],
+    }
+    for group in SMOOTHING_GROUPS:
+        smoothing[group] = {f: take[f"smoothing.{group}.{f}"] for f, *_ in _ONE_EURO_FIELDS}
+    return {"tracker": tracker, "hands": hands, "smoothing": smoothing}

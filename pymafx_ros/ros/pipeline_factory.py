@@ -37,6 +37,7 @@ def pipeline_options(params: NodeParameters) -> dict[str, Any]:
         "backend": params.backend,
         "precision": params.precision,
         "build_engines_on_start": params.build_engines_on_start,
+        "tracking": params.tracking,
     }
 
 
@@ -68,5 +69,7 @@ def load_pipeline(options: dict[str, Any]) -> Any:
     """Build the real pipeline (imported here: torch and the model load in the worker thread).
     The pipeline resolves ``device: auto`` (CUDA when torch sees it) and handles GPU failures."""
     from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+    from pymafx_ros.tracking.people import TrackingConfig
 
-    return Pipeline(PipelineConfig(**options))
+    tracking = TrackingConfig.from_dict(options.get("tracking", {}))
+    return Pipeline(PipelineConfig(**{**options, "tracking": tracking}))

@@ -3,7 +3,9 @@
 ``FramePublisher(node, options)`` creates and owns its publishers on ``node`` (as
 ``tf2_ros.TransformBroadcaster(node)`` does), so it needs nothing else of the node. Runs on the
 inference thread. Each message is built completely before it is published; people whose
-numbers are not all finite are dropped (and counted), never published.
+numbers are not all finite (or who lack a track id) are dropped and counted, never published.
+Person ids are the pipeline's track ids: they name TF frames, colour markers and tie ~/hands and
+~/world_bodies to ~/people.
 """
 
 from __future__ import annotations
@@ -19,15 +21,21 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
+from pymafx_ros.msg import HandKeypointsArray, SmplxModelInfo, SmplxPeople
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo, PersonResult
 from pymafx_ros.ros.body_frames import JOINT_SETS
+from pymafx_ros.ros.hemispheres import Hemispheres
 from pymafx_ros.ros.marker_cdr import serialize_marker_array
 from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb
-from pymafx_ros.ros.message_builders import is_publishable, model_info_message, people_message
-from pymafx_ros.ros.person_ids import PersonIdAssigner
+from pymafx_ros.ros.message_builders import (
+    hands_message,
+    is_publishable,
+    model_info_message,
+    people_message,
+)
 from pymafx_ros.ros.tf_builder import make_tf_sender, person_transforms
 from pymafx_ros.ros.throttle import StampRateLimiter
+from pymafx_ros.ros.world_frame import WorldFramePublisher
 
 PEOPLE_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED_QOS = QoSProfile(
@@ -36,12 +44,13 @@ LATCHED_QOS = QoSProfile(
 # Reliable so that both reliable (RViz's default) and best-effort subscribers receive them.
 MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+HANDS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 
 
 @dataclass(frozen=True)
 class OutputOptions:
     """What is published besides ~/people and ~/model_info (the node's tf.*, markers.*,
-    overlay.* parameters)."""
+    overlay.*, hands.* and world_frame parameters)."""
 
     tf_enable: bool = True
     tf_prefix: str = ""
@@ -50,6 +59,9 @@ class OutputOptions:
     markers_max_rate_hz: float = 10.0
     markers_mesh_decimation: float = 0.3
     overlay_enable: bool = True
+    hands_enable: bool = True
+    hands_wrist_frame: str = "mano"
+    world_frame: str = ""  # "" = no ~/world_bodies
 
     @classmethod
     def from_parameters(cls, params: Any) -> OutputOptions:
@@ -57,15 +69,9 @@ class OutputOptions:
         return cls(**{name: getattr(params, name) for name in cls.__dataclass_fields__})
 
 
-_REP155_ID = "abcdefghijklmnopqrstuvwxyz0123456789_"
-
-
-def _valid_id(text: str) -> bool:
-    return bool(text) and text[0].isalpha() and text.islower() and set(text) <= set(_REP155_ID)
-
-
 class FramePublisher:
-    """Publishes FrameResults as people, TF, markers and overlay on its own publishers."""
+    """Publishes FrameResults as people, hands, world bodies, TF, markers and overlay on its own
+    publishers."""
 
     def __init__(self, node: Node, options: OutputOptions | None = None) -> None:
         self._clock = node.get_clock()
@@ -85,7 +91,15 @@ class FramePublisher:
         self._send_tf, self.tf_mechanism = (
             make_tf_sender(node) if options.tf_enable else (None, "disabled")
         )
-        self._ids = PersonIdAssigner()
+        self._hands_pub = (
+            node.create_publisher(HandKeypointsArray, "~/hands", HANDS_QOS)
+            if options.hands_enable
+            else None
+        )
+        self.world = (
+            WorldFramePublisher(node, options.world_frame) if options.world_frame else None
+        )
+        self._hemispheres = Hemispheres()
         self._marker_limiter = StampRateLimiter(options.markers_max_rate_hz)
         self._markers: MarkerBuilder | None = None
         self._info: ModelInfo | None = None
@@ -111,9 +125,23 @@ class FramePublisher:
         """Publish all outputs of one frame; returns (people published, people dropped)."""
         people = [p for p in result.people if is_publishable(p)]
         non_finite = len(result.people) - len(people) + result.dropped_non_finite
-        ids = self._person_ids(people)
+        ids = [p.track_id for p in people]
         stamp = int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-        self._people_pub.publish(people_message(header, result, people, ids))
+        self._hemispheres.retain(ids)
+        self._people_pub.publish(people_message(header, result, people, ids, self._hemispheres))
+        if self._hands_pub is not None:
+            self._hands_pub.publish(
+                hands_message(
+                    header,
+                    people,
+                    ids,
+                    self._options.hands_wrist_frame,
+                    result.smoothing,
+                    self._hemispheres,
+                )
+            )
+        if self.world is not None and self._info is not None:
+            self.world.publish(header, people, ids, self._info.joint_names)
         # A camera repeating a stamp must not make tf2 see the same (child, stamp) twice.
         if self._send_tf is not None and people and stamp != self._last_tf_stamp:
             self._send_tf(self._transforms(header, people, ids))
@@ -134,11 +162,6 @@ class FramePublisher:
             publisher.publish(serialize_marker_array(self._markers.delete_all(header)))
             # The node is about to go away: give reliable subscribers a moment to take it.
             publisher.wait_for_all_acked(Duration(seconds=1.0))
-
-    def _person_ids(self, people: list[PersonResult]) -> list[str]:
-        if people and all(_valid_id(p.track_id) for p in people):
-            return [p.track_id for p in people]
-        return self._ids.assign([p.body_box for p in people])
 
     def _transforms(self, header: Header, people: list[PersonResult], ids: list[str]):
         assert self._info is not None

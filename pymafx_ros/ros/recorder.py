@@ -45,10 +45,11 @@ class OutputRecorder(Node):
         from tf2_msgs.msg import TFMessage
         from visualization_msgs.msg import MarkerArray
 
-        from pymafx_ros.msg import SmplxModelInfo
+        from pymafx_ros.msg import HandKeypointsArray, SmplxModelInfo
 
         topics = {
             f"{node_name}/people": (SmplxPeople, QoSProfile(depth=50)),
+            f"{node_name}/hands": (HandKeypointsArray, QoSProfile(depth=50)),
             f"{node_name}/model_info": (SmplxModelInfo, LATCHED),
             f"{node_name}/markers": (MarkerArray, QoSProfile(depth=50)),
             "/tf": (TFMessage, TF_QOS),

@@ -1,7 +1,9 @@
 """``pymafx-ros process``: run the pipeline over a video, an image or a folder of images.
 
-Writes ``frame_NNNNNN.json`` per frame (the people and the frame's metadata), optionally
-``frame_NNNNNN_vertices.npz`` (+ ``smplx_faces.npy`` once) and an overlay video or images.
+Writes ``frame_NNNNNN.json`` per frame (the people, their hands for retargeting, the tracks'
+quality figures and the frame's metadata), optionally ``frame_NNNNNN_vertices.npz`` (+
+``smplx_faces.npy`` once) and an overlay video or images. Video frames and image folders are
+one sequence: people keep their track ids and are smoothed unless ``--no-smoothing``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tqdm import tqdm
 
 from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 from pymafx_ros.frontend import DETECTOR_KINDS
+from pymafx_ros.pipeline.hands import WRIST_FRAMES, hand_outputs, hand_to_dict
 from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG
 from pymafx_ros.pipeline.overlay import draw_people
 from pymafx_ros.pipeline.result import FrameResult
@@ -190,7 +193,18 @@ def add_parser(subparsers: Any) -> None:
         "--precision",
         choices=PRECISION_CHOICES,
         default="fp32",
-        help="fp32 (exact), bf16 (encoders, CPUs with native bf16), auto (bf16 where native)",
+        help="fp32 (exact), bf16 (encoders, CPUs with native bf16), fp16 (tensorrt), auto",
+    )
+    parser.add_argument(
+        "--no-smoothing",
+        action="store_true",
+        help="publish each frame's raw estimate (no temporal filter; tracking stays on)",
+    )
+    parser.add_argument(
+        "--wrist-frame",
+        choices=WRIST_FRAMES,
+        default="mano",
+        help="frame of the hands' wrist-relative keypoints (mano: dex-retargeting's input)",
     )
     parser.set_defaults(run=run)
 
@@ -201,6 +215,11 @@ def _write_frame(
     """``frame_NNNNNN.json`` and, with --vertices, ``frame_NNNNNN_vertices.npz`` (P, V, 3)."""
     stem = f"frame_{index:06d}"
     record = frame_to_dict(result, frame=index, source=name)
+    record["hands"] = [
+        hand_to_dict(hand, person.track_id)
+        for person in result.people
+        for hand in hand_outputs(person, args.wrist_frame)
+    ]
     (args.out / f"{stem}.json").write_text(json.dumps(record))
     if args.vertices:
         stacked = [p.vertices for p in result.people if p.vertices is not None]
@@ -232,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         precision=args.precision,
     )
+    config.tracking.smoothing.enable = not args.no_smoothing
     pipeline = Pipeline(config)
     info = pipeline.model_info
     overlay = None

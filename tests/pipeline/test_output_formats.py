@@ -27,7 +27,7 @@ def test_frame_json_holds_every_person_field(fake_model, fake_model_info) -> Non
     record = json.loads(json.dumps(frame_to_dict(result, frame=7, source="x.png")))
     assert record["frame"] == 7 and record["source"] == "x.png"
     assert record["placeholder_weights"] is True
-    assert set(record["timings_ms"]) == {"frontend", "crops", "model", "lift", "total"}
+    assert set(record["timings_ms"]) == {"frontend", "tracking", "crops", "model", "lift", "total"}
     [person] = record["people"]
     expected = {f.name for f in dataclasses.fields(PersonResult)} - {"vertices"}
     assert set(person) == expected

@@ -1,8 +1,6 @@
-"""Hand/face boxes from the body expert's projection, reuse across frames, full_frame mode."""
+"""Hand/face boxes from the body expert's projection, carried along tracks, full_frame mode."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -16,9 +14,8 @@ from pymafx_ros.pipeline.lift import crop_camera_keypoints
 from pymafx_ros.pipeline.part_projection import (
     FACE_LANDMARKS,
     LEFT_HAND_JOINTS,
+    follow_body,
     project_parts,
-    reuse_parts,
-    square_iou,
 )
 from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
 
@@ -42,28 +39,30 @@ def test_projected_boxes_enclose_the_projected_part(fake_model) -> None:
     assert 0.0 <= moved.vis_lhand <= 1.0 and moved.body == person.body
 
 
-def test_reuse_follows_the_body_and_refuses_other_bodies() -> None:
+def test_a_part_box_follows_its_body() -> None:
     before = person_at(300, 240, 200)
-    now = dataclasses.replace(before, body=PartBox(310, 240, 1.1 * before.body.size))
-    [moved] = reuse_parts([now], [before])
-    ratio = now.body.size / before.body.size
-    assert moved.left_hand.size == pytest.approx(before.left_hand.size * ratio)
-    assert moved.left_hand.cx == pytest.approx(310 + (before.left_hand.cx - 300) * ratio)
-    elsewhere = dataclasses.replace(before, body=PartBox(600, 100, 50))
-    assert reuse_parts([elsewhere], [before]) is None
-    assert reuse_parts([now, now], [before]) is None
-    assert square_iou(before.body, before.body) == pytest.approx(1.0)
+    now = PartBox(310, 240, 1.1 * before.body.size)
+    moved = follow_body(before.left_hand, before.body, now)
+    ratio = now.size / before.body.size
+    assert moved.size == pytest.approx(before.left_hand.size * ratio)
+    assert moved.cx == pytest.approx(310 + (before.left_hand.cx - 300) * ratio)
+    assert moved.cy == pytest.approx(240 + (before.left_hand.cy - 240) * ratio)
 
 
 def test_full_frame_projects_parts_then_reuses_them(fake_model, fake_model_info) -> None:
     config = PipelineConfig(detector="full_frame", device="cpu")
     pipeline = Pipeline(config, model=fake_model, model_info=fake_model_info)
     frame = np.full((480, 640, 3), 90, dtype=np.uint8)
-    first = pipeline.process(frame)
-    # First frame: a body pass to find the parts, then the real pass; next frame: one pass.
+    first = pipeline.process(frame, timestamp_ms=0)
+    # First frame: a body pass to find the parts, then the real pass; the track's next frame:
+    # one pass, its parts carried from the first estimate.
     assert len(fake_model.calls) == 2
-    second = pipeline.process(frame)
+    second = pipeline.process(frame, timestamp_ms=33)
     assert len(fake_model.calls) == 3
+    assert first.people[0].track_id == second.people[0].track_id == "p1"
+    # A still image is nobody's next frame: it starts from scratch.
+    pipeline.process(frame)
+    assert len(fake_model.calls) == 5
     assert len(first.people) == len(second.people) == 1
     person = second.people[0]
     # Boxes come from the projection, not the front end's placeholders.

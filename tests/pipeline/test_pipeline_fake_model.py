@@ -35,7 +35,7 @@ def test_nobody_skips_the_model(fake_model, fake_model_info) -> None:
     pipeline = _pipeline(fake_model, fake_model_info)
     result = pipeline.process(FRAME, boxes=[])
     assert result.people == [] and fake_model.calls == []
-    assert set(result.timings_ms) == {"frontend", "crops", "model", "lift", "total"}
+    assert set(result.timings_ms) == {"frontend", "tracking", "crops", "model", "lift", "total"}
     assert result.intrinsics.from_camera_info is False
 
 

@@ -36,6 +36,8 @@ def layer():
 @pytest.fixture(scope="module")
 def frame(layer) -> FrameResult:
     people = [make_person(layer, K, 320, 240, seed=s, x_offset=0.8 * s) for s in range(2)]
+    for number, person in enumerate(people, start=1):
+        person.track_id = f"p{number}"
     return FrameResult(
         people=people,
         intrinsics=K,
@@ -122,13 +124,17 @@ def test_non_finite_or_float32_overflowing_people_are_not_publishable(frame):
         broken = make_copy(good)
         getattr(broken, field)[0] = value
         assert not is_publishable(broken), field
+    # A person without a REP-155 track id would name no valid TF frame.
+    for bad_id in ("", "P1", "1p", "p-1", "p 1"):
+        assert not is_publishable(make_copy(good, track_id=bad_id)), bad_id
 
 
-def make_copy(person):
+def make_copy(person, **changes):
     from dataclasses import fields, replace
 
     return replace(
         person,
+        **changes,
         **{
             f.name: getattr(person, f.name).copy()
             for f in fields(person)

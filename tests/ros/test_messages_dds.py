@@ -24,11 +24,11 @@ import pytest
 TIMEOUT_S = 60.0
 # Reliable + transient-local: nothing is lost whichever side discovers the other first.
 QOS_DEPTH = 1
-SAMPLES = ("people", "nobody", "model_info", "tf")
+SAMPLES = ("people", "nobody", "model_info", "tf", "hands", "world_bodies")
 
 
 def _message_types():
-    from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
+    from pymafx_ros.msg import HandKeypointsArray, SmplxModelInfo, SmplxPeople, WorldBodies
     from tf2_msgs.msg import TFMessage
 
     return {
@@ -36,6 +36,8 @@ def _message_types():
         "nobody": SmplxPeople,
         "model_info": SmplxModelInfo,
         "tf": TFMessage,
+        "hands": HandKeypointsArray,
+        "world_bodies": WorldBodies,
     }
 
 
@@ -188,6 +190,8 @@ def test_samples_fill_every_field():
         "nobody": [".people"],
         "model_info": [],
         "tf": [],
+        "hands": [],
+        "world_bodies": [],
     }
     assert len(samples["people"].people) == 2
     assert differences(samples["people"], build_samples()["people"]) == []

@@ -24,7 +24,15 @@ def solid(rgb: tuple[int, int, int]) -> np.ndarray:
 def on_gpu(tmp_path):
     """A node whose test-double pipeline claims cuda:0, a camera and the node's outputs."""
     node = start_fake_node(
-        ["-p", "detector:=full_frame", "-p", "diagnostics.period_s:=0.2"],
+        # People are published from their first frame: fault frames change who is there.
+        [
+            "-p",
+            "detector:=full_frame",
+            "-p",
+            "diagnostics.period_s:=0.2",
+            "-p",
+            "tracking.confirm_frames:=1",
+        ],
         tmp_path / "node.log",
         PYMAFX_TEST_FAULTS="1",
         PYMAFX_TEST_DEVICE="cuda:0",

@@ -31,7 +31,15 @@ def solid(rgb: tuple[int, int, int]) -> np.ndarray:
 def faulty(tmp_path):
     """A fresh node over the fault-injecting test pipeline, a camera and the node's outputs."""
     node = start_fake_node(
-        ["-p", "detector:=full_frame", "-p", "diagnostics.period_s:=0.2"],
+        # People are published from their first frame: fault frames change who is there.
+        [
+            "-p",
+            "detector:=full_frame",
+            "-p",
+            "diagnostics.period_s:=0.2",
+            "-p",
+            "tracking.confirm_frames:=1",
+        ],
         tmp_path / "node.log",
         PYMAFX_TEST_FAULTS="1",
     )

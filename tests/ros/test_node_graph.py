@@ -36,6 +36,11 @@ NODE_ARGS = [
     "-p", "markers.max_rate_hz:=0.0",
     "-p", "markers.mesh_decimation:=0.1",
     "-p", "diagnostics.period_s:=0.5",
+    # Raw estimates here, so SMPL-X on the message's parameters must give its joints exactly,
+    # and a person is published from their first frame (tests here alternate people and empty
+    # frames); tracking, smoothing, hands and the world frame are tested in test_node_tracking.
+    "-p", "smoothing.enable:=false",
+    "-p", "tracking.confirm_frames:=1",
 ]  # fmt: skip
 
 

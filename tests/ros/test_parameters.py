@@ -119,6 +119,23 @@ def test_docs_table_lists_every_parameter_with_its_default():
         assert rows.get(spec.name) == (str(shown) if spec.default != "" else '""'), spec.name
 
 
+def test_tracking_defaults_are_the_cores():
+    """The node's tracking/smoothing defaults are written out (the core loads torch); they must
+    be exactly the core's own defaults."""
+    from pymafx_ros.ros.parameters import defaults, validate
+    from pymafx_ros.tracking.people import TrackingConfig
+
+    assert TrackingConfig.from_dict(validate(defaults()).tracking) == TrackingConfig()
+
+
+def test_a_bad_world_frame_is_named():
+    from pymafx_ros.ros.parameters import defaults, validate
+
+    for bad in ("/map", "map/", "1map", "my frame"):
+        with pytest.raises(ParameterError, match="world_frame"):
+            validate({**defaults(), "world_frame": bad})
+
+
 def test_input_reliability_picks_the_subscription_qos():
     from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 

@@ -156,8 +156,9 @@ def test_stopping_clears_every_marker(outputs, layer):
 
 
 def test_disabled_outputs_have_no_publishers(outputs):
-    out = outputs(tf_enable=False, markers_enable=False, overlay_enable=False)
+    out = outputs(tf_enable=False, markers_enable=False, overlay_enable=False, hands_enable=False)
     topics = {name for name, _ in out.node.get_publisher_names_and_types_by_node(
         out.node.get_name(), out.node.get_namespace())}  # fmt: skip
-    assert not {"/tf"} & topics and not any(t.endswith(("markers", "overlay")) for t in topics)
+    assert not {"/tf"} & topics
+    assert not any(t.endswith(("markers", "overlay", "hands", "world_bodies")) for t in topics)
     assert out.publisher.tf_mechanism == "disabled"

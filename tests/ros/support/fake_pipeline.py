@@ -10,11 +10,14 @@ PYMAFX_TEST_LOAD_S (seconds loading takes),
 PYMAFX_TEST_FAULTS (non-empty: a frame of one uniform colour injects a fault, see ``FAULTS``,
 so a test reaches every failure path over DDS as a camera would), PYMAFX_TEST_DEVICE (the device
 the double claims to run on, default cpu: its frames go through the real ``DeviceGuard``, so
-the injected GPU faults take the real recovery path; a move to the CPU only relabels it).
+the injected GPU faults take the real recovery path; a move to the CPU only relabels it). Ids,
+smoothing and track quality come from the real tracking stage (``PeopleOverTime``), fed with
+the people's boxes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -27,8 +30,10 @@ import torch
 from scipy.spatial.transform import Rotation
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 
+from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.pipeline.device_recovery import DeviceGuard
 from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
+from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
 
 UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down
 
@@ -76,7 +81,8 @@ def make_person(
     x_offset: float = 0.0,
     with_vertices: bool = True,
 ) -> PersonResult:
-    """One exact SMPL-X person about 3 m in front of the camera, pose drawn from ``seed``."""
+    """One exact SMPL-X person about 3 m in front of the camera, pose drawn from ``seed``, with
+    the track id ``p<seed>`` (the fake pipeline replaces it with its tracker's)."""
     rng = np.random.default_rng(seed)
     pose = {
         "global_orient": UPRIGHT + rng.normal(0.0, 0.1, 3),
@@ -120,6 +126,8 @@ def make_person(
         joint_rotations=rotations,
         keypoints_2d=uv,
         vertices=vertices if with_vertices else None,
+        fingertips=out.joints[0, 66:76].double().numpy(),
+        track_id=f"p{seed}",
         **{name: value.astype(np.float64) for name, value in pose.items()},
     )
 
@@ -142,6 +150,8 @@ class FakePipeline:
         self.layer = placeholder_smplx()
         self._info = placeholder_model_info()
         self.frames = 0
+        self.tracking = TrackingConfig.from_dict(options.get("tracking", {}))
+        self.over_time = PeopleOverTime(self.tracking)
         # Core code logs through Python logging; the node forwards it to /rosout.
         logging.getLogger("pymafx_ros.test_double").warning("test double loaded (fake people)")
         device = torch.device(os.environ.get("PYMAFX_TEST_DEVICE", "cpu"))
@@ -185,6 +195,7 @@ class FakePipeline:
         self.frames += 1
         for index in {"nan_one": [1], "nan_all": [0, 1]}.get(fault, []):
             people[index].joints[5, 0] = np.nan
+        people = self._tracked(people, k, timestamp_ms)
         time.sleep(max(0.0, self.delay_s - (time.perf_counter() - start)))
         total = 1e3 * (time.perf_counter() - start)
         if fault == "unpublishable":
@@ -197,7 +208,29 @@ class FakePipeline:
             placeholder_assets=True,
             placeholder_weights=True,
             timings_ms={"model": total, "total": total},
+            smoothing=self.tracking.smoothing.enable,
+            tracks=self.over_time.quality(),
         )
+
+    def _tracked(self, people: list[PersonResult], k: Intrinsics, timestamp_ms) -> list:
+        """The real tracking stage on these people: ids for confirmed tracks, then the filter
+        (for finite people only, as the real pipeline drops the others before it)."""
+        detections = []
+        for person in people:
+            box = person.body_box
+            body = PartBox(
+                0.5 * (box.x0 + box.x1), 0.5 * (box.y0 + box.y1), max(box.width, box.height, 1.0)
+            )
+            detections.append(PersonDetection(0.9, body, body, body, body, 0.0, 0.8, 0.5))
+        stamp_s = None if timestamp_ms is None else timestamp_ms / 1e3
+        tracked = self.over_time.begin_frame(detections, stamp_s, parts_from_body=False)
+        kept = [
+            dataclasses.replace(people[index], track_id=track_id)
+            for index, track_id in zip(tracked.indices, tracked.ids, strict=True)
+        ]
+        finite = [p for p in kept if p.is_finite()]
+        filtered = iter(self.over_time.finish(finite, stamp_s, k))
+        return [next(filtered) if p.is_finite() else p for p in kept]
 
     def close(self) -> None:
         self.frames = -1

@@ -1,0 +1,202 @@
+"""People over time: what the pipeline keeps per track between frames, and uses.
+
+Before the model: the tracker gives each detection a track (only confirmed tracks go on); for a
+confirmed track, hand and face boxes the detector is unsure of come from the track's previous
+estimate moved with the body, and hand visibilities pass the hysteresis of ``hand_gate``.
+After the model: each person is filtered with their track's filter (``person_filter``) and the
+jitter of the raw and filtered joints is measured, for the diagnostics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymafx_ros.frontend.box_rules import VISIBILITY_GATE
+from pymafx_ros.frontend.types import PersonDetection
+from pymafx_ros.pipeline.part_projection import follow_body
+from pymafx_ros.pipeline.result import Intrinsics, PersonResult
+from pymafx_ros.tracking.hand_gate import HandGate, HandGateConfig
+from pymafx_ros.tracking.one_euro import OneEuroParams
+from pymafx_ros.tracking.person_filter import PersonFilter, SmoothingConfig
+from pymafx_ros.tracking.quality import JitterMeter
+from pymafx_ros.tracking.tracker import Observation, Tracker, TrackerConfig
+
+_HANDS = (("left_hand", "vis_lhand"), ("right_hand", "vis_rhand"))
+
+
+@dataclass
+class TrackingConfig:
+    """Tracker, hand hysteresis and smoothing settings."""
+
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    hands: HandGateConfig = field(default_factory=HandGateConfig)
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+
+    @classmethod
+    def from_dict(cls, options: dict[str, Any]) -> TrackingConfig:
+        """From plain nested values: {"tracker": {...}, "hands": {...}, "smoothing": {"enable",
+        "average_betas", "<group>": {"min_cutoff", "beta", "d_cutoff"}}} (keys may be left out).
+        """
+        smoothing = dict(options.get("smoothing", {}))
+        groups = {
+            name: OneEuroParams(**smoothing.pop(name))
+            for name in list(smoothing)
+            if isinstance(smoothing[name], dict)
+        }
+        return cls(
+            tracker=TrackerConfig(**options.get("tracker", {})),
+            hands=HandGateConfig(**options.get("hands", {})),
+            smoothing=SmoothingConfig(**smoothing, **groups),
+        )
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad setting."""
+        self.tracker.validate()
+        self.hands.validate()
+        self.smoothing.validate()
+
+
+@dataclass
+class FrameTracks:
+    """The confirmed people of a frame: their detections (part boxes from the track where
+    useful), track ids, whether their parts came from the track, and their input indices."""
+
+    people: list[PersonDetection]
+    ids: list[str]
+    carried: list[bool]
+    indices: list[int]
+
+
+@dataclass(frozen=True)
+class TrackQuality:
+    """What the filter does for one track: jitter (mm, RMS of an 11-frame high-pass of the
+    joints) before and after it, and its current delay estimates (ms)."""
+
+    track_id: str
+    age_frames: int
+    jitter_raw_mm: float
+    jitter_mm: float
+    lag_ms: float
+    rotation_lag_ms: float
+
+
+class _TrackState:
+    def __init__(self, config: TrackingConfig) -> None:
+        self.filter = PersonFilter(config.smoothing)
+        self.hands = {part: HandGate(config.hands) for part, _ in _HANDS}
+        self.parts: PersonDetection | None = None  # last estimate's projected part boxes
+        self.stamp_s: float | None = None
+        self.raw_jitter = JitterMeter()
+        self.jitter = JitterMeter()
+        self.quality: TrackQuality | None = None
+        self.age_frames = 0
+
+
+class PeopleOverTime:
+    """Track-keyed state of one video stream; one instance per pipeline."""
+
+    def __init__(self, config: TrackingConfig | None = None) -> None:
+        self.config = config or TrackingConfig()
+        self.config.validate()
+        self._tracker = Tracker(self.config.tracker)
+        self._states: dict[str, _TrackState] = {}
+
+    def begin_frame(
+        self, detections: list[PersonDetection], stamp_s: float | None, parts_from_body: bool
+    ) -> FrameTracks:
+        """Confirmed people of a frame with their part boxes from the track where useful.
+
+        With ``parts_from_body`` every part of a person with a previous estimate comes from it
+        (visibilities too); otherwise only the parts the detector is unsure of do.
+        """
+        observations = [Observation(d.body, d.keypoints.get("body")) for d in detections]
+        tracks, ended = self._tracker.update(observations, stamp_s)
+        for track in ended:
+            self._states.pop(track.track_id, None)
+        frame = FrameTracks([], [], [], [])
+        for index, (detection, track) in enumerate(zip(detections, tracks, strict=True)):
+            if track is None or not track.confirmed:
+                continue
+            state = self._states.setdefault(track.track_id, _TrackState(self.config))
+            state.age_frames = track.age_frames
+            if parts_from_body:
+                person = _carried(detection, state.parts) if state.parts else detection
+            else:
+                person = self._unsure_parts(detection, state)
+            frame.people.append(person)
+            frame.ids.append(track.track_id)
+            frame.carried.append(parts_from_body and state.parts is not None)
+            frame.indices.append(index)
+        return frame
+
+    def _unsure_parts(self, detection: PersonDetection, state: _TrackState) -> PersonDetection:
+        changes: dict[str, object] = {}
+        previous = state.parts
+        for part, vis_key in _HANDS:
+            visibility, held = state.hands[part](getattr(detection, vis_key))
+            unsure = getattr(detection, vis_key) <= VISIBILITY_GATE
+            if previous is not None and unsure:
+                changes[part] = follow_body(getattr(previous, part), previous.body, detection.body)
+            # A hand held without a previous box would send the detector's guess to the expert.
+            changes[vis_key] = visibility if previous is not None or not held else 0.0
+        if previous is not None and detection.vis_face <= VISIBILITY_GATE:
+            changes["face"] = follow_body(previous.face, previous.body, detection.body)
+        return dataclasses.replace(detection, **changes)
+
+    def remember_parts(self, ids: list[str], projected: list[PersonDetection]) -> None:
+        """Keep each track's part boxes projected from this frame's estimate, for the next."""
+        for track_id, parts in zip(ids, projected, strict=True):
+            if track_id in self._states:
+                self._states[track_id].parts = parts
+
+    def finish(
+        self, people: list[PersonResult], stamp_s: float | None, intrinsics: Intrinsics
+    ) -> list[PersonResult]:
+        """Each person filtered by their track's filter (when smoothing is on), and the tracks'
+        quality figures updated."""
+        out = []
+        for person in people:
+            state = self._states.get(person.track_id)
+            if state is None:
+                out.append(person)
+                continue
+            person = dataclasses.replace(person, age_frames=state.age_frames)
+            dt = None
+            if stamp_s is not None and state.stamp_s is not None:
+                dt = stamp_s - state.stamp_s
+            state.stamp_s = stamp_s
+            filtered = person
+            if self.config.smoothing.enable:
+                filtered = state.filter(person, dt, intrinsics)
+                filtered.smoothed = dt is not None
+            out.append(filtered)
+            if stamp_s is not None:
+                enabled = self.config.smoothing.enable
+                state.quality = TrackQuality(
+                    track_id=person.track_id,
+                    age_frames=state.age_frames,
+                    jitter_raw_mm=state.raw_jitter.add(stamp_s, person.joints),
+                    jitter_mm=state.jitter.add(stamp_s, filtered.joints),
+                    lag_ms=state.filter.lag_ms if enabled else 0.0,
+                    rotation_lag_ms=state.filter.rotation_lag_ms if enabled else 0.0,
+                )
+        return out
+
+    def quality(self) -> list[TrackQuality]:
+        """The quality figures of the live tracks seen in a video so far (none for stills)."""
+        return [s.quality for s in self._states.values() if s.quality is not None]
+
+
+def _carried(detection: PersonDetection, previous: PersonDetection) -> PersonDetection:
+    """``detection`` with every part box and visibility of ``previous``, moved with the body."""
+    return dataclasses.replace(
+        detection,
+        left_hand=follow_body(previous.left_hand, previous.body, detection.body),
+        right_hand=follow_body(previous.right_hand, previous.body, detection.body),
+        face=follow_body(previous.face, previous.body, detection.body),
+        vis_lhand=previous.vis_lhand,
+        vis_rhand=previous.vis_rhand,
+        vis_face=previous.vis_face,
+    )

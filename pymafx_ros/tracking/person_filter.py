@@ -1,0 +1,146 @@
+"""Causal temporal filtering of one tracked person's SMPL-X result, driven by image stamps.
+
+Per group (parameters in :class:`SmoothingConfig`): local joint rotations on the unit-quaternion
+manifold (root, body, hands, face separately), positions (joints, fingertips, translation) in
+Euclidean space, expression coefficients as points; betas are averaged over the track's life.
+Axis-angle parameters and global joint rotations are rebuilt from the filtered local rotations,
+2D keypoints are the filtered joints projected again, and the mesh (when present) is moved with
+the filtered pelvis. Joints and rotations are filtered separately, so feeding the filtered
+parameters to SMPL-X gives joints close to, not exactly, the filtered joints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pymafx_ros.pipeline.lift import project_points
+from pymafx_ros.pipeline.result import NUM_JOINTS, Intrinsics, PersonResult
+from pymafx_ros.pipeline.skeleton import (
+    BODY_JOINTS,
+    JAW,
+    LEFT_EYE,
+    LEFT_HAND_JOINTS,
+    RIGHT_EYE,
+    RIGHT_HAND_JOINTS,
+    SMPLX_PARENTS,
+)
+from pymafx_ros.tracking.one_euro import OneEuroParams, PointFilter, RotationFilter
+
+# The 55 local rotations by group: the root, the body (1-21), the face (jaw, eyes), the fingers.
+ROTATION_GROUPS = {
+    "root": np.array([0]),
+    "body": np.arange(1, 22),
+    "face": np.arange(JAW, RIGHT_EYE + 1),
+    "hands": np.arange(LEFT_HAND_JOINTS.start, 55),
+}
+
+
+@dataclass
+class SmoothingConfig:
+    """Which groups are filtered and how (One Euro parameters; rotations in rad/s, positions in
+    m/s). Defaults measured at 30 Hz: >= 60 % less jitter, a step followed within 3 frames."""
+
+    enable: bool = True
+    root: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 1.5, 1.0))
+    body: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 1.5, 1.0))
+    hands: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.5, 1.0))
+    face: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.0, 1.0))
+    position: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 4.0, 1.0))
+    expression: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.0, 1.0))
+    average_betas: bool = True  # betas: the mean over the track's life instead of per frame
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad group parameter."""
+        for name in (*ROTATION_GROUPS, "position", "expression"):
+            getattr(self, name).validate(f"smoothing.{name}")
+
+
+class PersonFilter:
+    """The filter state of one track; call it once per frame with that frame's result."""
+
+    def __init__(self, config: SmoothingConfig) -> None:
+        # One filter over all 55 rotations, each row with its group's parameters: one batched
+        # call per frame instead of one per group.
+        rows = [OneEuroParams()] * NUM_JOINTS
+        for name, indices in ROTATION_GROUPS.items():
+            for index in indices:
+                rows[index] = getattr(config, name)
+        self._rotations = RotationFilter(rows)
+        self._joints = PointFilter(config.position)
+        self._fingertips = PointFilter(config.position)
+        self._transl = PointFilter(config.position)
+        self._expression = PointFilter(config.expression)
+        self._average_betas = config.average_betas
+        self._betas_sum: np.ndarray | None = None
+        self._betas_count = 0
+
+    @property
+    def lag_ms(self) -> float:
+        """The joint position filter's current delay estimate (ms, mean over joints)."""
+        return 1e3 * float(self._joints.last_lag_s.mean())
+
+    @property
+    def rotation_lag_ms(self) -> float:
+        """The body rotation filter's current delay estimate (ms, mean over joints 1-21)."""
+        lags = self._rotations.last_lag_s
+        return 1e3 * float(lags[ROTATION_GROUPS["body"]].mean()) if len(lags) > 1 else 0.0
+
+    def __call__(
+        self, person: PersonResult, dt: float | None, intrinsics: Intrinsics
+    ) -> PersonResult:
+        """The filtered copy of ``person``; ``dt`` seconds since this track's previous frame
+        (None restarts the filter on this frame)."""
+        local = self._rotations(_local_rotations(person), dt)
+        axis_angle = self._rotations.rotation.as_rotvec()
+        joints = self._joints(person.joints, dt)
+        transl = self._transl(person.transl[None], dt)[0]
+        changes: dict[str, object] = dict(
+            global_orient=axis_angle[0],
+            body_pose=axis_angle[BODY_JOINTS].ravel(),
+            jaw_pose=axis_angle[JAW],
+            leye_pose=axis_angle[LEFT_EYE],
+            reye_pose=axis_angle[RIGHT_EYE],
+            left_hand_pose=axis_angle[LEFT_HAND_JOINTS].ravel(),
+            right_hand_pose=axis_angle[RIGHT_HAND_JOINTS].ravel(),
+            joint_rotations=_global_rotations(local),
+            joints=joints,
+            transl=transl,
+            expression=self._expression(person.expression[:, None], dt)[:, 0],
+            keypoints_2d=project_points(joints[None], intrinsics)[0],
+            betas=self._betas(person.betas),
+        )
+        if person.fingertips is not None:
+            changes["fingertips"] = self._fingertips(person.fingertips, dt)
+        if person.vertices is not None:
+            shift = joints[0] - person.joints[0]
+            changes["vertices"] = (person.vertices + shift).astype(person.vertices.dtype)
+        return dataclasses.replace(person, **changes)
+
+    def _betas(self, betas: np.ndarray) -> np.ndarray:
+        if not self._average_betas:
+            return betas.copy()
+        self._betas_sum = betas.copy() if self._betas_sum is None else self._betas_sum + betas
+        self._betas_count += 1
+        return self._betas_sum / self._betas_count
+
+
+def _global_rotations(local: np.ndarray) -> np.ndarray:
+    """Forward kinematics of the rotations (55, 3, 3) down SMPL-X's tree."""
+    rotations = local.copy()
+    for joint, parent in enumerate(SMPLX_PARENTS):
+        if parent >= 0:
+            rotations[joint] = rotations[parent] @ local[joint]
+    return rotations
+
+
+def _local_rotations(person: PersonResult) -> np.ndarray:
+    """The 55 local rotations (55, 3, 3) of a result, from its global ones."""
+    rotations = person.joint_rotations
+    local = rotations.copy()
+    for joint, parent in enumerate(SMPLX_PARENTS):
+        if parent >= 0:
+            local[joint] = rotations[parent].T @ rotations[joint]
+    return local
