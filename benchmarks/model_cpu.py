@@ -124,7 +124,9 @@ def _official(path: Path, args: argparse.Namespace) -> dict[str, float]:
         "--repeats", str(args.repeats), "--warmup", str(args.warmup),
         "--threads", str(args.threads),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"official harness failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     minima = {}
     for line in result.stdout.splitlines():
         if line.startswith("{"):
@@ -156,7 +158,9 @@ def _run_worker(entry: str, args: argparse.Namespace) -> dict[str, list[float]]:
         "--repeats", str(args.repeats), "--warmup", str(args.warmup),
         "--threads", str(args.threads),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"backend {entry} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     return {line["stage"]: line["times"] for line in lines}
 

@@ -55,9 +55,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--num-threads",
         type=int,
-        default=max(1, (os.cpu_count() or 2) - 1),
-        help="torch CPU threads of the node (default: all cores but one, which the camera, "
-        "the recorder and DDS share; OpenMP slows down badly when cores are oversubscribed)",
+        default=None,
+        help="inference threads of the node (default: every core for the exported CPU engines, "
+        "whose idle threads yield; all cores but one for eager torch, whose OpenMP threads spin "
+        "and slow down badly when the camera, the recorder and DDS need a core)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "out" / "demo")
     parser.add_argument(
@@ -70,7 +71,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--drain-timeout", type=float, default=60.0, help="most seconds to wait for answers"
     )
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    if options.num_threads is None:
+        options.num_threads = default_threads(options.backend)
+    return options
+
+
+def default_threads(backend: str) -> int:
+    """Inference threads for the demo's node: every core unless eager torch runs on the CPU."""
+    from pymafx_ros.backends.cpu_features import detect_cpu_features
+    from pymafx_ros.backends.selection import choose_backend
+
+    cores = os.cpu_count() or 2
+    try:
+        engine = choose_backend(backend, "fp32", "cpu", detect_cpu_features()).backend
+    except (ValueError, RuntimeError):
+        engine = backend  # the node itself reports what is wrong with it
+    return cores if engine in ("openvino", "onnxruntime") else max(1, cores - 1)
 
 
 def _share_dir() -> Path:

@@ -84,3 +84,20 @@ def test_overlay_video_and_latency_plot_from_recorded_messages(tmp_path):
     assert stages == {"stage model": [(0.5, 401.0), (1.5, 402.0)]}
     plot = write_latency_plot(tmp_path / "latency.png", end_to_end, stages, "test")
     assert cv2.imread(str(plot)).shape[2] == 3
+
+
+def test_demo_threads_follow_the_engine(monkeypatch):
+    """Exported CPU engines (idle threads yield) get every core; eager torch (spinning OpenMP
+    threads) leaves one to the camera, the recorder and DDS; an explicit value wins."""
+    from pymafx_ros.ros import demo
+
+    monkeypatch.setattr(demo.os, "cpu_count", lambda: 4)
+    assert demo.default_threads("openvino") == 4
+    assert demo.default_threads("onnxruntime") == 4
+    assert demo.default_threads("torch") == 3
+    assert demo.default_threads("tensorrt") == 3
+    assert demo.default_threads("no-such-engine") == 3
+    monkeypatch.setattr(demo.os, "cpu_count", lambda: 1)
+    assert demo.default_threads("torch") == 1
+    assert demo.parse_args(["--num-threads", "1", "--backend", "openvino"]).num_threads == 1
+    assert demo.parse_args(["--backend", "torch"]).num_threads == 1
