@@ -116,4 +116,4 @@ def test_pipeline_benchmark_prints_frames_per_second_per_case():
     for record in records:
         assert record["frames_per_s"] > 0 and record["backend"] == "torch"
         assert record["precision"] == "fp32" and record["cpu"]
-        assert set(record["stages"]) == {"frontend", "crops", "model", "lift", "total"}
+        assert set(record["stages"]) == {"frontend", "tracking", "crops", "model", "lift", "total"}

@@ -7,8 +7,9 @@
   installed (fastest in fp32 and the only exported engine with bf16), else ``onnxruntime``
   when installed, else ``torch``;
 * precision ``auto``: ``bf16`` when the CPU has native bf16 (AMX or AVX512-BF16) and the chosen
-  backend runs bf16 (openvino, torch), else ``fp32``. bf16 moves joints by a few millimetres
-  (README table); ``fp32`` is exact (parity within 1e-4).
+  backend runs bf16 (openvino, torch), else ``fp32``: the fastest precision within a 5 mm bound
+  on joints (bf16 measured at most 1.8 mm from fp32, README "Benchmarks"); ``fp32`` is exact
+  (parity within 1e-4).
 
 An explicit ``bf16`` on a CPU without native bf16 is refused: it would be emulated, slower than
 fp32. ``tensorrt`` runs ``fp16`` (its ``auto``: fp16 encoders, fp32 head) or ``fp32``; ``fp16``

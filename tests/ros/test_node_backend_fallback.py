@@ -24,7 +24,7 @@ COMMAND = "pymafx-ros build-engines --precision fp16 --max-people 1 --device cpu
 def without_engine(seeded_model_build, monkeypatch, tmp_path):
     from pymafx_ros.backends import selection, tensorrt_backend
     from pymafx_ros.model import factory
-    from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+    from pymafx_ros.ros.pipeline_factory import load_pipeline
 
     model, info = seeded_model_build
     monkeypatch.setattr(factory, "build_model", lambda **kw: (copy.deepcopy(model), info))
@@ -37,7 +37,7 @@ def without_engine(seeded_model_build, monkeypatch, tmp_path):
     )
     node = InProcessNode(
         None,
-        factory=lambda options: Pipeline(PipelineConfig(**options)),
+        factory=load_pipeline,
         load_timeout=300.0,
         detector="full_frame",
         device="cpu",
@@ -88,9 +88,8 @@ class _CapturedError(Exception):
 def test_engine_parameters_reach_the_tensorrt_backend(monkeypatch, seeded_model_build, tmp_path):
     from pymafx_ros.backends import selection
     from pymafx_ros.model import factory
-    from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
     from pymafx_ros.ros.parameters import defaults, validate
-    from pymafx_ros.ros.pipeline_factory import pipeline_options
+    from pymafx_ros.ros.pipeline_factory import load_pipeline, pipeline_options
 
     checkpoint = tmp_path / "model.pt"
     checkpoint.write_bytes(b"")
@@ -113,7 +112,7 @@ def test_engine_parameters_reach_the_tensorrt_backend(monkeypatch, seeded_model_
     monkeypatch.setattr(factory, "build_model", lambda **kw: seeded_model_build)
     monkeypatch.setattr(selection, "open_backend", capture)
     with pytest.raises(_CapturedError):
-        Pipeline(PipelineConfig(**options))
+        load_pipeline(options)
     assert (seen["backend"], seen["precision"], seen["device"]) == ("tensorrt", "fp16", "cpu")
     engines = seen["engines"]
     assert engines.build is True and engines.max_people == 3

@@ -42,9 +42,16 @@ class InProcessNode:
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
-        wait_until(
-            lambda: self.node.stats.snapshot().state == "running", load_timeout, "the model"
-        )
+        try:
+            wait_until(
+                lambda: self.node.stats.snapshot().state in ("running", "failed"),
+                load_timeout,
+                "the model",
+            )
+            assert self.node.stats.snapshot().state == "running", "the model failed to load"
+        except BaseException:
+            self.close()  # a node left spinning would answer the next tests' frames
+            raise
 
     def _spin(self) -> None:
         while not self._closing.is_set():
