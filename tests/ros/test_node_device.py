@@ -5,53 +5,24 @@ and the diagnostics say so. The node keeps publishing throughout."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from camera import TestCamera
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from graph import Probe, latest_status, start_fake_node, status_values, wait_until
-from pymafx_ros.msg import SmplxPeople
-from test_node_faults import send_until_counted
-
-SIZE = 64
-
-
-def solid(rgb: tuple[int, int, int]) -> np.ndarray:
-    return np.full((SIZE, SIZE, 3), rgb, np.uint8)
+from camera import fake_node_graph
+from diagnostic_msgs.msg import DiagnosticStatus
+from graph import latest_status, status_values, wait_until
+from test_node_faults import FAULT_NODE_ARGS, send_until_counted, solid
 
 
 @pytest.fixture
 def on_gpu(tmp_path):
     """A node whose test-double pipeline claims cuda:0, a camera and the node's outputs."""
-    node = start_fake_node(
-        # People are published from their first frame: fault frames change who is there.
-        [
-            "-p",
-            "detector:=full_frame",
-            "-p",
-            "diagnostics.period_s:=0.2",
-            "-p",
-            "tracking.confirm_frames:=1",
-        ],
+    with fake_node_graph(
+        FAULT_NODE_ARGS,
         tmp_path / "node.log",
+        "device_probe",
         PYMAFX_TEST_FAULTS="1",
         PYMAFX_TEST_DEVICE="cuda:0",
-    )
-    probe = Probe("device_probe")
-    g = type("OnGpu", (), {})()
-    g.node, g.probe = node, probe
-    g.people = probe.collect(SmplxPeople, "/pymafx/people")
-    g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
-    g.camera = TestCamera(probe, g.people)
-    try:
-        wait_until(lambda: g.camera.image_pub.get_subscription_count() > 0, 60, "the node")
-        g.camera.round_trip(attempts=20, wait_s=3.0)
+    ) as g:
         yield g
-    finally:
-        if node.proc.poll() is None:
-            node.proc.kill()
-            node.wait()
-        probe.close()
 
 
 def _values(g) -> dict[str, str]:

@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
-from camera import TestCamera
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from graph import Probe, latest_status, start_fake_node, status_values, wait_until
+from camera import fake_node_graph
+from diagnostic_msgs.msg import DiagnosticStatus
+from graph import latest_status, status_values, wait_until
 from pymafx_ros.msg import SmplxPeople
 from rcl_interfaces.msg import Log
 from rclpy.qos import DurabilityPolicy, QoSProfile
@@ -27,37 +27,21 @@ def solid(rgb: tuple[int, int, int]) -> np.ndarray:
     return np.full((SIZE, SIZE, 3), rgb, np.uint8)
 
 
+# People are published from their first frame: fault frames change who is there.
+FAULT_NODE_ARGS = [
+    "-p", "detector:=full_frame",
+    "-p", "diagnostics.period_s:=0.2",
+    "-p", "tracking.confirm_frames:=1",
+]  # fmt: skip
+
+
 @pytest.fixture
 def faulty(tmp_path):
     """A fresh node over the fault-injecting test pipeline, a camera and the node's outputs."""
-    node = start_fake_node(
-        # People are published from their first frame: fault frames change who is there.
-        [
-            "-p",
-            "detector:=full_frame",
-            "-p",
-            "diagnostics.period_s:=0.2",
-            "-p",
-            "tracking.confirm_frames:=1",
-        ],
-        tmp_path / "node.log",
-        PYMAFX_TEST_FAULTS="1",
-    )
-    probe = Probe("faults_probe")
-    g = type("Faulty", (), {})()
-    g.node, g.probe = node, probe
-    g.people = probe.collect(SmplxPeople, "/pymafx/people")
-    g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
-    g.camera = TestCamera(probe, g.people)
-    try:
-        wait_until(lambda: g.camera.image_pub.get_subscription_count() > 0, 60, "the node")
-        g.camera.round_trip(attempts=20, wait_s=3.0)
+    with fake_node_graph(
+        FAULT_NODE_ARGS, tmp_path / "node.log", "faults_probe", PYMAFX_TEST_FAULTS="1"
+    ) as g:
         yield g
-    finally:
-        if node.proc.poll() is None:
-            node.proc.kill()
-            node.wait()
-        probe.close()
 
 
 def send_until_counted(g, rgb, key: str, suffix: str = ": inference", **send) -> None:

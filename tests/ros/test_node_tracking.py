@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from camera import FRAME_ID, TestCamera
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from camera import FRAME_ID, fake_node_graph
+from diagnostic_msgs.msg import DiagnosticStatus
 from geometry_msgs.msg import TransformStamped
-from graph import Probe, stamp_ns, start_fake_node, wait_until
-from pymafx_ros.msg import HandKeypoints, HandKeypointsArray, SmplxPeople, WorldBodies
+from graph import stamp_ns, wait_until
+from pymafx_ros.msg import HandKeypoints, HandKeypointsArray, WorldBodies
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from scipy.spatial.transform import Rotation
 from tf2_msgs.msg import TFMessage
@@ -28,30 +28,15 @@ STATIC = QoSProfile(
 # The camera 1.5 m above the map origin looking along the map's x axis (REP-103 optical axes).
 CAMERA_IN_MAP = Rotation.from_euler("ZX", [-90, -90], degrees=True)
 CAMERA_AT = np.array([0.0, 0.0, 1.5])
+WORLD = "/pymafx/world_bodies"
 
 
 @pytest.fixture(scope="module")
 def graph(tmp_path_factory):
-    node = start_fake_node(
-        NODE_ARGS, tmp_path_factory.mktemp("node") / "node.log", PYMAFX_TEST_PEOPLE="2"
-    )
-    probe = Probe("tracking_probe")
-    g = type("Graph", (), {})()
-    g.node, g.probe = node, probe
-    g.people = probe.collect(SmplxPeople, "/pymafx/people")
-    g.hands = probe.collect(HandKeypointsArray, "/pymafx/hands")
-    g.world = probe.collect(WorldBodies, "/pymafx/world_bodies")
-    g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
-    g.camera = TestCamera(probe, g.people)
-    try:
-        wait_until(lambda: g.camera.image_pub.get_subscription_count() > 0, 60, "the node")
-        g.camera.round_trip(attempts=20, wait_s=3.0)
+    topics = {"hands": (HandKeypointsArray, "/pymafx/hands"), "world": (WorldBodies, WORLD)}
+    log = tmp_path_factory.mktemp("node") / "node.log"
+    with fake_node_graph(NODE_ARGS, log, "tracking_probe", topics, PYMAFX_TEST_PEOPLE="2") as g:
         yield g
-    finally:
-        if node.proc.poll() is None:
-            node.proc.kill()
-            node.wait()
-        probe.close()
 
 
 def tracking_status(graph):

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from graph import Probe, stamp_ns
+from diagnostic_msgs.msg import DiagnosticArray
+from graph import Probe, stamp_ns, start_fake_node, wait_until
+from pymafx_ros.msg import SmplxPeople
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
@@ -74,3 +80,33 @@ class TestCamera:
                     return message
                 time.sleep(0.02)
         raise AssertionError(f"no people message after {attempts} frames")
+
+
+@contextlib.contextmanager
+def fake_node_graph(
+    ros_args: list[str],
+    log_path: Path,
+    probe_name: str,
+    topics: dict[str, tuple[type, str]] | None = None,
+    **env: str,
+) -> Iterator[SimpleNamespace]:
+    """A test-double node process, a probe collecting its people, diagnostics and ``topics``
+    (attribute -> (type, topic)) from before the first frame, and a camera whose first frame
+    has been answered; the node is killed and the probe closed on exit."""
+    node = start_fake_node(ros_args, log_path, **env)
+    probe = Probe(probe_name)
+    g = SimpleNamespace(node=node, probe=probe)
+    g.people = probe.collect(SmplxPeople, "/pymafx/people")
+    g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
+    for name, (msg_type, topic) in (topics or {}).items():
+        setattr(g, name, probe.collect(msg_type, topic))
+    g.camera = TestCamera(probe, g.people)
+    try:
+        wait_until(lambda: g.camera.image_pub.get_subscription_count() > 0, 60, "the node")
+        g.camera.round_trip(attempts=20, wait_s=3.0)
+        yield g
+    finally:
+        if node.proc.poll() is None:
+            node.proc.kill()
+            node.wait()
+        probe.close()
