@@ -117,6 +117,14 @@ def _stages(backend, x: dict[str, torch.Tensor]) -> dict[str, Callable[[], objec
     }
 
 
+def _checked_stdout(command: list[str], what: str) -> list[str]:
+    """Stdout lines of ``command``; exits with its stderr's tail when it fails."""
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{what} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
+    return result.stdout.splitlines()
+
+
 def _official(path: Path, args: argparse.Namespace) -> dict[str, float]:
     """Run the official harness (both hands visible); print its lines; stage -> min ms."""
     command = [
@@ -124,11 +132,8 @@ def _official(path: Path, args: argparse.Namespace) -> dict[str, float]:
         "--repeats", str(args.repeats), "--warmup", str(args.warmup),
         "--threads", str(args.threads),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"official harness failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     minima = {}
-    for line in result.stdout.splitlines():
+    for line in _checked_stdout(command, "official harness"):
         if line.startswith("{"):
             print(line, flush=True)
             record = json.loads(line)
@@ -158,10 +163,8 @@ def _run_worker(entry: str, args: argparse.Namespace) -> dict[str, list[float]]:
         "--repeats", str(args.repeats), "--warmup", str(args.warmup),
         "--threads", str(args.threads),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"backend {entry} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    stdout = _checked_stdout(command, f"backend {entry}")
+    lines = [json.loads(line) for line in stdout if line.startswith("{")]
     return {line["stage"]: line["times"] for line in lines}
 
 
