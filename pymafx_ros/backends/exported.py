@@ -38,6 +38,9 @@ Runner = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 class ExportedBackend(Backend):
     """Runs ``ProgramSource`` programs; subclasses load one program into their engine."""
 
+    # Whether the encoders are exported with ``PhaseDeconvolution``s (see ``phase_deconv``).
+    phase_deconvolutions = False
+
     def __init__(
         self,
         model: PyMAFX,
@@ -59,13 +62,13 @@ class ExportedBackend(Backend):
         if name not in self._runners:
             precision = self.precision if name.endswith("_encoder") else "fp32"
             start = time.perf_counter()
-            program = self.source.onnx(name)
+            program = self.source.onnx(name, self.phase_deconvolutions)
             try:
                 runner = self.load(program, precision)
             except Exception as error:
                 # A damaged cached file: rebuild it once; a second failure is a real error.
                 self.source.cache.discard(program.key, f"{self.name} could not load it: {error}")
-                program = self.source.onnx(name)
+                program = self.source.onnx(name, self.phase_deconvolutions)
                 runner = self.load(program, precision)
             LOG.info(
                 "%s ready: %s (%s) in %.1f s",

@@ -1,5 +1,7 @@
 """OpenVINO (CPU plugin) on the exported programs. bf16 (``INFERENCE_PRECISION_HINT``) applies
-to the encoder programs only; the head always compiles in fp32. Compiled models are cached
+to the encoder programs only, whose deconvolutions are then exported as convolutions (OpenVINO
+has no bf16 deconvolution kernel without AMX, see ``phase_deconv``); the head always compiles in
+fp32. Compiled models are cached
 (OpenVINO's ``CACHE_DIR``, one cache entry per program and precision), so a restart loads them
 in seconds instead of compiling again."""
 
@@ -33,6 +35,7 @@ class OpenVinoBackend(ExportedBackend):
     ) -> None:
         self.ov = import_optional("openvino", "openvino")
         super().__init__(model, precision, cpu, cache, num_threads)
+        self.phase_deconvolutions = precision == "bf16"
         self.core = self.ov.Core()
 
     def _config(self, precision: str, cache_dir: Path) -> dict[str, str]:

@@ -36,7 +36,7 @@ LOG = logging.getLogger(__name__)
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 # Sources that define what the exported programs compute.
 CODE_FOLDERS = ("model", "body_models")
-CODE_FILES = ("backends/programs.py",)
+CODE_FILES = ("backends/programs.py", "backends/phase_deconv.py")
 
 # Output profiles of the head: (PyMAFX outputs, SMPL-X applies the predicted expression).
 # "joints" / "mesh" are what the pipeline publishes; "release" is the release's final mesh_out
@@ -108,7 +108,9 @@ class ProgramSource:
             **library_versions("torch", "onnx", "onnxscript"),
         }
         LOG.debug("model fingerprint in %.1f s: %s", time.perf_counter() - start, self.inputs)
-        self._programs: dict[str, tuple[ExportedProgram, tuple[str, ...], dict[str, str]]] = {}
+        self._programs: dict[
+            tuple[str, bool], tuple[ExportedProgram, tuple[str, ...], dict[str, str]]
+        ] = {}
 
     def release_model(self) -> None:
         """Let the torch model go (its memory is freed once nothing else holds it): programs
@@ -117,36 +119,42 @@ class ProgramSource:
         self._programs.clear()
 
     def exported_program(
-        self, name: str
+        self, name: str, phase_deconvolutions: bool = False
     ) -> tuple[ExportedProgram, tuple[str, ...], dict[str, str]]:
         """(``ExportedProgram``, output names, aliases) of ``<part>_encoder`` or
-        ``head_<profile>``."""
-        if name not in self._programs and self.model is None:
+        ``head_<profile>``; ``phase_deconvolutions`` applies to encoders (see
+        ``phase_deconv``)."""
+        entry = (name, phase_deconvolutions and name.endswith("_encoder"))
+        if entry not in self._programs and self.model is None:
             raise RuntimeError(
                 f"program {name} is not cached and the model was released; create the backend "
                 "again to build it"
             )
-        if name not in self._programs:
+        if entry not in self._programs:
             if name.endswith("_encoder"):
                 part = name.removesuffix("_encoder")
                 if part not in ENCODER_PARTS:
                     raise ValueError(f"no program {name!r}")
                 outputs = tuple(f"{part}_map{level}" for level in range(3))
-                self._programs[name] = (export_encoder(self.model, part), outputs, {})
+                program = export_encoder(self.model, part, entry[1])
+                self._programs[entry] = (program, outputs, {})
             else:
                 profile = name.removeprefix("head_")
                 if profile not in PROFILES:
                     raise ValueError(f"no program {name!r}; head profiles: {', '.join(PROFILES)}")
-                self._programs[name] = export_head(self.model, *PROFILES[profile])
-        return self._programs[name]
+                self._programs[entry] = export_head(self.model, *PROFILES[profile])
+        return self._programs[entry]
 
-    def onnx(self, name: str) -> OnnxProgram:
+    def onnx(self, name: str, phase_deconvolutions: bool = False) -> OnnxProgram:
         """The cached ONNX file of a program (exported and converted on a cache miss)."""
-        inputs = ("image",) if name.endswith("_encoder") else HEAD_INPUTS
-        key = EntryKey("onnx", name, "fp32", self.inputs)
+        encoder = name.endswith("_encoder")
+        inputs = ("image",) if encoder else HEAD_INPUTS
+        phases = phase_deconvolutions and encoder
+        # Its own cache family, so that the two encoder graphs never evict each other.
+        key = EntryKey("onnx", f"{name}_phase_deconv" if phases else name, "fp32", self.inputs)
 
         def build(folder: Path) -> None:
-            program, outputs, aliases = self.exported_program(name)
+            program, outputs, aliases = self.exported_program(name, phases)
             write_onnx(program, folder / "model.onnx", inputs, outputs)
             names = {"outputs": list(outputs), "aliases": aliases}
             (folder / "outputs.json").write_text(json.dumps(names, indent=1))

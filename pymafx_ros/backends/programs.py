@@ -25,7 +25,9 @@ import torch
 from torch import nn
 from torch.export import Dim, ExportedProgram
 
+from pymafx_ros.backends.phase_deconv import with_phase_deconvolutions
 from pymafx_ros.body_models.layers import SmplxOutputs
+from pymafx_ros.model.folded_step import fold_steps
 from pymafx_ros.model.pymafx_net import BODY_LEVEL_CHANNELS, PART_LEVEL_CHANNELS, PyMAFX
 
 LOG = logging.getLogger(__name__)
@@ -72,12 +74,14 @@ class HeadProgram(nn.Module):
 
     The network is held as a plain attribute, not a submodule: exporting then keeps as
     constants only the tensors the head reads, not the encoders' weights or the unused
-    checkpoint entries.
+    checkpoint entries. Fusion and regressor layers run folded (``FoldedStep``): a fifth of
+    the weights to read per frame.
     """
 
     def __init__(self, model: PyMAFX, outputs: SmplxOutputs, smplx_expression: bool) -> None:
         super().__init__()
         self.__dict__["model"] = model
+        self.steps = fold_steps(model.regressor, model.att_feat_reduce, model_device(model))
         self.outputs = outputs
         self.smplx_expression = smplx_expression
         self.output_names: tuple[str, ...] = ()
@@ -94,6 +98,7 @@ class HeadProgram(nn.Module):
             predict_visibility,
             self.outputs,
             self.smplx_expression,
+            steps=self.steps,
         )[-1]
 
     def forward(
@@ -160,8 +165,11 @@ def head_output_names(
     return tuple(names), aliases
 
 
-def export_encoder(model: PyMAFX, part: str) -> ExportedProgram:
-    """``torch.export`` of one encoder of the plain (not prepared) model, free batch size."""
+def export_encoder(
+    model: PyMAFX, part: str, phase_deconvolutions: bool = False
+) -> ExportedProgram:
+    """``torch.export`` of one encoder of the plain (not prepared) model, free batch size;
+    ``phase_deconvolutions``: its deconvolutions as ``PhaseDeconvolution``s (for bf16 CPUs)."""
     if model.prepared_for_inference:
         raise ValueError(
             "export the model as loaded: prepare_for_inference() packs CPU-only weights"
@@ -169,9 +177,12 @@ def export_encoder(model: PyMAFX, part: str) -> ExportedProgram:
     batch = Dim(f"{part}_crops", min=1, max=MAX_HAND_ROWS)
     example = torch.zeros(2, 3, CROP_SIZE, CROP_SIZE, device=model_device(model))
     start = time.perf_counter()
+    encoder = model.encoders[part]
+    if phase_deconvolutions:
+        encoder = with_phase_deconvolutions(encoder)
     with torch.no_grad():
         program = torch.export.export(
-            EncoderProgram(model.encoders[part]).eval(), (example,), dynamic_shapes=({0: batch},)
+            EncoderProgram(encoder).eval(), (example,), dynamic_shapes=({0: batch},)
         )
     LOG.info("exported %s in %.1f s", program_name(part), time.perf_counter() - start)
     return program

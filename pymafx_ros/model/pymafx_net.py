@@ -181,9 +181,11 @@ class PyMAFX(nn.Module):
         pyramids: dict[str, list[torch.Tensor]],
         points: Tensors | None,
         probe: Tensors | None = None,
+        fused: bool = True,
     ) -> Tensors:
         """Regressor inputs of iteration t: ``body`` [B,F], ``hand`` [H,F'] (hand rows),
-        ``face`` [B,F']. ``points`` (per part, from ``LoopPoints``) is unused at t = 0."""
+        ``face`` [B,F']; at t >= 1 without ``fused``, the fusion layers' inputs instead.
+        ``points`` (per part, from ``LoopPoints``) is unused at t = 0."""
         if t == 0:
             return {
                 part: grid_features(
@@ -200,7 +202,7 @@ class PyMAFX(nn.Module):
                 (
                     self.align_attention[part][t - 1],
                     self.maf_extractor[part][t],
-                    self.att_feat_reduce[part][t - 1],
+                    self.att_feat_reduce[part][t - 1] if fused else None,
                 ),
                 self.grid_points,
                 pyramids[part][t],
@@ -249,10 +251,12 @@ class PyMAFX(nn.Module):
         smplx_expression: bool = False,
         keep_all: bool = False,
         probe: Tensors | None = None,
+        steps: nn.ModuleList | None = None,
     ) -> list[Tensors]:
         """The feedback loop on encoder pyramids (see ``encode``) -> the final ``mesh_out``
         (with ``hand_visibility`` [B,2] scores), preceded by the init mesh and the meshes of
-        iterations 0-1 when ``keep_all`` (otherwise those are never decoded).
+        iterations 0-1 when ``keep_all`` (otherwise those are never decoded). ``steps``: the
+        ``FoldedStep`` per iteration (``fold_steps``) replacing fusion and regressor layers.
 
         hand_rows [B,2], vis_hands [B,2] (left, right), predict_visibility: 0-d bool (use the
         visibility head instead of vis_hands). ``outputs`` and ``smplx_expression`` apply to
@@ -267,14 +271,17 @@ class PyMAFX(nn.Module):
             outputs_list.append(decode(self.body_models, params, self.regressor[0].init_rhand))
         points = None
         for t in range(NUM_ITERATIONS):
-            features = self.iteration_features(t, pyramids, points, probe)
+            features = self.iteration_features(t, pyramids, points, probe, steps is None)
             record(probe, "body", f"reg{t}_in_x", features["body"])
             record(probe, "hand", f"reg{t}_in_xc_{{}}", features["hand"])
             record(probe, "face", f"reg{t}_in_xc_{{}}", features["face"])
             regressor = self.regressor[t]
-            state, hand_state, body_hidden, hand_hidden = regressor(
-                features["body"], features["hand"], features["face"], state, hand_state
-            )
+            if steps is None:
+                state, hand_state, body_hidden, hand_hidden = regressor(
+                    features["body"], features["hand"], features["face"], state, hand_state
+                )
+            else:
+                state, hand_state, body_hidden, hand_hidden = steps[t](features, state, hand_state)
             if t < NUM_ITERATIONS - 1:
                 points = self.loop_points.people(state, regressor.init_rhand)
                 points["hand"] = self.loop_points.hands(hand_state)

@@ -120,7 +120,7 @@ def test_an_entry_the_engine_cannot_load_is_rebuilt(tmp_path, seeded_model, capl
         def __init__(self) -> None:
             self.cache = cache
 
-        def onnx(self, name: str) -> OnnxProgram:
+        def onnx(self, name: str, phase_deconvolutions: bool = False) -> OnnxProgram:
             key = EntryKey("onnx", name, "fp32", {"weights": "tiny"})
 
             def build(folder: Path) -> None:
