@@ -23,6 +23,7 @@ from torch.export import ExportedProgram
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache, EntryKey
 from pymafx_ros.backends.programs import (
+    DECONVOLUTION_PARTS,
     ENCODER_PARTS,
     HEAD_INPUTS,
     example_head_inputs,
@@ -149,7 +150,7 @@ class ProgramSource:
         """The cached ONNX file of a program (exported and converted on a cache miss)."""
         encoder = name.endswith("_encoder")
         inputs = ("image",) if encoder else HEAD_INPUTS
-        phases = phase_deconvolutions and encoder
+        phases = phase_deconvolutions and name.removesuffix("_encoder") in DECONVOLUTION_PARTS
         # Its own cache family, so that the two encoder graphs never evict each other.
         key = EntryKey("onnx", f"{name}_phase_deconv" if phases else name, "fp32", self.inputs)
 

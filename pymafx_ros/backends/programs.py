@@ -33,6 +33,8 @@ from pymafx_ros.model.pymafx_net import BODY_LEVEL_CHANNELS, PART_LEVEL_CHANNELS
 LOG = logging.getLogger(__name__)
 
 ENCODER_PARTS = ("body", "hand", "face")
+# Encoders with deconvolutions (PoseResNet); the body's HRNet has none.
+DECONVOLUTION_PARTS = ("hand", "face")
 CROP_SIZE = 224
 # Feature-map sizes of the three pyramid levels (coarse to fine) for a 224 px crop.
 LEVEL_SIZES = (14, 28, 56)

@@ -10,6 +10,7 @@ from torch import nn
 from pymafx_ros.backends.cpu_features import detect_cpu_features
 from pymafx_ros.backends.openvino_backend import OpenVinoBackend
 from pymafx_ros.backends.phase_deconv import PhaseDeconvolution, with_phase_deconvolutions
+from pymafx_ros.backends.programs import DECONVOLUTION_PARTS, ENCODER_PARTS
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.pose_resnet import PoseResNetDeconvEncoder
 
@@ -60,6 +61,16 @@ def test_only_openvino_bf16_exports_phase_deconvolutions(seeded_model):
     cpu = detect_cpu_features()
     assert OpenVinoBackend(seeded_model, "bf16", cpu).phase_deconvolutions
     assert not OpenVinoBackend(seeded_model, "fp32", cpu).phase_deconvolutions
+
+
+def test_phase_programs_only_for_encoders_with_deconvolutions(seeded_model):
+    """The body's HRNet has none: exporting it again under another name would only cost."""
+    with_deconvolutions = {
+        part
+        for part in ENCODER_PARTS
+        if any(isinstance(m, nn.ConvTranspose2d) for m in seeded_model.encoders[part].modules())
+    }
+    assert with_deconvolutions == set(DECONVOLUTION_PARTS)
 
 
 @pytest.mark.skipif(not detect_cpu_features().native_bf16, reason="CPU without native bf16")
