@@ -76,14 +76,20 @@ class HeadProgram(nn.Module):
 
     The network is held as a plain attribute, not a submodule: exporting then keeps as
     constants only the tensors the head reads, not the encoders' weights or the unused
-    checkpoint entries. Fusion and regressor layers run folded (``FoldedStep``): a fifth of
-    the weights to read per frame.
+    checkpoint entries. Fusion and regressor layers run folded (``FoldedStep``): the head then
+    reads less than half the weights per frame.
     """
 
-    def __init__(self, model: PyMAFX, outputs: SmplxOutputs, smplx_expression: bool) -> None:
+    def __init__(
+        self, model: PyMAFX, outputs: SmplxOutputs, smplx_expression: bool, folded: bool = True
+    ) -> None:
         super().__init__()
         self.__dict__["model"] = model
-        self.steps = fold_steps(model.regressor, model.att_feat_reduce, model_device(model))
+        self.steps = (
+            fold_steps(model.regressor, model.att_feat_reduce, model_device(model))
+            if folded
+            else None
+        )
         self.outputs = outputs
         self.smplx_expression = smplx_expression
         self.output_names: tuple[str, ...] = ()
@@ -153,7 +159,8 @@ def head_output_names(
     """(program outputs, aliases) of a head profile. A program output is one distinct tensor;
     names that the release gives the same tensor (``kp_3d`` is ``pred_joints``) are aliases
     {alias: program output}, restored by the backend."""
-    head = HeadProgram(model, outputs, smplx_expression=False)
+    # The layers give the same output names; folding (seconds) is for the exported head only.
+    head = HeadProgram(model, outputs, smplx_expression=False, folded=False)
     with torch.inference_mode():
         out = head.run(*example_head_inputs(1, 2, model_device(model)))
     names: list[str] = []
