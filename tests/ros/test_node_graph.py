@@ -17,10 +17,9 @@ import time
 import numpy as np
 import pytest
 import torch
-from camera import FRAME_ID, TestCamera
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from camera import FRAME_ID, TestCamera, fake_node_graph
+from diagnostic_msgs.msg import DiagnosticStatus
 from graph import Probe, latest_status, stamp_ns, start_fake_node, status_values, wait_until
-from mini_tf import MiniTfBuffer
 from pymafx_ros.msg import SmplxModelInfo, SmplxPeople
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
@@ -46,25 +45,10 @@ NODE_ARGS = [
 
 @pytest.fixture(scope="module")
 def shared_graph(tmp_path_factory):
-    node = start_fake_node(NODE_ARGS, tmp_path_factory.mktemp("node") / "node.log")
-    probe = Probe("graph_probe")
-    g = type("Graph", (), {})()
-    g.node, g.probe = node, probe
-    g.people = probe.collect(SmplxPeople, "/pymafx/people")
-    g.markers = probe.collect(MarkerArray, "/pymafx/markers")
-    g.overlay = probe.collect(Image, "/pymafx/overlay")
-    g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
-    g.tf = MiniTfBuffer(probe.node)
-    g.camera = TestCamera(probe, g.people)
-    try:
-        wait_until(lambda: g.camera.image_pub.get_subscription_count() > 0, 60, "the node")
-        g.camera.round_trip(attempts=20, wait_s=3.0)  # warm-up: discovery and first frame
+    topics = {"markers": (MarkerArray, "/pymafx/markers"), "overlay": (Image, "/pymafx/overlay")}
+    log = tmp_path_factory.mktemp("node") / "node.log"
+    with fake_node_graph(NODE_ARGS, log, "graph_probe", topics, with_tf=True) as g:
         yield g
-    finally:
-        if node.proc.poll() is None:
-            node.proc.kill()
-            node.wait()
-        probe.close()
 
 
 def set_enabled(graph, enabled: bool):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from graph import Probe, stamp_ns, start_fake_node, wait_until
+from mini_tf import MiniTfBuffer
 from pymafx_ros.msg import SmplxPeople
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
@@ -88,14 +89,18 @@ def fake_node_graph(
     log_path: Path,
     probe_name: str,
     topics: dict[str, tuple[type, str]] | None = None,
+    with_tf: bool = False,
     **env: str,
 ) -> Iterator[SimpleNamespace]:
     """A test-double node process, a probe collecting its people, diagnostics and ``topics``
-    (attribute -> (type, topic)) from before the first frame, and a camera whose first frame
-    has been answered; the node is killed and the probe closed on exit."""
+    (attribute -> (type, topic)) from before the first frame (and a TF buffer ``tf`` when
+    ``with_tf``), and a camera whose first frame has been answered; the node is killed and the
+    probe closed on exit."""
     node = start_fake_node(ros_args, log_path, **env)
     probe = Probe(probe_name)
     g = SimpleNamespace(node=node, probe=probe)
+    if with_tf:
+        g.tf = MiniTfBuffer(probe.node)
     g.people = probe.collect(SmplxPeople, "/pymafx/people")
     g.diagnostics = probe.collect(DiagnosticArray, "/diagnostics")
     for name, (msg_type, topic) in (topics or {}).items():
