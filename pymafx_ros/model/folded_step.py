@@ -67,7 +67,6 @@ class FoldedStep(nn.Module):
         with_hidden: bool,
     ) -> None:
         super().__init__()
-        self.with_hidden = with_hidden
         exact = copy.deepcopy(regressor).to("cpu", torch.float64)
         # Feature widths: each fc1's input less the state it appends.
         body_state = POSE_DIM + SHAPE_DIM + CAM_DIM + len(IWP_CAMERA_FEATURES)
