@@ -10,10 +10,10 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo         set up, then run the node on the embedded sample clip"
-	@echo "make test         set up, then ruff (lint + format check) and the whole test suite"
+	@echo "make test         set up, then ruff, the import contracts and the whole test suite"
 	@echo "make test-fast    the same without the long suites marked slow (-m 'not slow')"
 	@echo "make setup        .venv with the ROS 2 Kilted wheels + dependencies, build ros2_ws"
-	@echo "make lint         ruff check + ruff format --check only"
+	@echo "make lint         ruff check + ruff format --check + lint-imports (the package's floors)"
 	@echo "make constraints  rewrite constraints.txt from what .venv has installed"
 	@echo "make clean        remove ros2_ws build outputs (keeps .venv)"
 
@@ -21,7 +21,8 @@ setup:
 	@bash scripts/setup.sh
 
 lint: setup
-	@source scripts/env.sh && ruff check $(RUFF_PATHS) && ruff format --check $(RUFF_PATHS)
+	@source scripts/env.sh && ruff check $(RUFF_PATHS) && ruff format --check $(RUFF_PATHS) && \
+		lint-imports --no-cache
 
 # A random ROS_DOMAIN_ID per run keeps concurrent runs on one machine apart; scripts/env.sh
 # must be sourced before Python starts (the messages' libraries are found via LD_LIBRARY_PATH).

@@ -43,8 +43,8 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from pymafx_ros.demo.sample_clip import sample_frames, sample_intrinsics
 from pymafx_ros.ros.conversions import intrinsics_to_camera_info, rgb_to_image
-from pymafx_ros.ros.sample_clip import sample_frames, sample_intrinsics
 from pymafx_ros.tools.check import cpu_flags
 
 REPO = Path(__file__).resolve().parents[1]
@@ -252,8 +252,8 @@ def main() -> int:
         }
         print(json.dumps(result), flush=True)
         if args.plot:
-            from pymafx_ros.ros.run_report import latency_series
-            from pymafx_ros.tools.latency_plot import write_latency_plot
+            from pymafx_ros.demo.latency_plot import write_latency_plot
+            from pymafx_ros.demo.run_report import latency_series
 
             with bench.lock:
                 e2e, stages = latency_series(answered, list(bench.diagnostics))

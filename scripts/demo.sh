@@ -9,9 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck disable=SC1091
 source scripts/env.sh
 
-if ! python -c 'import pymafx_ros.msg, pymafx_ros.ros.demo' 2>/dev/null; then
+if ! python -c 'import pymafx_ros.msg, pymafx_ros.demo.harness' 2>/dev/null; then
   echo "demo: the ROS package is not built (pymafx_ros.msg missing): run 'make setup'" >&2
   echo "demo summary: frames in 0, frames processed 0 (nothing ran)"
   exit 1
 fi
-exec python -m pymafx_ros.ros.demo "$@"
+exec python -m pymafx_ros.demo.harness "$@"

@@ -1,4 +1,4 @@
-"""The algorithm core never imports ROS: only pymafx_ros/ros/ may.
+"""The algorithm core never imports ROS: only pymafx_ros/ros/ and pymafx_ros/demo/ may.
 
 Keeps the model, front end and pipeline usable (and testable) without any ROS installation.
 Checked twice: statically on every file (imports inside functions and import_module("...")
@@ -16,7 +16,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "pymafx_ros"
-CORE = ("model", "body_models", "backends", "frontend", "pipeline", "tracking", "tools")
+CORE = (
+    "model",
+    "body_models",
+    "backends",
+    "frontend",
+    "geometry",
+    "pipeline",
+    "tracking",
+    "tools",
+)
 # Top-level ROS modules (client library, interfaces, tf2, rosidl, the ament index), plus this
 # package's own ROS-facing parts.
 FORBIDDEN_TOP = re.compile(

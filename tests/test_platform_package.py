@@ -47,7 +47,7 @@ ROSDEP_KEYS = {
 ROS_PACKAGE_NAME = re.compile(r"^(rclpy|rosidl_\w+|ament_\w+|\w+_(msgs|srvs|interfaces))$")
 # Import name -> pip requirement (requirements/python.txt or no-deps.txt, or the optional GPU
 # extras of requirements/gpu.txt) for libraries that have no usable rosdep key. Longest dotted
-# prefix wins (rosbags.image is its own distribution).
+# prefix wins.
 PIP_ONLY = {
     "torch_tensorrt": "torch-tensorrt",
     "tensorrt": "tensorrt",
@@ -56,7 +56,6 @@ PIP_ONLY = {
     "onnx": "onnx",
     "onnxscript": "onnxscript",
     "openvino": "openvino",
-    "rosbags.image": "rosbags-image",
 }
 
 

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.geometry.camera import Intrinsics, project_points
+from pymafx_ros.geometry.person import NUM_JOINTS, Box, PersonResult
 from pymafx_ros.pipeline.kinematics import local_rotations, smplx_pose
-from pymafx_ros.pipeline.lift import lift_translation, project_points
-from pymafx_ros.pipeline.result import NUM_JOINTS, Box, Intrinsics, PersonResult
+from pymafx_ros.pipeline.lift import lift_translation
 
 # The release's MODEL.PyMAF.HAND_VIS_TH: a hand at or below it gets the mean finger pose.
 HAND_VISIBILITY_GATE = 0.1

@@ -12,13 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from pymafx_ros.model.rotations import (
-    forward_kinematics_rotations,
-    quaternion_to_axis_angle,
-    rotmat_to_quaternion_xyzw,
-)
-from pymafx_ros.pipeline.result import NUM_JOINTS
-from pymafx_ros.pipeline.skeleton import (
+from pymafx_ros.geometry.person import NUM_JOINTS
+from pymafx_ros.geometry.skeleton import (
     BODY_JOINTS,
     JAW,
     LEFT_EYE,
@@ -26,6 +21,11 @@ from pymafx_ros.pipeline.skeleton import (
     RIGHT_EYE,
     RIGHT_HAND_JOINTS,
     SMPLX_PARENTS,
+)
+from pymafx_ros.model.rotations import (
+    forward_kinematics_rotations,
+    quaternion_to_axis_angle,
+    rotmat_to_quaternion_xyzw,
 )
 
 

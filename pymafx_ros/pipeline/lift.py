@@ -9,43 +9,17 @@ projection of the joints lands on the model's own 2D keypoints mapped back to im
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.pipeline.crops import CROP_SIZE, crop_to_image
-from pymafx_ros.pipeline.result import Intrinsics
 
 MODEL_FOCAL_PX = 5000.0  # focal length of the model's virtual camera on the 224 px crop
-DEFAULT_FOV_DEG = 60.0
 # Joints closer than this to the camera plane count as behind it: the person is dropped.
 MIN_DEPTH_M = 0.05
 # Smallest camera scale accepted; below it the implied depth (2 * 5000 / (224 s)) exceeds ~45 km.
 MIN_CAM_SCALE = 1e-3
 _REFINE_ITERATIONS = 3  # Gauss-Newton steps after the linear solve
-
-
-def default_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG) -> Intrinsics:
-    """Pinhole intrinsics for an uncalibrated camera: horizontal field of view ``fov_deg``.
-
-    fx = fy = (width / 2) / tan(fov / 2), principal point at the image centre ((W-1)/2, (H-1)/2
-    in pixel-centre coordinates); marked ``from_camera_info=False``.
-    """
-    if width <= 0 or height <= 0:
-        raise ValueError(f"image size must be positive, got {width}x{height}")
-    if not 1.0 <= fov_deg <= 179.0:
-        raise ValueError(f"default_fov_deg must lie in [1, 179] degrees, got {fov_deg}")
-    focal = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
-    return Intrinsics(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, from_camera_info=False)
-
-
-def project_points(points: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
-    """Pinhole projection of camera-frame points (..., 3) in metres -> pixels (..., 2)."""
-    points = np.asarray(points, dtype=np.float64)
-    z = points[..., 2]
-    u = intrinsics.fx * points[..., 0] / z + intrinsics.cx
-    v = intrinsics.fy * points[..., 1] / z + intrinsics.cy
-    return np.stack([u, v], axis=-1)
 
 
 def crop_camera_keypoints(joints: np.ndarray, cams: np.ndarray, boxes: np.ndarray) -> np.ndarray:

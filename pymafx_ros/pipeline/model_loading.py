@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from pymafx_ros.pipeline.result import ModelInfo
-from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 if TYPE_CHECKING:
     from pymafx_ros.model.factory import ModelBuildInfo

@@ -13,8 +13,9 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from pymafx_ros.pipeline.lift import MIN_DEPTH_M, project_points
-from pymafx_ros.pipeline.result import Box, Intrinsics, PersonResult
+from pymafx_ros.geometry.camera import Intrinsics, project_points
+from pymafx_ros.geometry.person import Box, PersonResult
+from pymafx_ros.pipeline.lift import MIN_DEPTH_M
 
 Colour = tuple[int, int, int]
 MeshStyle = Literal["wireframe", "fill"]

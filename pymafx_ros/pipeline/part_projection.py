@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from pymafx_ros.frontend.box_rules import FACE_RESCALE, HAND_RESCALE, box_from_keypoints
-from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.frontend.types import PersonDetection
 from pymafx_ros.pipeline.lift import crop_camera_keypoints
 
 # SMPL-X output joints (smplx order: 55 kinematic, 21 vertex joints, 51 + 17 face landmarks).
@@ -59,13 +59,3 @@ def project_parts(
             changes[vis_key] = 0.0 if box is None else _inside_share(part_points, width, height)
         updated.append(dataclasses.replace(person, **changes))
     return updated
-
-
-def follow_body(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
-    """Move a part box with its body box (same offset and size relative to the body)."""
-    ratio = new_body.size / old_body.size
-    return PartBox(
-        cx=new_body.cx + (part.cx - old_body.cx) * ratio,
-        cy=new_body.cy + (part.cy - old_body.cy) * ratio,
-        size=part.size * ratio,
-    )

@@ -23,14 +23,14 @@ from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 from pymafx_ros.frontend import DETECTOR_KINDS, PersonDetection, PersonDetector, create_detector
 from pymafx_ros.frontend.external import person_from_record
 from pymafx_ros.frontend.image_input import check_rgb
+from pymafx_ros.geometry.camera import DEFAULT_FOV_DEG, Intrinsics, default_intrinsics
 from pymafx_ros.pipeline.assemble import FinalOutput, assemble_people
 from pymafx_ros.pipeline.device_crops import FrameCrops
 from pymafx_ros.pipeline.device_recovery import DeviceError, DeviceGuard, classify_device_error
 from pymafx_ros.pipeline.devices import DEVICE_PATTERN, describe_device, resolve_device
-from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG, default_intrinsics
 from pymafx_ros.pipeline.model_loading import load_model
 from pymafx_ros.pipeline.part_projection import project_parts
-from pymafx_ros.pipeline.result import FrameResult, Intrinsics, ModelInfo
+from pymafx_ros.pipeline.result import FrameResult, ModelInfo
 from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
 
 LOG = logging.getLogger(__name__)

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, PersonResult
+from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.geometry.person import Box, PersonResult
+from pymafx_ros.pipeline.result import FrameResult
 
 
 def _plain(value: Any) -> Any:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from pymafx_ros.pipeline.result import PersonResult
+from pymafx_ros.geometry.person import PersonResult
 
 
 @dataclass

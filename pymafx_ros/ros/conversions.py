@@ -1,8 +1,8 @@
 """sensor_msgs Image / CompressedImage / CameraInfo -> numpy RGB and Intrinsics, validated first.
 
 The five accepted encodings are 8-bit, so decoding is a reshape and a channel shuffle in numpy;
-cv_bridge is not installable here and rosbags-image would add a dependency for the same reshape,
-while every size field still has to be checked before touching the bytes.
+cv_bridge is not installable here and an image-conversion package would add a dependency for
+the same reshape, while every size field still has to be checked before touching the bytes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.geometry.camera import Intrinsics
 
 # encoding -> (channels, index of R,G,B in the pixel or None for grey)
 ENCODINGS: dict[str, tuple[int, tuple[int, int, int] | None]] = {
@@ -28,7 +28,6 @@ ENCODINGS: dict[str, tuple[int, tuple[int, int, int] | None]] = {
 MAX_SIDE = 16384
 # Default of the node's max_image_pixels: 8K UHD (7680 x 4320). OpenCV's own cap is 2**30.
 DEFAULT_MAX_PIXELS = 7680 * 4320
-MAX_PIXELS_LIMIT = 2**30
 _JPEG_SOI, _JPEG_EOI = b"\xff\xd8", b"\xff\xd9"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic): they hold the size.

@@ -14,10 +14,10 @@ import numpy as np
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
-from pymafx_ros.pipeline.result import PersonResult
-from pymafx_ros.ros.body_frames import SMPLX_TO_BODY
+from pymafx_ros.geometry.body_frames import SMPLX_TO_BODY
+from pymafx_ros.geometry.mesh_decimation import MeshDecimator
+from pymafx_ros.geometry.person import PersonResult
 from pymafx_ros.ros.marker_cdr import MarkerSpec
-from pymafx_ros.ros.mesh_decimation import MeshDecimator
 
 NAMESPACES = ("mesh", "skeleton", "label")
 HEAD_JOINT = 15  # SMPL-X "head"

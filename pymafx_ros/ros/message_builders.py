@@ -14,6 +14,9 @@ from geometry_msgs.msg import Point, Pose, Quaternion
 from sensor_msgs.msg import RegionOfInterest
 from std_msgs.msg import Header
 
+from pymafx_ros.geometry.body_frames import body_orientations, quaternions_xyzw
+from pymafx_ros.geometry.hemispheres import Hemispheres
+from pymafx_ros.geometry.person import Box, PersonResult
 from pymafx_ros.msg import (
     HandKeypoints,
     HandKeypointsArray,
@@ -22,9 +25,7 @@ from pymafx_ros.msg import (
     SmplxPerson,
 )
 from pymafx_ros.pipeline.hands import hand_outputs
-from pymafx_ros.pipeline.result import Box, FrameResult, ModelInfo, PersonResult
-from pymafx_ros.ros.body_frames import body_orientations, quaternions_xyzw
-from pymafx_ros.ros.hemispheres import Hemispheres
+from pymafx_ros.pipeline.result import FrameResult, ModelInfo
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 

@@ -26,7 +26,7 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
-from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.ros.conversions import (
     RejectedMessageError,
     camera_info_is_uncalibrated,

@@ -21,10 +21,11 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from pymafx_ros.geometry.body_frames import JOINT_SETS
+from pymafx_ros.geometry.hemispheres import Hemispheres
+from pymafx_ros.geometry.person import PersonResult
 from pymafx_ros.msg import HandKeypointsArray, SmplxModelInfo, SmplxPeople
-from pymafx_ros.pipeline.result import FrameResult, ModelInfo, PersonResult
-from pymafx_ros.ros.body_frames import JOINT_SETS
-from pymafx_ros.ros.hemispheres import Hemispheres
+from pymafx_ros.pipeline.result import FrameResult, ModelInfo
 from pymafx_ros.ros.marker_cdr import serialize_marker_array
 from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb
 from pymafx_ros.ros.message_builders import (

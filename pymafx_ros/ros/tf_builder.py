@@ -15,13 +15,13 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from std_msgs.msg import Header
 
-from pymafx_ros.pipeline.result import PersonResult
-from pymafx_ros.ros.body_frames import (
+from pymafx_ros.geometry.body_frames import (
     body_orientations,
     local_transforms,
     published_parents,
     quaternions_xyzw,
 )
+from pymafx_ros.geometry.person import PersonResult
 
 
 def body_frame_name(prefix: str, person_id: str) -> str:

@@ -15,10 +15,10 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 
+from pymafx_ros.geometry.hemispheres import Hemispheres
+from pymafx_ros.geometry.person import PersonResult
 from pymafx_ros.msg import WorldBodies, WorldBody
-from pymafx_ros.pipeline.result import PersonResult
 from pymafx_ros.pipeline.world_body import body_in_world
-from pymafx_ros.ros.hemispheres import Hemispheres
 from pymafx_ros.ros.tf_buffer import TfBuffer, TransformUnavailableError
 
 WORLD_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)

@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
 from pymafx_ros.frontend import DETECTOR_KINDS
+from pymafx_ros.geometry.camera import DEFAULT_FOV_DEG
 from pymafx_ros.pipeline.hands import WRIST_FRAMES, hand_outputs, hand_to_dict
-from pymafx_ros.pipeline.lift import DEFAULT_FOV_DEG
 from pymafx_ros.pipeline.overlay import draw_people
 from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.pipeline.serialize import frame_to_dict

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from pymafx_ros.geometry.hemispheres import same_hemisphere
+
 
 @dataclass(frozen=True)
 class OneEuroParams:
@@ -115,18 +117,3 @@ class RotationFilter:
         self.quaternions = same_hemisphere(self.rotation.as_quat(), self.quaternions)
         self.last_lag_s = lag_seconds(dt, alpha)[:, 0]
         return self.rotation.as_matrix()
-
-
-def same_hemisphere(quaternions: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
-    """Unit quaternions (N, 4) x, y, z, w, each negated where needed to lie on the previous
-    one's hemisphere (w >= 0 without a previous one), so consumers interpolating them never
-    turn the long way."""
-    quaternions = quaternions / np.linalg.norm(quaternions, axis=-1, keepdims=True)
-    if previous is None or previous.shape != quaternions.shape:
-        reference = np.zeros_like(quaternions)
-        reference[:, 3] = 1.0
-    else:
-        reference = previous
-    flip = np.sum(quaternions * reference, axis=-1) < 0
-    quaternions[flip] *= -1.0
-    return quaternions

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymafx_ros.frontend.box_rules import VISIBILITY_GATE
-from pymafx_ros.frontend.types import PersonDetection
-from pymafx_ros.pipeline.part_projection import follow_body
-from pymafx_ros.pipeline.result import Intrinsics, PersonResult
+from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.geometry.person import PersonResult
 from pymafx_ros.tracking.hand_gate import HandGate, HandGateConfig
 from pymafx_ros.tracking.one_euro import OneEuroParams
 from pymafx_ros.tracking.person_filter import PersonFilter, SmoothingConfig
-from pymafx_ros.tracking.quality import JitterMeter
+from pymafx_ros.tracking.quality import JitterMeter, TrackQuality
 from pymafx_ros.tracking.tracker import Observation, Tracker, TrackerConfig
 
 _HANDS = (("left_hand", "vis_lhand"), ("right_hand", "vis_rhand"))
@@ -67,19 +67,6 @@ class FrameTracks:
     ids: list[str]
     carried: list[bool]
     indices: list[int]
-
-
-@dataclass(frozen=True)
-class TrackQuality:
-    """What the filter does for one track: jitter (mm, RMS of an 11-frame high-pass of the
-    joints) before and after it, and its current delay estimates (ms)."""
-
-    track_id: str
-    age_frames: int
-    jitter_raw_mm: float
-    jitter_mm: float
-    lag_ms: float
-    rotation_lag_ms: float
 
 
 class _TrackState:
@@ -199,4 +186,14 @@ def _carried(detection: PersonDetection, previous: PersonDetection) -> PersonDet
         vis_lhand=previous.vis_lhand,
         vis_rhand=previous.vis_rhand,
         vis_face=previous.vis_face,
+    )
+
+
+def follow_body(part: PartBox, old_body: PartBox, new_body: PartBox) -> PartBox:
+    """Move a part box with its body box (same offset and size relative to the body)."""
+    ratio = new_body.size / old_body.size
+    return PartBox(
+        cx=new_body.cx + (part.cx - old_body.cx) * ratio,
+        cy=new_body.cy + (part.cy - old_body.cy) * ratio,
+        size=part.size * ratio,
     )

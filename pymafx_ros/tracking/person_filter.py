@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pymafx_ros.pipeline.lift import project_points
-from pymafx_ros.pipeline.result import NUM_JOINTS, Intrinsics, PersonResult
-from pymafx_ros.pipeline.skeleton import (
+from pymafx_ros.geometry.camera import Intrinsics, project_points
+from pymafx_ros.geometry.person import NUM_JOINTS, PersonResult
+from pymafx_ros.geometry.skeleton import (
     BODY_JOINTS,
     JAW,
     LEFT_EYE,

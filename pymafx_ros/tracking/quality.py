@@ -9,6 +9,7 @@ RMS of an 11-frame high-pass of keypoints, hence the default window.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,3 +42,16 @@ class JitterMeter:
         self._stamps.append(stamp_s)
         self._positions.append(np.asarray(positions_m, dtype=np.float64))
         return 1e3 * high_pass_rms(np.array(self._stamps), np.stack(self._positions))
+
+
+@dataclass(frozen=True)
+class TrackQuality:
+    """What the filter does for one track: jitter (mm, RMS of an 11-frame high-pass of the
+    joints) before and after it, and its current delay estimates (ms)."""
+
+    track_id: str
+    age_frames: int
+    jitter_raw_mm: float
+    jitter_mm: float
+    lag_ms: float
+    rotation_lag_ms: float

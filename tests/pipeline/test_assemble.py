@@ -8,10 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pipeline_fakes import person_at
 
+from pymafx_ros.geometry.camera import Intrinsics, project_points
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
 from pymafx_ros.pipeline.assemble import FinalOutput, assemble_people, part_box
-from pymafx_ros.pipeline.lift import project_points
-from pymafx_ros.pipeline.result import Intrinsics
 
 
 def _synthetic_output(rng: np.random.Generator, batch: int, cam_scale: float) -> FinalOutput:

@@ -12,8 +12,8 @@ from scipy.spatial.transform import Rotation
 from smplx.joint_names import JOINT_NAMES
 from smplx_doubles import placeholder_smplx
 
+from pymafx_ros.geometry.person import Box, PersonResult
 from pymafx_ros.pipeline.hands import hand_outputs, hand_to_dict
-from pymafx_ros.pipeline.result import Box, PersonResult
 from pymafx_ros.pipeline.world_body import body_in_world, world_body_to_dict
 
 # MediaPipe's 21 hand landmarks by SMPL-X joint name ("{s}" = left/right), written from

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 from smplx_doubles import placeholder_smplx, placeholder_smplx_layer
 
+from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
 from pymafx_ros.pipeline.kinematics import local_rotations, rotmat_to_axis_angle, smplx_pose
-from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 BATCH = 3
 

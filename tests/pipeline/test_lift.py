@@ -9,17 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pymafx_ros.geometry.camera import Intrinsics, default_intrinsics, project_points
 from pymafx_ros.pipeline.crops import CROP_SIZE
 from pymafx_ros.pipeline.lift import (
     MODEL_FOCAL_PX,
     crop_camera_keypoints,
-    default_intrinsics,
     initial_translation,
     lift_translation,
-    project_points,
     refine_translation,
 )
-from pymafx_ros.pipeline.result import Intrinsics
 
 
 def _body_joints(rng: np.random.Generator, count: int = 55) -> np.ndarray:

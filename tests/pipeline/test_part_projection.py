@@ -14,10 +14,10 @@ from pymafx_ros.pipeline.lift import crop_camera_keypoints
 from pymafx_ros.pipeline.part_projection import (
     FACE_LANDMARKS,
     LEFT_HAND_JOINTS,
-    follow_body,
     project_parts,
 )
 from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.tracking.people import follow_body
 
 
 def test_projected_boxes_enclose_the_projected_part(fake_model) -> None:

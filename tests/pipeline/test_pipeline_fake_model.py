@@ -11,9 +11,8 @@ from pipeline_fakes import CountingFakeModel, person_at
 from smplx_doubles import placeholder_smplx
 
 from pymafx_ros.frontend.types import PartBox
-from pymafx_ros.pipeline.lift import project_points
+from pymafx_ros.geometry.camera import Intrinsics, project_points
 from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
-from pymafx_ros.pipeline.result import Intrinsics
 
 FRAME = np.zeros((480, 640, 3), dtype=np.uint8)
 

@@ -15,8 +15,8 @@ from pipeline_fakes import person_at
 from smplx_doubles import placeholder_smplx
 
 from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.geometry.camera import project_points
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
-from pymafx_ros.pipeline.lift import project_points
 from pymafx_ros.pipeline.model_loading import model_predictor
 from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
 

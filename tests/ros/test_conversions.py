@@ -9,7 +9,7 @@ import pytest
 from bombs import jpeg_claiming, png_claiming
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.ros.conversions import (
     DEFAULT_MAX_PIXELS,
     ENCODINGS,

@@ -18,7 +18,7 @@ from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import Header
 
-from pymafx_ros.ros.sample_clip import sample_frames
+from pymafx_ros.demo.sample_clip import sample_frames
 
 pytestmark = pytest.mark.slow  # subprocess graph
 

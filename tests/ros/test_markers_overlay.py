@@ -13,11 +13,11 @@ from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.geometry.mesh_decimation import MeshDecimator
 from pymafx_ros.pipeline.overlay import draw_people
-from pymafx_ros.pipeline.result import Intrinsics
 from pymafx_ros.ros.marker_cdr import MarkerSpec, serialize_marker_array, to_message
 from pymafx_ros.ros.markers import MarkerBuilder, colour_rgb, skeleton_segments
-from pymafx_ros.ros.mesh_decimation import MeshDecimator
 
 K = Intrinsics(300.0, 300.0, 160.0, 120.0)
 

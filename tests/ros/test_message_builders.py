@@ -12,8 +12,10 @@ from rclpy.serialization import deserialize_message, serialize_message
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
 
-from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics
-from pymafx_ros.ros.body_frames import SMPLX_TO_BODY
+from pymafx_ros.geometry.body_frames import SMPLX_TO_BODY
+from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.geometry.person import Box
+from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.ros.message_builders import (
     box_to_roi,
     is_publishable,

@@ -18,7 +18,7 @@ from pymafx_ros.msg import SmplxPeople
 from sensor_msgs.msg import CameraInfo
 
 from pymafx_ros.frontend.frame_clock import FrameClock, FrameKind
-from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.ros.conversions import intrinsics_to_camera_info
 
 pytestmark = pytest.mark.slow  # DDS graph

@@ -20,7 +20,8 @@ from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import Marker, MarkerArray
 
-from pymafx_ros.pipeline.result import FrameResult, Intrinsics
+from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.ros.publishing import FramePublisher, OutputOptions
 
 K = Intrinsics(200.0, 200.0, 80.0, 60.0)

@@ -9,8 +9,8 @@ from mini_tf import transform_matrix
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 from std_msgs.msg import Header
 
-from pymafx_ros.pipeline.result import Intrinsics
-from pymafx_ros.ros.body_frames import JOINT_SETS, SMPLX_TO_BODY, published_parents
+from pymafx_ros.geometry.body_frames import JOINT_SETS, SMPLX_TO_BODY, published_parents
+from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.ros.tf_builder import person_transforms
 
 K = Intrinsics(400.0, 400.0, 160.0, 120.0)

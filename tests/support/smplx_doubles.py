@@ -9,8 +9,8 @@ import numpy as np
 import smplx
 
 from pymafx_ros.body_models.placeholder import placeholder_data_dir
+from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from pymafx_ros.pipeline.result import ModelInfo
-from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 # How a consumer evaluates published parameters: axis-angle, full hand poses, no hand mean.
 SMPLX_FLAGS = dict(

@@ -17,9 +17,9 @@ from pymafx_ros.msg import SmplxPeople
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
-from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.demo.sample_clip import sample_frames
+from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.ros.conversions import intrinsics_to_camera_info, rgb_to_image
-from pymafx_ros.ros.sample_clip import sample_frames
 
 FRAME_ID = "cam_optical"
 SIZE = 256  # small frames: one DDS sample without much fragmentation

@@ -31,8 +31,10 @@ from scipy.spatial.transform import Rotation
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 
 from pymafx_ros.frontend.types import PartBox, PersonDetection
+from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.geometry.person import Box, PersonResult
 from pymafx_ros.pipeline.device_recovery import DeviceGuard
-from pymafx_ros.pipeline.result import Box, FrameResult, Intrinsics, ModelInfo, PersonResult
+from pymafx_ros.pipeline.result import FrameResult, ModelInfo
 from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
 
 UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down

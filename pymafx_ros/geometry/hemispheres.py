@@ -12,8 +12,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from pymafx_ros.tracking.one_euro import same_hemisphere
-
 
 class Hemispheres:
     """The last published quaternions per key (e.g. ("joints", "p1"))."""
@@ -33,3 +31,18 @@ class Hemispheres:
         """Forget every person not in ``ids`` (call once per frame with its people)."""
         keep = set(ids)
         self._last = {k: v for k, v in self._last.items() if k[1] in keep}
+
+
+def same_hemisphere(quaternions: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """Unit quaternions (N, 4) x, y, z, w, each negated where needed to lie on the previous
+    one's hemisphere (w >= 0 without a previous one), so consumers interpolating them never
+    turn the long way."""
+    quaternions = quaternions / np.linalg.norm(quaternions, axis=-1, keepdims=True)
+    if previous is None or previous.shape != quaternions.shape:
+        reference = np.zeros_like(quaternions)
+        reference[:, 3] = 1.0
+    else:
+        reference = previous
+    flip = np.sum(quaternions * reference, axis=-1) < 0
+    quaternions[flip] *= -1.0
+    return quaternions

@@ -162,7 +162,7 @@ class Demo:
     def camera_command(self) -> list[str]:
         o = self.options
         return [
-            *_executable("sample_camera", "pymafx_ros.ros.sample_camera"),
+            *_executable("sample_camera", "pymafx_ros.demo.sample_camera"),
             "--rate", str(o.rate), "--duration", str(o.duration), "--size", str(o.size),
             "--image-topic", "/camera/image", "--camera-info-topic", "/camera/camera_info",
         ]  # fmt: skip
@@ -172,7 +172,7 @@ def run(options: argparse.Namespace) -> int:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    from pymafx_ros.ros.recorder import OutputRecorder
+    from pymafx_ros.demo.recorder import OutputRecorder
 
     if os.environ.get("ROS_DOMAIN_ID", "0") in ("", "0"):
         os.environ["ROS_DOMAIN_ID"] = str(random.randint(101, 200))  # keep other graphs out
@@ -272,8 +272,8 @@ def _drain(recorder, timeout: float) -> None:
 def write_pictures(out: Path, recorder, options: argparse.Namespace) -> dict[str, str]:
     """The overlay video of what the node published and the latency plot, next to the bag;
     what was written (or why not), for the summary."""
-    from pymafx_ros.ros.run_report import latency_series, write_overlay_video
-    from pymafx_ros.tools.latency_plot import write_latency_plot
+    from pymafx_ros.demo.latency_plot import write_latency_plot
+    from pymafx_ros.demo.run_report import latency_series, write_overlay_video
 
     people = [(p.stamp_ns, p.received_ns) for p in recorder.people]
     messages = list(recorder.messages)

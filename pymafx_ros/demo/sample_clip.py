@@ -11,7 +11,7 @@ import math
 import cv2
 import numpy as np
 
-from pymafx_ros.pipeline.result import Intrinsics
+from pymafx_ros.geometry.camera import Intrinsics
 
 SAMPLE_SIZE = 512  # pixels, square like the source photo
 SHIFT_PX = 12.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from pymafx_ros.ros.hemispheres import Hemispheres
+from pymafx_ros.geometry.hemispheres import Hemispheres
 
 
 def test_a_rotation_through_180_degrees_never_flips_sign():

@@ -14,9 +14,9 @@ from rclpy.serialization import deserialize_message, serialize_message
 from smplx_doubles import placeholder_smplx
 from std_msgs.msg import Header
 
+from pymafx_ros.demo.sample_clip import sample_frames, sample_intrinsics
 from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.ros.message_builders import people_message
-from pymafx_ros.ros.sample_clip import sample_frames, sample_intrinsics
 
 
 def test_sample_clip_moves_a_little_and_is_deterministic():
@@ -31,7 +31,7 @@ def test_sample_clip_moves_a_little_and_is_deterministic():
 def test_recorder_writes_a_bag_that_reads_back(tmp_path):
     from rosbags.rosbag2 import Reader
 
-    from pymafx_ros.ros.recorder import OutputRecorder
+    from pymafx_ros.demo.recorder import OutputRecorder
 
     k = sample_intrinsics(96, 96)
     person = make_person(placeholder_smplx(), k, 96, 96, seed=0)
@@ -62,9 +62,9 @@ def test_overlay_video_and_latency_plot_from_recorded_messages(tmp_path):
     import cv2
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
+    from pymafx_ros.demo.latency_plot import write_latency_plot
+    from pymafx_ros.demo.run_report import latency_series, write_overlay_video
     from pymafx_ros.ros.conversions import rgb_to_image
-    from pymafx_ros.ros.run_report import latency_series, write_overlay_video
-    from pymafx_ros.tools.latency_plot import write_latency_plot
 
     frames = sample_frames(4, 64)
     recorded = [("/pymafx/overlay", i, serialize_message(rgb_to_image(f))) for i, f in
@@ -89,7 +89,7 @@ def test_overlay_video_and_latency_plot_from_recorded_messages(tmp_path):
 def test_demo_threads_follow_the_engine(monkeypatch):
     """Exported CPU engines (idle threads yield) get every core; eager torch (spinning OpenMP
     threads) leaves one to the camera, the recorder and DDS; an explicit value wins."""
-    from pymafx_ros.ros import demo
+    from pymafx_ros.demo import harness as demo
 
     monkeypatch.setattr(demo.os, "cpu_count", lambda: 4)
     assert demo.default_threads("openvino") == 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smplx.joint_names import JOINT_NAMES
 
-from pymafx_ros.pipeline.result import NUM_JOINTS
+from pymafx_ros.geometry.person import NUM_JOINTS
 
 SMPLX_JOINT_NAMES: tuple[str, ...] = tuple(JOINT_NAMES[:NUM_JOINTS])
 

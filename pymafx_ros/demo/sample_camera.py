@@ -19,8 +19,8 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from pymafx_ros.demo.sample_clip import sample_frames, sample_intrinsics
 from pymafx_ros.ros.conversions import ENCODINGS, intrinsics_to_camera_info, rgb_to_image
-from pymafx_ros.ros.sample_clip import sample_frames, sample_intrinsics
 
 DRIVER_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 
