@@ -16,6 +16,8 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from std_msgs.msg import Header
 
+from pymafx_ros.tracking.quality import TrackQuality
+
 RATE_WINDOW_S = 5.0
 LATENCY_WINDOW_S = 10.0
 LATENCY_SAMPLES = 1000  # at most, whatever the frame rate
@@ -59,7 +61,7 @@ class StatsSnapshot:
     latency_ms: dict[str, tuple[float, float, float]]  # stage -> (p50, p95, max)
     info: dict[str, str | bool] = field(default_factory=dict)
     smoothing: bool | None = None  # None: no frame processed yet
-    tracks: list = field(default_factory=list)  # tracking.people.TrackQuality of live tracks
+    tracks: list[TrackQuality] = field(default_factory=list)  # live tracks
     world: str = ""  # what ~/world_bodies is doing, or why not
     world_ok: bool | None = None  # None: no world_frame set
 

@@ -27,6 +27,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
 from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.pipeline.frame_slot import NewestFrameSlot
 from pymafx_ros.ros.conversions import (
     RejectedMessageError,
     camera_info_is_uncalibrated,
@@ -39,7 +40,6 @@ from pymafx_ros.ros.conversions import (
     image_to_rgb,
 )
 from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
-from pymafx_ros.ros.frame_slot import NewestFrameSlot
 from pymafx_ros.ros.node_log import CoreLogForwarder, NodeLog
 from pymafx_ros.ros.parameters import ParameterError, declare_and_validate
 from pymafx_ros.ros.pipeline_factory import (

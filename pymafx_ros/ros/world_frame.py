@@ -17,9 +17,9 @@ from tf2_msgs.msg import TFMessage
 
 from pymafx_ros.geometry.hemispheres import Hemispheres
 from pymafx_ros.geometry.person import PersonResult
+from pymafx_ros.geometry.tf_buffer import TfBuffer, TransformUnavailableError
 from pymafx_ros.msg import WorldBodies, WorldBody
 from pymafx_ros.pipeline.world_body import body_in_world
-from pymafx_ros.ros.tf_buffer import TfBuffer, TransformUnavailableError
 
 WORLD_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 TF_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)

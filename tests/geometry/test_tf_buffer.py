@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from pymafx_ros.ros.tf_buffer import TfBuffer, TransformUnavailableError
+from pymafx_ros.geometry.tf_buffer import TfBuffer, TransformUnavailableError
 
 S = 1_000_000_000
 

@@ -4,8 +4,8 @@ PyPI has no tf2_ros, so the node keeps its own: per child frame, its parent and 
 of (stamp, translation, rotation); static transforms hold at every stamp. A lookup walks from
 both frames up to their common ancestor, interpolating each dynamic edge between the two
 samples around the stamp (linear for translations, slerp for rotations) like tf2, and refuses
-a stamp outside an edge's history instead of guessing. Plain numpy/scipy: no rclpy here, the
-node feeds it from its subscriptions.
+a stamp outside an edge's history instead of guessing. Plain numpy/scipy: the node feeds it
+from its subscriptions, the offline tools from a recording.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A one-item mailbox between the ROS callbacks and the inference thread.
+"""A one-item mailbox between a producer of frames (ROS callbacks, a reader) and the worker.
 
 Callbacks ``put`` the newest frame and return at once; the worker ``take``s it. A frame that
 arrives before the worker took the previous one replaces it (the old one is counted as
