@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pymafx_ros.tools.cli import main as cli
+from pymafx_ros.cli import main as cli
 from pymafx_ros.tools.scenes import noisy_walk, write_video
 from pymafx_ros.tracking.one_euro import OneEuroParams, PointFilter
 from pymafx_ros.tracking.person_filter import SmoothingConfig

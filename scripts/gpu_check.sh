@@ -60,7 +60,7 @@ run_step() {
 }
 
 step "TensorRT engines (pymafx-ros build-engines --precision fp16 --max-people 3)"
-run_step build_engines.txt "$PYTHON" -m pymafx_ros.tools.cli -v build-engines --precision fp16 \
+run_step build_engines.txt "$PYTHON" -m pymafx_ros.cli -v build-engines --precision fp16 \
   --max-people 3 --profiles joints,mesh
 
 step "GPU tests (tests/gpu, CUDA crops)"

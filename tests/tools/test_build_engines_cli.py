@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from pymafx_ros.backends.programs import example_head_inputs
-from pymafx_ros.tools.cli import main
+from pymafx_ros.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CAN_BUILD = torch.cuda.is_available() and importlib.util.find_spec("torch_tensorrt") is not None
@@ -23,7 +23,7 @@ CAN_BUILD = torch.cuda.is_available() and importlib.util.find_spec("torch_tensor
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "pymafx_ros.tools.cli", "build-engines", *args]
+    command = [sys.executable, "-m", "pymafx_ros.cli", "build-engines", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 

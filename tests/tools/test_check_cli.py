@@ -7,8 +7,8 @@ import pytest
 import torch
 from model_files import data_dir_with, tiny_checkpoint
 
+from pymafx_ros.cli import main
 from pymafx_ros.tools.check import cpu_flags, probe_backend
-from pymafx_ros.tools.cli import main
 
 
 def check(capsys, *args: str) -> tuple[int, str]:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pymafx_ros.tools.cli import main
+from pymafx_ros.cli import main
 
 
 def test_backend_flags_are_checked_before_any_work(tmp_path, capsys):

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pymafx_ros.tools.cli import main
+from pymafx_ros.cli import main
 
 FRAMES = 3
 FRAMES_NOISY = 8

@@ -1,4 +1,4 @@
-"""The ``pymafx-ros`` command: one entry point, one subcommand per tool."""
+"""The ``pymafx-ros`` command: one entry point on the top floor, one subcommand per tool."""
 
 from __future__ import annotations
 
