@@ -173,9 +173,8 @@ def test_docs_folder_holds_the_pages_and_the_pictures_the_readme_links():
         assert f"docs/{page}" in readme_links, f"README.md does not link docs/{page}"
     pictures = sorted((ROOT / "docs").glob("*.png"))
     assert len(pictures) >= 2, pictures
-    everything = "".join(p.read_text(encoding="utf-8") for p in _markdown_files())
-    for picture in pictures:
-        assert picture.name in everything, f"no page shows docs/{picture.name}"
+    for picture in pictures:  # the pictures live in docs/ and the README links each of them
+        assert f"docs/{picture.name}" in readme_links, f"README.md does not link {picture.name}"
 
 
 @pytest.mark.parametrize("page", _markdown_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
