@@ -1,6 +1,8 @@
 """The documentation's own checks: links that resolve, a short README, no machine paths.
 
-Fast and without ROS. Three rules:
+Fast and without ROS. Four rules:
+
+* **Index.** README.md links every page in docs/ and every picture there (at least two).
 
 * **Links.** Every relative link and image in README.md and docs/*.md (``[text](target)``,
   outside fenced code blocks and inline code) names a file that exists in the repository, and
