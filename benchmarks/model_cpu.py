@@ -3,7 +3,10 @@ eager torch measured in the same run (placeholder assets, seeded weights: they t
 ones).
 
     python benchmarks/model_cpu.py --backend openvino [--precision bf16] [--backend torch ...]
-        [--official /work/official/bench_official.py] [--repeats 10] [--warmup 2] [--threads 2]
+        [--official OFFICIAL/bench_official.py] [--repeats 10] [--warmup 2] [--threads 2]
+
+``OFFICIAL`` is a checkout of the official PyMAF-X code holding the timing harness
+``bench_official.py``; neither is part of this repository.
 
 ``--backend NAME[:PRECISION]`` may be repeated (``--precision`` is the default precision);
 eager ``torch`` fp32 is always timed too, as the reference of ``ratio_vs_torch``. With
