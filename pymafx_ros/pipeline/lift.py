@@ -13,11 +13,11 @@ import math
 
 import numpy as np
 
+from pymafx_ros.config import DEFAULT_FOV_DEG, PipelineConfig, check_value
 from pymafx_ros.pipeline.crops import CROP_SIZE, crop_to_image
 from pymafx_ros.pipeline.result import Intrinsics
 
 MODEL_FOCAL_PX = 5000.0  # focal length of the model's virtual camera on the 224 px crop
-DEFAULT_FOV_DEG = 60.0
 # Joints closer than this to the camera plane count as behind it: the person is dropped.
 MIN_DEPTH_M = 0.05
 # Smallest camera scale accepted; below it the implied depth (2 * 5000 / (224 s)) exceeds ~45 km.
@@ -33,8 +33,7 @@ def default_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG
     """
     if width <= 0 or height <= 0:
         raise ValueError(f"image size must be positive, got {width}x{height}")
-    if not 1.0 <= fov_deg <= 179.0:
-        raise ValueError(f"default_fov_deg must lie in [1, 179] degrees, got {fov_deg}")
+    check_value(PipelineConfig, "default_fov_deg", fov_deg)
     focal = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
     return Intrinsics(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, from_camera_info=False)
 

@@ -21,9 +21,10 @@ from pymafx_ros.pipeline.result import ModelInfo
 from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 if TYPE_CHECKING:
+    from pymafx_ros.config import PipelineConfig
     from pymafx_ros.model.factory import ModelBuildInfo
     from pymafx_ros.model.pymafx_net import PyMAFX
-    from pymafx_ros.pipeline.pipeline import PipelineConfig, Predictor
+    from pymafx_ros.pipeline.pipeline import Predictor
 
 NUM_BETAS = 10
 NUM_EXPRESSION_COEFFS = 50

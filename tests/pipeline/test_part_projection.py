@@ -7,6 +7,7 @@ import pytest
 import torch
 from pipeline_fakes import person_at
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.full_frame import FullFrameDetector
 from pymafx_ros.frontend.types import PartBox
 from pymafx_ros.pipeline.assemble import part_box
@@ -17,7 +18,7 @@ from pymafx_ros.pipeline.part_projection import (
     follow_body,
     project_parts,
 )
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 
 
 def test_projected_boxes_enclose_the_projected_part(fake_model) -> None:
