@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "pymafx_ros"
-CORE = ("model", "body_models", "backends", "frontend", "pipeline", "tracking", "tools")
+CORE = ("config", "model", "body_models", "backends", "frontend", "pipeline", "tracking", "tools")
 # Top-level ROS modules (client library, interfaces, tf2, rosidl, the ament index), plus this
 # package's own ROS-facing parts.
 FORBIDDEN_TOP = re.compile(
