@@ -31,7 +31,7 @@ def accepted(spec: OptionSpec) -> str:
         return ", ".join(f"`{c}`" for c in choices)
     if opt.low is not None:
         return f"{_number(opt.low)} – {_number(opt.high)}"
-    return _PATH_TEXT.get(opt.path, opt.accepts)
+    return _PATH_TEXT.get(opt.must_exist, opt.accepts)
 
 
 def parameter_table() -> str:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _TYPE_NAMES = {bool: "bool", int: "integer", float: "double", str: "string"}
-# What an empty path means, per kind, in the messages.
+# The existence check of each path kind, in words for the messages.
 _PATH_KINDS = {"dir": "directory", "file": "file"}
 
 
@@ -41,7 +41,7 @@ class Option:
     pattern: Pattern[str] | None = None
     rule: str = ""  # the pattern in words, for messages
     accepts: str = ""  # the pattern in a few words, for the parameter table
-    path: str = ""  # "dir" or "file": '' / None = none, else it must exist
+    must_exist: str = ""  # "dir" or "file": '' / None = none, else it must exist
     hint: str = ""  # what to do about a missing path
     name: str = ""  # full name when it is not prefix + field name
     node: bool = True  # declared as a node parameter (False: Python API / CLI only)
@@ -67,7 +67,7 @@ class OptionSpec:
     @property
     def type_name(self) -> str:
         """The parameter type: bool, integer, double or string."""
-        return "string" if self.option.path else _TYPE_NAMES[self.kind]
+        return "string" if self.option.must_exist else _TYPE_NAMES[self.kind]
 
     @property
     def parameter_default(self) -> Any:
@@ -111,7 +111,7 @@ def check(spec: OptionSpec, value: Any, node: bool = False) -> None:
     """Raise ConfigError unless ``value`` is acceptable for ``spec`` (``node``: the node's
     narrower choices)."""
     opt, name = spec.option, spec.name
-    if opt.path:
+    if opt.must_exist:
         _check_path(name, opt, value)
         return
     _check_type(name, spec.kind, value)
@@ -138,10 +138,10 @@ def _check_path(name: str, opt: Option, value: Any) -> None:
     if not isinstance(value, str | Path):
         raise ConfigError(f"'{name}' is {value!r}; it must be a path or ''")
     path = os.path.expanduser(str(value))
-    exists = os.path.isdir(path) if opt.path == "dir" else os.path.isfile(path)
+    exists = os.path.isdir(path) if opt.must_exist == "dir" else os.path.isfile(path)
     if not exists:
         raise ConfigError(
-            f"'{name}' is {path!r}, which is not a {_PATH_KINDS[opt.path]}; {opt.hint}"
+            f"'{name}' is {path!r}, which is not a {_PATH_KINDS[opt.must_exist]}; {opt.hint}"
         )
 
 
@@ -190,7 +190,7 @@ def _replace(config: T, values: Mapping[str, Any], prefix: str) -> T:
             name = opt.name or prefix + field.name
             if name in values:
                 value = values[name]
-                if opt.path and isinstance(value, str):
+                if opt.must_exist and isinstance(value, str):
                     value = os.path.expanduser(value) if value else None
                 changes[field.name] = value
     return dataclasses.replace(config, **changes)  # type: ignore[type-var]

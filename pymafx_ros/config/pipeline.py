@@ -35,13 +35,13 @@ class PipelineConfig:
         None,
         "PyMAF-X `data/` folder with the SMPL-X/MANO/FLAME files (smpl/SMPLX_NEUTRAL_2020.npz, "
         'smpl_mean_params.npz, ...); `""` = bundled placeholders (meaningless poses)',
-        path="dir",
+        must_exist="dir",
         hint="point it at the PyMAF-X data/ folder, or leave it '' for the placeholders",
     )
     checkpoint: str | Path | None = option(
         None,
         'PyMAF-X v1.1 checkpoint file; `""` = seeded placeholder weights (meaningless poses)',
-        path="file",
+        must_exist="file",
         hint="point it at the PyMAF-X checkpoint, or leave it '' for the placeholder weights",
     )
     detector: str = option(
