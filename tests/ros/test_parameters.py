@@ -185,3 +185,10 @@ def test_input_reliability_picks_the_subscription_qos():
     reliable = input_qos("reliable")
     assert reliable.reliability == ReliabilityPolicy.RELIABLE and reliable.depth == 5
     assert reliable.durability == DurabilityPolicy.VOLATILE
+
+
+def test_tf_joint_choices_are_the_joint_sets_the_publisher_has():
+    from pymafx_ros.config import TF_JOINT_SETS
+    from pymafx_ros.ros.body_frames import JOINT_SETS
+
+    assert tuple(JOINT_SETS) == TF_JOINT_SETS
