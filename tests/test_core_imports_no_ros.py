@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "pymafx_ros"
 CORE = (
+    "config",
     "model",
     "body_models",
     "backends",
