@@ -46,8 +46,8 @@ ROSDEP_KEYS = {
 # ROS package names (the key is the module name) when not in this environment's ament index.
 ROS_PACKAGE_NAME = re.compile(r"^(rclpy|rosidl_\w+|ament_\w+|\w+_(msgs|srvs|interfaces))$")
 # Import name -> pip requirement (requirements/python.txt or no-deps.txt, or the optional GPU
-# extras of requirements/gpu.txt) for libraries that have no usable rosdep key. Longest dotted
-# prefix wins.
+# extras of requirements/gpu.txt, the test tools of dev.txt) for libraries that have no usable
+# rosdep key. Longest dotted prefix wins.
 PIP_ONLY = {
     "torch_tensorrt": "torch-tensorrt",
     "tensorrt": "tensorrt",
@@ -56,6 +56,8 @@ PIP_ONLY = {
     "onnx": "onnx",
     "onnxscript": "onnxscript",
     "openvino": "openvino",
+    # the import-structure test's graph library, installed with import-linter (dev.txt)
+    "grimp": "import-linter",
 }
 
 
@@ -116,6 +118,7 @@ def _undeclared(files: list[Path], declared_keys: set[str]) -> list[str]:
         ROOT / "requirements" / "python.txt",
         ROOT / "requirements" / "no-deps.txt",
         ROOT / "requirements" / "gpu.txt",
+        ROOT / "requirements" / "dev.txt",
     )
     local = _local_modules()
     problems = []
