@@ -12,7 +12,6 @@ joints and vertices, and the face moves. The network's own feedback loop is unto
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +20,9 @@ from pymafx_ros.pipeline.result import ModelInfo
 from pymafx_ros.pipeline.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 
 if TYPE_CHECKING:
+    import torch
+
+    from pymafx_ros.backends.output import BackendOutput
     from pymafx_ros.model.factory import ModelBuildInfo
     from pymafx_ros.model.pymafx_net import PyMAFX
     from pymafx_ros.pipeline.pipeline import PipelineConfig, Predictor
@@ -43,8 +45,9 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     afterwards; TensorRT engines are built ahead of time (or with ``build_engines_on_start``),
     and without one the next backend runs, with a WARN naming the build command."""
     from pymafx_ros.backends.cpu_features import detect_cpu_features
-    from pymafx_ros.backends.engine_options import EngineOptions
+    from pymafx_ros.backends.options import BackendOptions
     from pymafx_ros.backends.selection import choose_backend, open_backend
+    from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
     from pymafx_ros.model.factory import build_model
 
     # An impossible backend/precision fails here, before the model is built.
@@ -62,25 +65,31 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         checkpoint=config.checkpoint,
     )
     profile = pipeline_profile(config.with_vertices)
-    backend = open_backend(
-        model,
-        profile,
-        config.backend,
-        config.precision,
-        config.device,
-        config.num_threads,
+    options = BackendOptions(
+        backend=config.backend,
+        precision=config.precision,
+        device=config.device,
+        num_threads=config.num_threads,
         engines=engines,
     )
+    backend = open_backend(model, profile, options)
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
     backend.release_model()
     return backend.predictor(profile), describe_model(info, backend.describe())
 
 
 def model_predictor(model: PyMAFX, with_vertices: bool = False) -> Predictor:
-    """Eager ``PyMAFX.predict`` as the pipeline calls it (the model as given, e.g. as loaded):
-    predicted expression in the final SMPL-X, the mesh only ``with_vertices``."""
-    outputs = pipeline_profile(with_vertices)
-    return functools.partial(model.predict, smplx_expression=True, outputs=outputs)
+    """Eager ``PyMAFX.predict`` as the pipeline calls it (the model as given, e.g. as loaded),
+    returning a ``BackendOutput`` like a backend: predicted expression in the final SMPL-X, the
+    mesh only ``with_vertices``."""
+    from pymafx_ros.backends.output import BackendOutput
+
+    profile = pipeline_profile(with_vertices)
+
+    def predict(*crops: torch.Tensor, **visibility: torch.Tensor) -> BackendOutput:
+        return BackendOutput.from_mesh(model.predict(*crops, **visibility, profile=profile))
+
+    return predict
 
 
 def describe_model(info: ModelBuildInfo, backend: dict[str, str] | None = None) -> ModelInfo:

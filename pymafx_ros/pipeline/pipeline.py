@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
+from pymafx_ros.backends.output import BackendOutput
 from pymafx_ros.frontend import DETECTOR_KINDS, PersonDetection, PersonDetector, create_detector
 from pymafx_ros.frontend.external import person_from_record
 from pymafx_ros.frontend.image_input import check_rgb
@@ -36,8 +37,8 @@ from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
 LOG = logging.getLogger(__name__)
 
 # The model's prediction: four (B, 3, 224, 224) image batches (body, left hand, right hand,
-# face) and optional hand visibilities vis_lhand/vis_rhand (B,) -> the final output dict.
-Predictor = Callable[..., dict[str, torch.Tensor]]
+# face) and optional hand visibilities vis_lhand/vis_rhand (B,) -> their ``BackendOutput``.
+Predictor = Callable[..., BackendOutput]
 # Builds the model for a config (on config.device): the pipeline's own is ``load_model``.
 ModelLoader = Callable[["PipelineConfig"], tuple[Predictor, ModelInfo]]
 
