@@ -119,7 +119,7 @@ def tensorrt_backend(device: torch.device, max_people: int, build: bool):
     run, as a string), on its own plain model (the exported programs need one)."""
     from pymafx_ros.backends.cpu_features import detect_cpu_features
     from pymafx_ros.backends.names import BackendUnavailableError
-    from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
+    from pymafx_ros.backends.tensorrt.options import EngineOptions
     from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
 
     missing = tensorrt_missing(device)

@@ -43,8 +43,8 @@ from model_gpu import astronaut_crops, tf32
 from pymafx_ros.backends.cpu_features import detect_cpu_features
 from pymafx_ros.backends.export.programs import HeadProgram, export_head
 from pymafx_ros.backends.names import BackendUnavailableError
-from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
 from pymafx_ros.backends.tensorrt.input_shapes import engine_profiles
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
 from pymafx_ros.model.factory import build_model
 from pymafx_ros.model.hand_rows import hands_to_run, select_hands, visibility_inputs

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures
-from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pymafx_ros.backends.cpu_features import CpuFeatures, detect_cpu_features
 from pymafx_ros.backends.interface import Backend
 from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES, BackendUnavailableError
 from pymafx_ros.backends.options import BackendOptions
-from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 from pymafx_ros.model.pymafx_net import PyMAFX
 
 LOG = logging.getLogger(__name__)

@@ -25,12 +25,12 @@ from pymafx_ros.backends.interface import check_profile
 from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.backends.staged import Crops, StagedBackend
 from pymafx_ros.backends.tensorrt.compiler import Engine, EngineCompiler, TorchTensorRTCompiler
-from pymafx_ros.backends.tensorrt.engine_options import (
+from pymafx_ros.backends.tensorrt.input_shapes import engine_names
+from pymafx_ros.backends.tensorrt.options import (
     ENGINE_PRECISIONS,
     EngineOptions,
     build_command,
 )
-from pymafx_ros.backends.tensorrt.input_shapes import engine_names
 from pymafx_ros.backends.tensorrt.store import EngineStore
 from pymafx_ros.model.hand_rows import HandRows
 from pymafx_ros.model.pymafx_net import PART_LEVEL_CHANNELS, PyMAFX

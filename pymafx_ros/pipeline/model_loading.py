@@ -47,7 +47,7 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     from pymafx_ros.backends.cpu_features import detect_cpu_features
     from pymafx_ros.backends.options import BackendOptions
     from pymafx_ros.backends.selection import choose_backend, open_backend
-    from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
+    from pymafx_ros.backends.tensorrt.options import EngineOptions
     from pymafx_ros.model.factory import build_model
 
     # An impossible backend/precision fails here, before the model is built.

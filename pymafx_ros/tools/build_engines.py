@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pymafx_ros.backends.names import PROFILE_NAMES
-from pymafx_ros.backends.tensorrt.engine_options import (
+from pymafx_ros.backends.tensorrt.options import (
     ENGINE_PRECISIONS,
     PIPELINE_PROFILES,
     EngineOptions,

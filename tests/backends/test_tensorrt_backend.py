@@ -20,7 +20,7 @@ from pymafx_ros.backends.cpu_features import CpuFeatures
 from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import choose_backend, open_backend
-from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 from pymafx_ros.backends.tensorrt.store import ENGINE_FILE
 from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
 from pymafx_ros.model.mesh_decoding import PIPELINE_OUTPUTS

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
-from pymafx_ros.backends.tensorrt.engine_options import EngineOptions
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("torch_tensorrt") is None,

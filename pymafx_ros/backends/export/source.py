@@ -35,7 +35,8 @@ from pymafx_ros.model.pymafx_net import PyMAFX
 
 LOG = logging.getLogger(__name__)
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+# pymafx_ros/ (this file is pymafx_ros/backends/export/source.py).
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # Sources that define what the exported programs compute.
 CODE_FOLDERS = ("model", "body_models")
 CODE_FILES = ("backends/export/programs.py", "backends/export/phase_deconv.py")

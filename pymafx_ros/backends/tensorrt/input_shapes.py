@@ -24,7 +24,7 @@ from pymafx_ros.backends.export.programs import (
     MAX_HAND_ROWS,
     map_input_names,
 )
-from pymafx_ros.backends.tensorrt.engine_options import ENGINE_PRECISIONS
+from pymafx_ros.backends.tensorrt.options import ENGINE_PRECISIONS
 from pymafx_ros.model.pymafx_net import BODY_LEVEL_CHANNELS, PART_LEVEL_CHANNELS
 
 

@@ -13,8 +13,8 @@ import torch
 from pymafx_ros.backends.export.programs import HEAD_INPUTS, export_encoder
 from pymafx_ros.backends.export.typed_programs import typed_encoder_program
 from pymafx_ros.backends.tensorrt.compiler import TorchTensorRTCompiler
-from pymafx_ros.backends.tensorrt.engine_options import EngineOptions, build_command
 from pymafx_ros.backends.tensorrt.input_shapes import engine_profiles, program_precision
+from pymafx_ros.backends.tensorrt.options import EngineOptions, build_command
 from pymafx_ros.backends.tensorrt.store import engine_key
 from pymafx_ros.backends.tensorrt_backend import no_hand_inputs
 
