@@ -25,6 +25,7 @@ import torch
 from skimage import data
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
+from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.frontend import create_detector
 from pymafx_ros.model.factory import build_model
@@ -91,9 +92,10 @@ def main() -> None:
         results = {}
         for precision in ("fp32", "bf16"):
             model, _ = build_model()
-            backend = create_backend(model, name, precision, num_threads=args.threads, cpu=cpu)
+            options = BackendOptions(name, precision, num_threads=args.threads, cpu=cpu)
+            backend = create_backend(model, options)
             results[precision] = {
-                key: backend.predict(*crops, **vis, profile="mesh")
+                key: backend.predict(*crops, **vis, profile="mesh").as_dict()
                 for key, (crops, vis) in inputs.items()
             }
             del backend, model

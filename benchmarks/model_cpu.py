@@ -44,6 +44,7 @@ from pathlib import Path
 import torch
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
+from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.factory import build_model
 from pymafx_ros.model.hand_rows import all_hands_rows
@@ -92,7 +93,7 @@ def _stages(backend, x: dict[str, torch.Tensor]) -> dict[str, Callable[[], objec
 
         def head() -> object:
             with torch.inference_mode():
-                return model.refine(pyramids, rows, vis, flag, "joints", True)
+                return model.refine(pyramids, rows, vis, flag, "joints")
 
     else:
         maps = backend.encode("body", x["body"]) + backend.encode("hand", hands)
@@ -149,7 +150,7 @@ def _worker(entry: str, args: argparse.Namespace) -> None:
     """Time one backend's stages in this process; print {"stage", "times"} lines."""
     name, _, precision = entry.partition(":")
     model, _ = build_model()
-    backend = create_backend(model, name, precision, num_threads=args.threads)
+    backend = create_backend(model, BackendOptions(name, precision, num_threads=args.threads))
     for profile in ("joints", "mesh", "release"):
         backend.prepare(profile)
     del model

@@ -109,7 +109,7 @@ def time_cuda(run: Callable[[], object], warmup: int, repeats: int) -> list[floa
 
 def tensorrt_missing(device: torch.device) -> str:
     """Why the tensorrt backend cannot run here ('' when it can)."""
-    from pymafx_ros.backends.tensorrt_engines import TorchTensorRTCompiler
+    from pymafx_ros.backends.tensorrt.compiler import TorchTensorRTCompiler
 
     return "; ".join(TorchTensorRTCompiler().missing(device))
 
@@ -118,8 +118,8 @@ def tensorrt_backend(device: torch.device, max_people: int, build: bool):
     """The tensorrt fp16 backend with both pipeline profiles loaded (or the reason it cannot
     run, as a string), on its own plain model (the exported programs need one)."""
     from pymafx_ros.backends.cpu_features import detect_cpu_features
-    from pymafx_ros.backends.engine_options import EngineOptions
     from pymafx_ros.backends.names import BackendUnavailableError
+    from pymafx_ros.backends.tensorrt.options import EngineOptions
     from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
 
     missing = tensorrt_missing(device)
@@ -173,8 +173,8 @@ def main() -> int:
         "cudnn": torch.backends.cudnn.version(),
     }
 
-    def predict(outputs: str) -> Callable[[], dict[str, torch.Tensor]]:
-        return lambda: model.predict(*crops, **vis, smplx_expression=True, outputs=outputs)
+    def predict(profile: str) -> Callable[[], dict[str, torch.Tensor]]:
+        return lambda: model.predict(*crops, **vis, profile=profile)
 
     with torch.inference_mode():
         with tf32(False):
@@ -190,8 +190,8 @@ def main() -> int:
             print(json.dumps({"variant": "tensorrt_fp16", "skipped": tensorrt, **context}))
             return 0
 
-        def engines(outputs: str) -> Callable[[], dict[str, torch.Tensor]]:
-            return lambda: tensorrt.predict(*crops, **vis, profile=outputs)
+        def engines(profile: str) -> Callable[[], dict[str, torch.Tensor]]:
+            return lambda: tensorrt.predict(*crops, **vis, profile=profile).as_dict()
 
         _report("tensorrt_fp16", engines, reference, baseline, context, args)
     return 0

@@ -28,8 +28,7 @@ import numpy as np
 import torch
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
-from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
-from pymafx_ros.config import PipelineConfig
+from pymafx_ros.config import BACKEND_CHOICES, PRECISION_CHOICES, PipelineConfig
 from pymafx_ros.frontend import PersonDetection, create_detector
 from pymafx_ros.frontend.default_parts import default_parts
 from pymafx_ros.frontend.types import PartBox

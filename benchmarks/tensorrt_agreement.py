@@ -41,10 +41,10 @@ from bf16_accuracy import fixture_inputs, photo_inputs
 from model_gpu import astronaut_crops, tf32
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
-from pymafx_ros.backends.engine_options import EngineOptions
-from pymafx_ros.backends.engine_programs import engine_profiles
+from pymafx_ros.backends.export.programs import HeadProgram, export_head
 from pymafx_ros.backends.names import BackendUnavailableError
-from pymafx_ros.backends.programs import HeadProgram, export_head
+from pymafx_ros.backends.tensorrt.input_shapes import engine_profiles
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
 from pymafx_ros.model.factory import build_model
 from pymafx_ros.model.hand_rows import hands_to_run, select_hands, visibility_inputs
@@ -110,7 +110,7 @@ def degenerate(model):
 def degenerate_case(model, compiler, crops, vis, max_people: int) -> dict[str, object]:
     """The degenerate network's head: compiled like the engines' head vs eager, same maps."""
     variant = degenerate(model)
-    program, outputs, _ = export_head(variant, "mesh", True)
+    program, outputs, _ = export_head(variant, "mesh")
     device = crops[0].device
     compiled = compiler.compile(program, engine_profiles("head_mesh", max_people), "fp32", device)
     with tempfile.TemporaryDirectory() as folder:  # saved and loaded as the engines are
@@ -125,7 +125,7 @@ def degenerate_case(model, compiler, crops, vis, max_people: int) -> dict[str, o
         maps = [level for part in ("body", "hand", "face") for level in pyramids[part]]
         inputs = (*maps, hands.rows, vis_hands, flag)
         got = dict(zip(outputs, engine(*inputs), strict=True))
-        head = HeadProgram(variant, "mesh", True)
+        head = HeadProgram(variant, "mesh")
         head.output_names = outputs
         want = dict(zip(outputs, head(*inputs), strict=True))
     record = compare("degenerate: zero pose, mesh across the maps' edge (head only)", got, want)
@@ -177,8 +177,8 @@ def main() -> int:
     with tf32(False), torch.inference_mode():
         for case, (crops, vis) in cases.items():
             crops = [crop.to(device) for crop in crops]
-            got = backend.predict(*crops, **vis, profile="mesh")
-            want = model.predict(*crops, **vis, smplx_expression=True, outputs="mesh")
+            got = backend.predict(*crops, **vis, profile="mesh").as_dict()
+            want = model.predict(*crops, **vis, profile="mesh")
             record = compare(case, got, want)
             ok &= record["within_bounds"]
             print(json.dumps({**record, **context}), flush=True)

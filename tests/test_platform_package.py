@@ -277,7 +277,8 @@ def test_clean_build_installs_package_layout(built_tree):
     assert (ROOT / PACKAGE / "__init__.py").read_text() != (site / "__init__.py").read_text()
     share = built_tree / PACKAGE / "share" / PACKAGE
     assert (share / "package.xml").is_file()
-    assert (share / "placeholder" / "placeholder_data.tar.gz").is_file()
+    # Package data: the placeholder archive travels with the Python package.
+    assert (site / "body_models" / "data" / "placeholder_data.tar.gz").is_file()
     for exe in sorted((ROOT / "bin").glob("[!.]*")):
         installed = built_tree / PACKAGE / "lib" / PACKAGE / exe.name
         assert os.access(installed, os.X_OK), f"bin/{exe.name} not installed as executable"
@@ -326,5 +327,5 @@ def test_fresh_python_imports_built_tree_after_documented_activation(built_tree,
     assert seen["roundtrip"] == [7, "p0"]
     assert seen["share"] == str(built_tree / PACKAGE / "share" / PACKAGE)
     assert seen["sensor_msgs"].startswith(str(ROOT / ".venv"))
-    assert seen["placeholder"].startswith(seen["share"])
+    assert seen["placeholder"].startswith(installed)
     assert seen["discovery"] == "LOCALHOST"

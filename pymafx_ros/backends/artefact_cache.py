@@ -21,12 +21,11 @@ import logging
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pymafx_ros.body_models.placeholder import cache_root
+from pymafx_ros.storage import cache_root, file_sha256, write_folder_atomic
 
 LOG = logging.getLogger(__name__)
 
@@ -68,11 +67,6 @@ class EntryKey:
     def folder_name(self) -> str:
         text = json.dumps(self.as_dict(), sort_keys=True)
         return self.family + hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 class ArtefactCache:
@@ -118,7 +112,7 @@ class ArtefactCache:
         folder = self.root / key.folder_name
         files = json.loads((folder / MANIFEST).read_text())["files"]
         for name, record in files.items():
-            if _sha256(folder / name) != record["sha256"]:
+            if file_sha256(folder / name) != record["sha256"]:
                 return f"{name} does not match its checksum"
         return None
 
@@ -143,24 +137,23 @@ class ArtefactCache:
                 self.root,
             )
             start = time.perf_counter()
-            staging = self.root / f".tmp-{key.folder_name}-{uuid.uuid4().hex[:8]}"
-            staging.mkdir(parents=True)
-            try:
+
+            def build_with_manifest(staging: Path) -> None:
                 build(staging)
                 seconds = time.perf_counter() - start
                 files = {
                     str(path.relative_to(staging)): {
                         "size": path.stat().st_size,
-                        "sha256": _sha256(path),
+                        "sha256": file_sha256(path),
                     }
                     for path in sorted(staging.rglob("*"))
                     if path.is_file()
                 }
                 manifest = {"key": key.as_dict(), "files": files, "build_seconds": seconds}
                 (staging / MANIFEST).write_text(json.dumps(manifest, indent=1))
-                os.replace(staging, folder)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+
+            # Readers never see half an entry: built aside, renamed into place.
+            write_folder_atomic(folder, build_with_manifest, replace=True)
             LOG.info("built %s in %.1f s", describe, time.perf_counter() - start)
         self._prune(key)
         return folder

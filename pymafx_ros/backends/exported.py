@@ -1,8 +1,6 @@
-"""Backends that run the exported programs (``programs.py``) in another engine.
-
-Per call: choose the hands to run, run the body and face encoders and (when any hand is
-visible) the hand encoder on the hand rows, then the head with the profile's outputs. Engines
-only implement loading a program and running it on numpy arrays.
+"""CPU backends that run the exported programs (``export.programs``) as cached ONNX files in
+another engine (ONNX Runtime, OpenVINO), through the staged call (``staged``). Engines only
+implement loading a program and running it on numpy arrays.
 """
 
 from __future__ import annotations
@@ -18,15 +16,11 @@ from torch import Tensor
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures
-from pymafx_ros.backends.interface import Backend, Tensors, check_profile
-from pymafx_ros.backends.program_source import OnnxProgram, ProgramSource
-from pymafx_ros.backends.programs import ENCODER_PARTS, LEVEL_SIZES
-from pymafx_ros.model.hand_rows import (
-    hands_to_run,
-    release_visibility,
-    select_hands,
-    visibility_inputs,
-)
+from pymafx_ros.backends.export.programs import ENCODER_PARTS, LEVEL_SIZES
+from pymafx_ros.backends.export.source import OnnxProgram, ProgramSource
+from pymafx_ros.backends.interface import check_profile
+from pymafx_ros.backends.staged import Crops, StagedBackend
+from pymafx_ros.model.hand_rows import HandRows
 from pymafx_ros.model.pymafx_net import PART_LEVEL_CHANNELS, PyMAFX
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +29,7 @@ LOG = logging.getLogger(__name__)
 Runner = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 
 
-class ExportedBackend(Backend):
+class ExportedBackend(StagedBackend):
     """Runs ``ProgramSource`` programs; subclasses load one program into their engine."""
 
     # Whether the encoders are exported with ``PhaseDeconvolution``s (see ``phase_deconv``).
@@ -98,44 +92,35 @@ class ExportedBackend(Backend):
         runner, _ = self._runner(f"{part}_encoder")
         return runner([_numpy(images)])
 
+    def no_hand_maps(self, hands: HandRows) -> tuple[list[np.ndarray], Tensor]:
+        """Empty hand maps [0,C,S,S] and the rows as they are (every hand "not run")."""
+        return self.encode("hand", hands.images), hands.rows
+
     def run_head(self, profile: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
         """Run the head of ``profile`` on inputs in ``programs.HEAD_INPUTS`` order."""
         runner, _ = self._runner(f"head_{profile}")
         return runner(inputs)
 
-    def predict(
-        self,
-        img_body: Tensor,
-        img_lhand: Tensor,
-        img_rhand: Tensor,
-        img_face: Tensor,
-        vis_lhand: Tensor | None = None,
-        vis_rhand: Tensor | None = None,
-        profile: str = "joints",
-        run_hidden_hands: bool = False,
-    ) -> Tensors:
-        check_profile(profile)
-        shapes = {tuple(crop.shape) for crop in (img_body, img_lhand, img_rhand, img_face)}
-        if len(shapes) != 1 or img_body.dim() != 4 or img_body.shape[1:] != (3, 224, 224):
+    def head_names(self, profile: str) -> tuple[tuple[str, ...], dict[str, str]]:
+        _, program = self._runner(f"head_{profile}")
+        return program.outputs, program.aliases
+
+    def place_crops(self, crops: Crops) -> Crops:
+        """The crops on the host, after checking they are four [B,3,224,224] batches."""
+        shapes = {tuple(crop.shape) for crop in crops}
+        if len(shapes) != 1 or crops[0].dim() != 4 or crops[0].shape[1:] != (3, 224, 224):
             raise ValueError(
                 "img_body, img_lhand, img_rhand and img_face must all be [B,3,224,224], got "
-                f"{[tuple(c.shape) for c in (img_body, img_lhand, img_rhand, img_face)]}"
+                f"{[tuple(c.shape) for c in crops]}"
             )
-        given = vis_lhand is not None
-        vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, img_body)
-        run = hands_to_run(vis_lhand, vis_rhand, img_body.shape[0], everyone=run_hidden_hands)
-        with torch.inference_mode():
-            hands = select_hands(img_lhand.cpu(), img_rhand.cpu(), run.cpu())
-        maps = self.encode("body", img_body) + self.encode("hand", hands.images)
-        maps += self.encode("face", img_face)
-        control = [_numpy(hands.rows), _numpy(vis_hands), _numpy(predict_visibility)]
-        results = self.run_head(profile, maps + control)
-        _, program = self._runner(f"head_{profile}")
-        pairs = zip(program.outputs, results, strict=True)
-        out = {name: torch.from_numpy(np.asarray(value)) for name, value in pairs}
-        out.update({alias: out[name] for alias, name in program.aliases.items()})
-        release_visibility(out, given)
-        return out
+        body, lhand, rhand, face = crops
+        return body, lhand.cpu(), rhand.cpu(), face
+
+    def engine_inputs(self, *tensors: Tensor) -> list[np.ndarray]:
+        return [_numpy(tensor) for tensor in tensors]
+
+    def output_tensor(self, value: np.ndarray) -> Tensor:
+        return torch.from_numpy(np.asarray(value))
 
 
 def _numpy(tensor: Tensor) -> np.ndarray:

@@ -2,13 +2,9 @@
 
 A backend takes the four crop batches (ImageNet-normalised [B,3,224,224] body, left hand as
 cropped, right hand, face) and optional detector hand confidences [B], and returns the final
-``mesh_out`` as torch tensors under the release's names, for an output *profile*:
-
-* ``joints``: cameras, shape, expression, every rotation SMPL-X gets, its 144 joints and the
-  hand visibility (``mesh_decoding.PIPELINE_OUTPUTS``), with the predicted expression applied;
-* ``mesh``: the same plus the SMPL-X vertices ``smplx_verts``;
-* ``release``: every output of the release's final ``mesh_out`` (neutral SMPL-X face), which
-  the parity check compares.
+``mesh_out`` as a ``BackendOutput`` (torch tensors, the release's names), for an output
+*profile* (``model.output_profile``: ``joints``, ``mesh`` or ``release``, the same name
+``PyMAFX.predict`` takes).
 
 Hands at or below the visibility gate skip the hand expert unless ``run_hidden_hands``.
 """
@@ -23,12 +19,14 @@ import torch
 
 from pymafx_ros.backends.cpu_features import CpuFeatures
 from pymafx_ros.backends.names import PROFILE_NAMES
+from pymafx_ros.backends.output import BackendOutput
 from pymafx_ros.config import PRECISIONS
 
 Tensors = dict[str, torch.Tensor]
 
 
 def check_profile(profile: str) -> str:
+    """``profile`` when it names an output profile; ValueError otherwise."""
     if profile not in PROFILE_NAMES:
         raise ValueError(f"profile must be one of {', '.join(PROFILE_NAMES)}, got {profile!r}")
     return profile
@@ -70,10 +68,10 @@ class Backend(ABC):
         vis_rhand: torch.Tensor | None = None,
         profile: str = "joints",
         run_hidden_hands: bool = False,
-    ) -> Tensors:
+    ) -> BackendOutput:
         """The final ``mesh_out`` for ``profile`` (see the module doc)."""
 
-    def predictor(self, profile: str) -> Callable[..., Tensors]:
+    def predictor(self, profile: str) -> Callable[..., BackendOutput]:
         """``predict`` bound to a profile: the pipeline's model callable."""
         return functools.partial(self.predict, profile=check_profile(profile))
 

@@ -1,7 +1,10 @@
 """Output profile names and the error for an impossible choice, importable without torch (the
-backend and precision names are options: ``pymafx_ros.config``)."""
+backend and precision names are options: ``pymafx_ros.config``; the output profile names are the
+model's, ``model.output_profile``, re-exported here)."""
 
-PROFILE_NAMES = ("joints", "mesh", "release")
+from pymafx_ros.model.output_profile import PROFILE_NAMES
+
+__all__ = ["PROFILE_NAMES", "BackendUnavailableError"]
 
 
 class BackendUnavailableError(RuntimeError):

@@ -9,9 +9,9 @@ import numpy as np
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures
+from pymafx_ros.backends.export.source import OnnxProgram
 from pymafx_ros.backends.exported import ExportedBackend, Runner
 from pymafx_ros.backends.names import BackendUnavailableError
-from pymafx_ros.backends.program_source import OnnxProgram
 from pymafx_ros.backends.requirements import import_optional
 from pymafx_ros.model.pymafx_net import PyMAFX
 

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
-from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures, detect_cpu_features
-from pymafx_ros.backends.engine_options import EngineOptions
 from pymafx_ros.backends.interface import Backend
 from pymafx_ros.backends.names import BackendUnavailableError
+from pymafx_ros.backends.options import BackendOptions
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 from pymafx_ros.model.pymafx_net import PyMAFX
 
 LOG = logging.getLogger(__name__)
@@ -112,23 +112,15 @@ def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) 
     return BackendChoice(backend, precision, reason)
 
 
-def create_backend(
-    model: PyMAFX,
-    backend: str = "auto",
-    precision: str = "fp32",
-    device: str = "cpu",
-    num_threads: int = 0,
-    cache: ArtefactCache | None = None,
-    cpu: CpuFeatures | None = None,
-    engines: EngineOptions | None = None,
-) -> Backend:
-    """The backend for ``model`` (plain, eval mode, on ``device``); logs what was chosen and why.
+def create_backend(model: PyMAFX, options: BackendOptions | None = None) -> Backend:
+    """The backend ``options`` ask for, for ``model`` (plain, eval mode, on ``options.device``);
+    logs what was chosen and why.
 
     Exported backends build or load their cached programs lazily; call ``prepare(profile)`` to
-    do it up front (``open_backend`` does both). ``engines``: the tensorrt backend's batch
-    limit and whether it builds missing engines."""
-    cpu = cpu or detect_cpu_features()
-    choice = choose_backend(backend, precision, device, cpu)
+    do it up front (``open_backend`` does both)."""
+    options = options or BackendOptions()
+    cpu = options.cpu or detect_cpu_features()
+    choice = choose_backend(options.backend, options.precision, options.device, cpu)
     LOG.info(
         "inference backend %s, precision %s (%s); CPU %s",
         choice.backend,
@@ -143,27 +135,19 @@ def create_backend(
     if choice.backend == "tensorrt":
         from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
 
-        return TensorRTBackend(model, choice.precision, cpu, device, cache, engines)
+        return TensorRTBackend(
+            model, choice.precision, cpu, options.device, options.cache, options.engines
+        )
     if choice.backend == "onnxruntime":
         from pymafx_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
 
-        return OnnxRuntimeBackend(model, choice.precision, cpu, cache, num_threads)
+        return OnnxRuntimeBackend(model, choice.precision, cpu, options.cache, options.num_threads)
     from pymafx_ros.backends.openvino_backend import OpenVinoBackend
 
-    return OpenVinoBackend(model, choice.precision, cpu, cache, num_threads)
+    return OpenVinoBackend(model, choice.precision, cpu, options.cache, options.num_threads)
 
 
-def open_backend(
-    model: PyMAFX,
-    profile: str,
-    backend: str = "auto",
-    precision: str = "fp32",
-    device: str = "cpu",
-    num_threads: int = 0,
-    cache: ArtefactCache | None = None,
-    cpu: CpuFeatures | None = None,
-    engines: EngineOptions | None = None,
-) -> Backend:
+def open_backend(model: PyMAFX, profile: str, options: BackendOptions | None = None) -> Backend:
     """``create_backend`` and ``prepare(profile)``, ready for the first frame.
 
     A tensorrt backend that cannot run here (no CUDA device, no Torch-TensorRT, no engine built
@@ -173,22 +157,26 @@ def open_backend(
     otherwise); its ``describe()`` carries the reason under ``fallback``."""
     from pymafx_ros.backends.tensorrt_backend import EngineUnavailableError
 
-    cpu = cpu or detect_cpu_features()
+    options = options or BackendOptions()
+    # Detected once: the fallback's rules read the same CPU facts.
+    cpu = options.cpu or detect_cpu_features()
+    options = replace(options, cpu=cpu)
     try:
-        chosen = create_backend(
-            model, backend, precision, device, num_threads, cache, cpu, engines
-        )
+        chosen = create_backend(model, options)
         chosen.prepare(profile)
         return chosen
     except EngineUnavailableError as error:
-        requested = choose_backend(backend, precision, device, cpu)
-        fallback = create_backend(model, "auto", "fp32", device, num_threads, cache, cpu)
+        requested = choose_backend(options.backend, options.precision, options.device, cpu)
+        fallback_options = replace(
+            options, backend="auto", precision="fp32", engines=EngineOptions()
+        )
+        fallback = create_backend(model, fallback_options)
         LOG.warning(
             "%s. Falling back to backend %s (%s) on %s.",
             error,
             fallback.name,
             fallback.precision,
-            device,
+            options.device,
         )
         fallback.fallback = f"{requested.backend} {requested.precision} unavailable: {error}"
         fallback.prepare(profile)

@@ -3,7 +3,8 @@
 Engines are built ahead of time (``pymafx-ros build-engines``) and only loaded here; a missing
 one raises ``EngineUnavailableError`` naming the exact build command, so the caller can fall back
 (``selection.open_backend``), unless ``EngineOptions.build`` asks to build it now (with progress
-in the log). Per call the work stays on the device: the hands to run are chosen from host
+in the log). The compile step and the engine store are in ``tensorrt/``. Per call (the staged
+call, ``staged``) the work stays on the device: the hands to run are chosen from host
 visibilities, the encoders run on the crops, the head on their maps, and the outputs come back
 as device tensors (the pipeline copies them to the host once).
 """
@@ -18,24 +19,21 @@ from torch import Tensor
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures
-from pymafx_ros.backends.engine_options import ENGINE_PRECISIONS, EngineOptions, build_command
-from pymafx_ros.backends.engine_programs import engine_names, no_hand_inputs
-from pymafx_ros.backends.interface import Backend, Tensors, check_profile
+from pymafx_ros.backends.export.programs import LEVEL_SIZES
+from pymafx_ros.backends.export.source import ProgramSource
+from pymafx_ros.backends.interface import check_profile
 from pymafx_ros.backends.names import BackendUnavailableError
-from pymafx_ros.backends.program_source import ProgramSource
-from pymafx_ros.backends.tensorrt_engines import (
-    Engine,
-    EngineCompiler,
-    EngineStore,
-    TorchTensorRTCompiler,
+from pymafx_ros.backends.staged import Crops, StagedBackend
+from pymafx_ros.backends.tensorrt.compiler import Engine, EngineCompiler, TorchTensorRTCompiler
+from pymafx_ros.backends.tensorrt.input_shapes import engine_names
+from pymafx_ros.backends.tensorrt.options import (
+    ENGINE_PRECISIONS,
+    EngineOptions,
+    build_command,
 )
-from pymafx_ros.model.hand_rows import (
-    hands_to_run,
-    release_visibility,
-    select_hands,
-    visibility_inputs,
-)
-from pymafx_ros.model.pymafx_net import PyMAFX
+from pymafx_ros.backends.tensorrt.store import EngineStore
+from pymafx_ros.model.hand_rows import HandRows
+from pymafx_ros.model.pymafx_net import PART_LEVEL_CHANNELS, PyMAFX
 
 LOG = logging.getLogger(__name__)
 
@@ -50,7 +48,7 @@ def default_compiler() -> EngineCompiler:
     return TorchTensorRTCompiler()
 
 
-class TensorRTBackend(Backend):
+class TensorRTBackend(StagedBackend):
     """``PyMAFX.predict`` through TensorRT engines: encoders in ``precision`` (fp16 or fp32),
     the head in fp32."""
 
@@ -142,45 +140,28 @@ class TensorRTBackend(Backend):
         result = engine(*inputs)
         return tuple(result) if isinstance(result, list | tuple) else (result,)
 
-    def predict(
-        self,
-        img_body: Tensor,
-        img_lhand: Tensor,
-        img_rhand: Tensor,
-        img_face: Tensor,
-        vis_lhand: Tensor | None = None,
-        vis_rhand: Tensor | None = None,
-        profile: str = "joints",
-        run_hidden_hands: bool = False,
-    ) -> Tensors:
-        check_profile(profile)
-        crops = [c.to(self.device, non_blocking=True) for c in (img_body, img_lhand, img_rhand)]
-        crops.append(img_face.to(self.device, non_blocking=True))
-        body, lhand, rhand, face = crops
-        batch = body.shape[0]
-        if batch > self.options.max_people:
+    def place_crops(self, crops: Crops) -> Crops:
+        """The crops on the engines' device, after checking the batch fits ``max_people``."""
+        body, lhand, rhand, face = (c.to(self.device, non_blocking=True) for c in crops)
+        if body.shape[0] > self.options.max_people:
             raise ValueError(
                 f"the TensorRT engines take at most {self.options.max_people} people "
-                f"(max_people), got {batch}: rebuild them with a larger --max-people"
+                f"(max_people), got {body.shape[0]}: rebuild them with a larger --max-people"
             )
-        given = vis_lhand is not None
-        vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, body)
-        run = hands_to_run(vis_lhand, vis_rhand, batch, everyone=run_hidden_hands)
-        with torch.inference_mode():
-            hands = select_hands(lhand, rhand, run)
-            maps = list(self._run("body_encoder", body))
-            rows = hands.rows
-            if hands.images.shape[0] == 0:  # known on the host: no synchronisation
-                hand_maps, rows = no_hand_inputs(rows)
-            else:
-                hand_maps = list(self._run("hand_encoder", hands.images))
-            maps += hand_maps + list(self._run("face_encoder", face))
-            results = self._run(f"head_{profile}", *maps, rows, vis_hands, predict_visibility)
+        return body, lhand, rhand, face
+
+    def encode(self, part: str, images: Tensor) -> list[Tensor]:
+        return list(self._run(f"{part}_encoder", images))
+
+    def no_hand_maps(self, hands: HandRows) -> tuple[list[Tensor], Tensor]:
+        return no_hand_inputs(hands.rows)
+
+    def run_head(self, profile: str, inputs: list[Tensor]) -> tuple[Tensor, ...]:
+        return self._run(f"head_{profile}", *inputs)
+
+    def head_names(self, profile: str) -> tuple[tuple[str, ...], dict[str, str]]:
         _, outputs, aliases = self._engines[f"head_{profile}"]
-        out = dict(zip(outputs, results, strict=True))
-        out.update({alias: out[name] for alias, name in aliases.items()})
-        release_visibility(out, given)
-        return out
+        return outputs, aliases
 
     def describe(self) -> dict[str, str]:
         identity = self.store.identity
@@ -192,3 +173,16 @@ class TensorRTBackend(Backend):
             f"{identity.get('torch_tensorrt', '?')}, max_people {self.options.max_people}, "
             f"in {self.store.cache.root}",
         }
+
+
+def no_hand_inputs(hand_rows: Tensor) -> tuple[list[Tensor], Tensor]:
+    """Head inputs for a batch whose hands all skip the expert, for an engine that needs at
+    least one hand row (TensorRT clamps a 0 minimum batch to 1): one zero row per hand map
+    [1,C,S,S], and every person's rows [B,2] pointing past it (the index of "not run": those
+    hands keep their initial state, as with no rows at all)."""
+    device = hand_rows.device
+    maps = [
+        torch.zeros(1, width, size, size, device=device)
+        for width, size in zip(PART_LEVEL_CHANNELS, LEVEL_SIZES, strict=True)
+    ]
+    return maps, hand_rows + 1

@@ -7,8 +7,8 @@ import torch
 from torch import Tensor, nn
 
 from pymafx_ros.backends.cpu_features import CpuFeatures
-from pymafx_ros.backends.interface import Backend, Tensors, check_profile
-from pymafx_ros.backends.program_source import PROFILES
+from pymafx_ros.backends.interface import Backend, check_profile
+from pymafx_ros.backends.output import BackendOutput
 from pymafx_ros.model.pymafx_net import PyMAFX
 
 
@@ -51,20 +51,19 @@ class TorchBackend(Backend):
         vis_rhand: Tensor | None = None,
         profile: str = "joints",
         run_hidden_hands: bool = False,
-    ) -> Tensors:
-        outputs, expression = PROFILES[check_profile(profile)]
+    ) -> BackendOutput:
         with torch.inference_mode():
-            return self.model.predict(
+            mesh = self.model.predict(
                 img_body,
                 img_lhand,
                 img_rhand,
                 img_face,
                 vis_lhand,
                 vis_rhand,
-                smplx_expression=expression,
-                outputs=outputs,
+                profile=check_profile(profile),
                 run_hidden_hands=run_hidden_hands,
             )
+        return BackendOutput.from_mesh(mesh)
 
     def describe(self) -> dict[str, str]:
         device = next(self.model.parameters()).device

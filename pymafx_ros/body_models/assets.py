@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .cache import CACHE_VERSION, cached_sparse, file_sha256
+from pymafx_ros.storage import file_sha256
+
+from .cache import CACHE_VERSION, cached_sparse
 from .errors import AssetError
 from .layout import DATA_DIR_HELP, LAYOUT, LOAD_ORDER
 from .validate import Checked, load_file

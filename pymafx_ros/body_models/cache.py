@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib import format as npy_format
 
-from .placeholder import cache_root
+from pymafx_ros.storage import cache_root, write_file_atomic, write_folder_atomic
 
 _LOG = logging.getLogger(__name__)
 # Bump when the way derived values are computed changes, so old entries are not reused.
@@ -33,12 +31,6 @@ CACHE_VERSION = "1"
 def derived_dir() -> Path:
     """Folder of this package's derived-asset cache entries."""
     return cache_root() / "derived"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, streamed."""
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def arrays_sha256(arrays: Mapping[str, np.ndarray]) -> str:
@@ -52,17 +44,13 @@ def arrays_sha256(arrays: Mapping[str, np.ndarray]) -> str:
 
 
 def _save_sparse(path: Path, matrix: sp.csr_matrix) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    with os.fdopen(fd, "wb") as stream:
-        np.savez(
-            stream,
-            data=matrix.data,
-            indices=matrix.indices,
-            indptr=matrix.indptr,
-            shape=np.asarray(matrix.shape, dtype=np.int64),
-        )
-    os.replace(tmp, path)
+    arrays = {
+        "data": matrix.data,
+        "indices": matrix.indices,
+        "indptr": matrix.indptr,
+        "shape": np.asarray(matrix.shape, dtype=np.int64),
+    }
+    write_file_atomic(path, lambda stream: np.savez(stream, **arrays))
 
 
 def _load_sparse(path: Path) -> sp.csr_matrix:
@@ -134,14 +122,4 @@ def _cached_dir(name: str, write: Callable[[Path], None]) -> Path:
     target = derived_dir() / name
     if target.is_dir():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
-    try:
-        write(staging)
-        staging.rename(target)
-    except OSError:
-        if not target.is_dir():
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return write_folder_atomic(target, write)

@@ -6,25 +6,23 @@ tests and the demo run everywhere. Anything computed on it is meaningless as a h
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
-import tempfile
 from pathlib import Path
+
+from pymafx_ros.storage import cache_root, file_sha256, write_folder_atomic
 
 ARCHIVE_NAME = "placeholder_data.tar.gz"
 ARCHIVE_ENV = "PYMAFX_PLACEHOLDER_ARCHIVE"
-CACHE_ENV = "PYMAFX_CACHE_DIR"
+# Package data (pyproject's package-data; the colcon install copies the package folder whole),
+# so a source checkout, a pip install and the installed node all find it beside this module.
+PACKAGED_ARCHIVE = Path(__file__).resolve().parent / "data" / ARCHIVE_NAME
 # Written last into an unpacked tree so a crash mid-extraction is never mistaken for a full copy.
 _COMPLETE_MARK = ".complete"
 
 
 def _candidate_archives() -> list[Path]:
-    here = Path(__file__).resolve()
-    candidates = [here.parents[2] / "tests" / "fixtures" / ARCHIVE_NAME]  # source checkout
-    if len(here.parents) > 5:
-        # colcon install: <prefix>/lib/python3.X/site-packages/pymafx_ros/body_models/
-        candidates.append(here.parents[5] / "share" / "pymafx_ros" / "placeholder" / ARCHIVE_NAME)
+    candidates = [PACKAGED_ARCHIVE]
     if os.environ.get(ARCHIVE_ENV):
         candidates.insert(0, Path(os.environ[ARCHIVE_ENV]))
     return candidates
@@ -43,34 +41,18 @@ def placeholder_archive() -> Path:
     )
 
 
-def cache_root() -> Path:
-    """Directory for unpacked assets: $PYMAFX_CACHE_DIR, else $XDG_CACHE_HOME/pymafx_ros."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "pymafx_ros"
-
-
 def placeholder_data_dir() -> Path:
     """Unpack the placeholder archive once (keyed by its hash); return its ``data/`` directory."""
     archive = placeholder_archive()
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
+    digest = file_sha256(archive)[:16]
     target = cache_root() / f"placeholder-{digest}"
     if not (target / _COMPLETE_MARK).is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Extract beside the target and rename, so concurrent processes never see half a tree.
-        staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
-        with tarfile.open(archive) as tar:
-            tar.extractall(staging, filter="data")
-        (staging / _COMPLETE_MARK).write_text(digest)
-        try:
-            staging.rename(target)
-        except OSError:  # another process won the race; its copy is complete
-            _remove_tree(staging)
+
+        def unpack(staging: Path) -> None:
+            with tarfile.open(archive) as tar:
+                tar.extractall(staging, filter="data")
+            (staging / _COMPLETE_MARK).write_text(digest)
+
+        # All or nothing: concurrent processes never see half a tree (first rename wins).
+        write_folder_atomic(target, unpack)
     return target / "data"
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)

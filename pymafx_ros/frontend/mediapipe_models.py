@@ -10,11 +10,9 @@ of their source files, so nothing is downloaded, ever.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
-from pymafx_ros.body_models.placeholder import cache_root
+from pymafx_ros.storage import atomic_file, cache_root
 
 # (file in the bundle, file in mediapipe/modules, input mean, input std or None for as is)
 _POSE_PARTS = (
@@ -81,15 +79,7 @@ def _bundle(name: str, parts: tuple[tuple[str, str, float | None, float | None],
         else _with_image_normalisation(sources[entry], entry, mean, std)
         for entry, _, mean, std in parts
     }
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Build beside the target and rename, so a concurrent or interrupted build never leaves a
-    # half-written bundle under the final name.
-    handle, scratch = tempfile.mkstemp(dir=target.parent, suffix=".partial")
-    os.close(handle)
-    try:
-        model_asset_bundle_utils.create_model_asset_bundle(models, scratch)
-        os.replace(scratch, target)
-    finally:
-        if os.path.exists(scratch):
-            os.remove(scratch)
+    # Atomic: a concurrent or interrupted build never leaves a half-written bundle.
+    with atomic_file(target) as scratch:
+        model_asset_bundle_utils.create_model_asset_bundle(models, str(scratch))
     return target

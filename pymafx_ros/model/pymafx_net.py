@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from pymafx_ros.body_models.assets import PyMafxAssets
-from pymafx_ros.body_models.layers import BodyModelFamily, SmplxOutputs
+from pymafx_ros.body_models.layers import BodyModelFamily
 from pymafx_ros.body_models.smpl_body import build_smpl_body_model
 from pymafx_ros.model.alignment_attention import AlignmentAttention
 from pymafx_ros.model.hand_integration import HAND_VISIBILITY_THRESHOLD
@@ -35,6 +35,7 @@ from pymafx_ros.model.hrnet import HRNetW48Encoder
 from pymafx_ros.model.loop_points import LoopPoints
 from pymafx_ros.model.mesh_decoding import decode
 from pymafx_ros.model.mesh_samplers import DensePoseHead, IndexSampler, MatrixSampler
+from pymafx_ros.model.output_profile import OutputProfile, profile_decoding
 from pymafx_ros.model.parity_probe import record, record_encoders
 from pymafx_ros.model.point_features import GRID_POINTS, aligned_features, grid_features
 from pymafx_ros.model.point_mlp import PointMLP
@@ -247,8 +248,7 @@ class PyMAFX(nn.Module):
         hand_rows: torch.Tensor,
         vis_hands: torch.Tensor,
         predict_visibility: torch.Tensor,
-        outputs: SmplxOutputs = "all",
-        smplx_expression: bool = False,
+        profile: OutputProfile = "release",
         keep_all: bool = False,
         probe: Tensors | None = None,
         steps: nn.ModuleList | None = None,
@@ -259,8 +259,8 @@ class PyMAFX(nn.Module):
         ``FoldedStep`` per iteration (``fold_steps``) replacing fusion and regressor layers.
 
         hand_rows [B,2], vis_hands [B,2] (left, right), predict_visibility: 0-d bool (use the
-        visibility head instead of vis_hands). ``outputs`` and ``smplx_expression`` apply to
-        the final mesh (see ``mesh_decoding.decode``).
+        visibility head instead of vis_hands). ``profile`` (``output_profile``) applies to the
+        final mesh.
         """
         batch = pyramids["body"][0].shape[0]
         state = self.regressor[0].init_state(batch)
@@ -299,8 +299,7 @@ class PyMAFX(nn.Module):
                     params,
                     regressor.init_rhand,
                     visibility,
-                    outputs,
-                    smplx_expression,
+                    *profile_decoding(profile),
                     probe,
                 )
             )
@@ -314,22 +313,18 @@ class PyMAFX(nn.Module):
         img_face: torch.Tensor,
         vis_hands: torch.Tensor,
         predict_visibility: torch.Tensor,
-        outputs: SmplxOutputs = "joints",
-        smplx_expression: bool = True,
+        profile: OutputProfile = "joints",
     ) -> Tensors:
         """The whole inference as one function of tensors (what the backends export).
 
         img_body, img_face [B,3,224,224]; img_hands [H,3,224,224] hand rows (right crops as
         they are, left crops mirrored; see ``hand_rows.select_hands``); hand_rows [B,2] int64;
         vis_hands [B,2] float scores (left, right) and predict_visibility 0-d bool, see
-        ``refine``. Returns the final mesh (``mesh_decoding.PIPELINE_OUTPUTS`` for "joints",
-        plus ``smplx_verts`` for "mesh", every release output for "all").
+        ``refine``. Returns the final mesh of ``profile`` (``output_profile``).
         """
         _check_rows(img_body, img_hands, hand_rows, img_face, vis_hands)
         pyramids = self.encode(img_body, img_hands, img_face)
-        return self.refine(
-            pyramids, hand_rows, vis_hands, predict_visibility, outputs, smplx_expression
-        )[-1]
+        return self.refine(pyramids, hand_rows, vis_hands, predict_visibility, profile)[-1]
 
     # ----------------------------------------------------------------- the release's calls
     def forward(
@@ -370,8 +365,7 @@ class PyMAFX(nn.Module):
         img_face: torch.Tensor,
         vis_lhand: torch.Tensor | None = None,
         vis_rhand: torch.Tensor | None = None,
-        smplx_expression: bool = False,
-        outputs: SmplxOutputs = "all",
+        profile: OutputProfile = "release",
         run_hidden_hands: bool = False,
     ) -> Tensors:
         """The final ``mesh_out`` only; equal to ``forward(...)[-1]`` up to float rounding in
@@ -379,9 +373,9 @@ class PyMAFX(nn.Module):
 
         With detector confidences, hands at or below the gate skip the hand expert (their
         raw ``pred_*h*`` outputs are then the initial state; nothing downstream reads them)
-        unless ``run_hidden_hands``. ``outputs``: "all", "mesh" or "joints" (see ``infer``);
-        ``smplx_expression=True`` applies the predicted expression to the final SMPL-X,
-        which the release leaves neutral.
+        unless ``run_hidden_hands``. ``profile`` (``output_profile``): "release" (the
+        release's outputs, neutral SMPL-X face), "joints" or "mesh" (the pipeline's, with the
+        predicted expression applied to the final SMPL-X).
         """
         _check_crops(img_body, img_lhand, img_rhand, img_face)
         vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, img_body)
@@ -394,8 +388,7 @@ class PyMAFX(nn.Module):
             img_face,
             vis_hands,
             predict_visibility,
-            outputs,
-            smplx_expression,
+            profile,
         )
         release_visibility(final, vis_lhand is not None)
         return final

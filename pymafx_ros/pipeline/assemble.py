@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from pymafx_ros.backends.output import BackendOutput
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.geometry.camera import Intrinsics, project_points
 from pymafx_ros.geometry.person import NUM_JOINTS, Box, PersonResult
@@ -43,11 +44,11 @@ class FinalOutput:
     hand_visibility: np.ndarray  # (B, 2) left, right as the model gated them
 
     @classmethod
-    def from_model(cls, output: Mapping[str, torch.Tensor], with_vertices: bool) -> FinalOutput:
-        """Read the keys of the model's final output dict (shared README §8 names), with one
-        device-to-host copy for all of them."""
+    def from_model(cls, output: BackendOutput, with_vertices: bool) -> FinalOutput:
+        """Read the model's final output (shared README §8 names), with one device-to-host
+        copy for all of it."""
         keys = list(_OUTPUT_KEYS) + (["smplx_verts"] if with_vertices else [])
-        arrays = host_arrays(output, keys)
+        arrays = host_arrays(output.as_dict(), keys)
         cams = arrays["pred_cam"]
         batch = cams.shape[0]
         visibility = arrays["pred_vis_hands"]

@@ -12,7 +12,7 @@ joints and vertices, and the face moves. The network's own feedback loop is unto
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,10 +21,15 @@ from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from pymafx_ros.pipeline.result import ModelInfo
 
 if TYPE_CHECKING:
+    from pymafx_ros.backends.output import BackendOutput
     from pymafx_ros.config import PipelineConfig
     from pymafx_ros.model.factory import ModelBuildInfo
-    from pymafx_ros.model.pymafx_net import PyMAFX
-    from pymafx_ros.pipeline.pipeline import Predictor
+
+# The model's prediction: four (B, 3, 224, 224) image batches (body, left hand, right hand,
+# face) and optional hand visibilities vis_lhand/vis_rhand (B,) -> their ``BackendOutput``.
+Predictor = Callable[..., "BackendOutput"]
+# Builds the model for a config (on config.device): the pipeline's own is ``load_model``.
+ModelLoader = Callable[["PipelineConfig"], tuple[Predictor, ModelInfo]]
 
 NUM_BETAS = 10
 NUM_EXPRESSION_COEFFS = 50
@@ -44,8 +49,9 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     afterwards; TensorRT engines are built ahead of time (or with ``build_engines_on_start``),
     and without one the next backend runs, with a WARN naming the build command."""
     from pymafx_ros.backends.cpu_features import detect_cpu_features
-    from pymafx_ros.backends.engine_options import EngineOptions
+    from pymafx_ros.backends.options import BackendOptions
     from pymafx_ros.backends.selection import choose_backend, open_backend
+    from pymafx_ros.backends.tensorrt.options import EngineOptions
     from pymafx_ros.model.factory import build_model
 
     # A backend/precision this machine cannot run fails here, before the model is built (the
@@ -64,25 +70,17 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         checkpoint=config.checkpoint,
     )
     profile = pipeline_profile(config.with_vertices)
-    backend = open_backend(
-        model,
-        profile,
-        config.backend,
-        config.precision,
-        config.device,
-        config.num_threads,
+    options = BackendOptions(
+        backend=config.backend,
+        precision=config.precision,
+        device=config.device,
+        num_threads=config.num_threads,
         engines=engines,
     )
+    backend = open_backend(model, profile, options)
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
     backend.release_model()
     return backend.predictor(profile), describe_model(info, backend.describe())
-
-
-def model_predictor(model: PyMAFX, with_vertices: bool = False) -> Predictor:
-    """Eager ``PyMAFX.predict`` as the pipeline calls it (the model as given, e.g. as loaded):
-    predicted expression in the final SMPL-X, the mesh only ``with_vertices``."""
-    outputs = pipeline_profile(with_vertices)
-    return functools.partial(model.predict, smplx_expression=True, outputs=outputs)
 
 
 def describe_model(info: ModelBuildInfo, backend: dict[str, str] | None = None) -> ModelInfo:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,18 +26,13 @@ from pymafx_ros.pipeline.assemble import FinalOutput, assemble_people
 from pymafx_ros.pipeline.device_crops import FrameCrops
 from pymafx_ros.pipeline.device_recovery import DeviceError, DeviceGuard, classify_device_error
 from pymafx_ros.pipeline.devices import describe_device, resolve_device
-from pymafx_ros.pipeline.model_loading import load_model
+from pymafx_ros.pipeline.model_loading import ModelLoader, Predictor, load_model
 from pymafx_ros.pipeline.part_projection import project_parts
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
 from pymafx_ros.tracking.people import PeopleOverTime
 
 LOG = logging.getLogger(__name__)
 
-# The model's prediction: four (B, 3, 224, 224) image batches (body, left hand, right hand,
-# face) and optional hand visibilities vis_lhand/vis_rhand (B,) -> the final output dict.
-Predictor = Callable[..., dict[str, torch.Tensor]]
-# Builds the model for a config (on config.device): the pipeline's own is ``load_model``.
-ModelLoader = Callable[["PipelineConfig"], tuple[Predictor, ModelInfo]]
 
 _PARTS = ("body", "left_hand", "right_hand", "face")
 

@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pymafx_ros.backends.engine_options import (
+from pymafx_ros.backends.names import PROFILE_NAMES
+from pymafx_ros.backends.tensorrt.options import (
     ENGINE_PRECISIONS,
     PIPELINE_PROFILES,
     EngineOptions,
     build_command,
 )
-from pymafx_ros.backends.names import PROFILE_NAMES
 
 PROG = "pymafx-ros build-engines"
 
@@ -99,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
 def _source(args: argparse.Namespace, device: Any) -> Any:
     """The exported programs of the model named by --data / --checkpoint, on ``device``."""
     from pymafx_ros.backends.artefact_cache import ArtefactCache
-    from pymafx_ros.backends.engine_programs import engine_profiles
-    from pymafx_ros.backends.program_source import ProgramSource
+    from pymafx_ros.backends.export.source import ProgramSource
+    from pymafx_ros.backends.tensorrt.input_shapes import engine_profiles
     from pymafx_ros.model.factory import build_model
 
     engine_profiles("body_encoder", args.max_people)  # a bad --max-people fails before the build
@@ -110,7 +110,7 @@ def _source(args: argparse.Namespace, device: Any) -> Any:
 
 
 def _export(args: argparse.Namespace, options: EngineOptions) -> int:
-    from pymafx_ros.backends.program_files import write_compile_inputs
+    from pymafx_ros.backends.tensorrt.compile_inputs import write_compile_inputs
 
     start = time.perf_counter()
     source = _source(args, "cpu")
@@ -128,9 +128,9 @@ def _export(args: argparse.Namespace, options: EngineOptions) -> int:
 def _build(args: argparse.Namespace, options: EngineOptions) -> int:
     import torch
 
-    from pymafx_ros.backends.program_files import compile_input_names
+    from pymafx_ros.backends.tensorrt.compile_inputs import compile_input_names
+    from pymafx_ros.backends.tensorrt.store import ENGINE_FILE, EngineStore
     from pymafx_ros.backends.tensorrt_backend import default_compiler
-    from pymafx_ros.backends.tensorrt_engines import ENGINE_FILE, EngineStore
 
     device = torch.device(args.device)
     compiler = default_compiler()

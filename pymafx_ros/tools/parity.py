@@ -32,6 +32,7 @@ import torch
 
 from pymafx_ros.backends.interface import Backend
 from pymafx_ros.backends.names import BackendUnavailableError
+from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.config import PRECISIONS
 from pymafx_ros.model.factory import STATE_DICT_TABLE, build_model
@@ -161,7 +162,7 @@ def _final_section(
     if _given_visibility(arrays, section):
         vis = {side: torch.from_numpy(arrays[f"in_{side}"]) for side in ("vis_lhand", "vis_rhand")}
     final_group = f"m{NUM_ITERATIONS}"
-    mesh = backend.predict(*images, **vis, profile="release", run_hidden_hands=True)
+    mesh = backend.predict(*images, **vis, profile="release", run_hidden_hands=True).as_dict()
     outputs, skipped = [], set()
     for key, expected in arrays.items():
         match = _MESH_KEY.match(key)
@@ -261,7 +262,7 @@ def run_parity(
     report = ParityReport([], [], gated=precision == "fp32")
     runner: Backend | None = None
     if backend is not None:
-        runner = create_backend(model, backend, precision)
+        runner = create_backend(model, BackendOptions(backend, precision))
         if backend == "torch":
             model = runner.model
             runner = None

@@ -13,8 +13,8 @@ import torch
 
 from pymafx_ros.backends.artefact_cache import KEEP_PER_PROGRAM, ArtefactCache, EntryKey
 from pymafx_ros.backends.cpu_features import CpuFeatures
+from pymafx_ros.backends.export.source import OnnxProgram, write_onnx
 from pymafx_ros.backends.onnxruntime_backend import OnnxRuntimeBackend
-from pymafx_ros.backends.program_source import OnnxProgram, write_onnx
 
 KEY = EntryKey("onnx", "body_encoder", "fp32", {"weights": "a1", "code": "c1", "torch": "2.13"})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.mesh_decoding import PIPELINE_OUTPUTS
 
@@ -16,7 +17,7 @@ COMPARED = [name for name in PIPELINE_OUTPUTS if name != "hand_visibility"]
 
 @pytest.fixture(scope="module", params=["onnxruntime", "openvino"])
 def backend(request, seeded_model):
-    runner = create_backend(seeded_model, request.param, "fp32", num_threads=2)
+    runner = create_backend(seeded_model, BackendOptions(request.param, "fp32", num_threads=2))
     runner.prepare("joints")
     runner.prepare("mesh")
     return runner
@@ -36,12 +37,12 @@ def test_three_people_with_hidden_hands_equal_eager_pytorch(backend, seeded_mode
         calls.append((part, images.shape[0])) or original(part, images)
     )
     try:
-        got = backend.predict(*crops, **vis, profile="joints")
+        got = backend.predict(*crops, **vis, profile="joints").as_dict()
     finally:
         backend.encode = original
     assert calls == [("body", 3), ("hand", 2), ("face", 3)]  # 2 visible hands of 6
     with torch.inference_mode():
-        want = seeded_model.predict(*crops, **vis, smplx_expression=True, outputs="joints")
+        want = seeded_model.predict(*crops, **vis, profile="joints")
     assert set(got) == set(want)
     for name in (*COMPARED, "pred_vis_hands"):
         torch.testing.assert_close(got[name], want[name], atol=1e-4, rtol=0, msg=name)
@@ -50,19 +51,17 @@ def test_three_people_with_hidden_hands_equal_eager_pytorch(backend, seeded_mode
 def test_no_visible_hand_and_one_person(backend, seeded_model, crops):
     one = [crop[:1] for crop in crops]
     vis = {"vis_lhand": torch.tensor([0.0]), "vis_rhand": torch.tensor([0.1])}
-    got = backend.predict(*one, **vis, profile="joints")
+    got = backend.predict(*one, **vis, profile="joints").as_dict()
     with torch.inference_mode():
-        want = seeded_model.predict(*one, **vis, smplx_expression=True, outputs="joints")
+        want = seeded_model.predict(*one, **vis, profile="joints")
     for name in COMPARED:
         torch.testing.assert_close(got[name], want[name], atol=1e-4, rtol=0, msg=name)
 
 
 def test_predicted_visibility_runs_every_hand(backend, seeded_model, crops):
-    got = backend.predict(*[c[:2] for c in crops], profile="joints")
+    got = backend.predict(*[c[:2] for c in crops], profile="joints").as_dict()
     with torch.inference_mode():
-        want = seeded_model.predict(
-            *[c[:2] for c in crops], smplx_expression=True, outputs="joints"
-        )
+        want = seeded_model.predict(*[c[:2] for c in crops], profile="joints")
     assert got["pred_vis_hands"].shape == (2, 2)
     torch.testing.assert_close(got["pred_vis_hands"], want["pred_vis_hands"], atol=1e-4, rtol=0)
     torch.testing.assert_close(got["smplx_joints"], want["smplx_joints"], atol=1e-4, rtol=0)
@@ -71,9 +70,9 @@ def test_predicted_visibility_runs_every_hand(backend, seeded_model, crops):
 def test_the_mesh_profile_adds_the_vertices(backend, seeded_model, crops):
     one = [crop[:1] for crop in crops]
     vis = {"vis_lhand": torch.tensor([0.9]), "vis_rhand": torch.tensor([0.9])}
-    got = backend.predict(*one, **vis, profile="mesh")
+    got = backend.predict(*one, **vis, profile="mesh").as_dict()
     with torch.inference_mode():
-        want = seeded_model.predict(*one, **vis, smplx_expression=True, outputs="mesh")
+        want = seeded_model.predict(*one, **vis, profile="mesh")
     assert got["smplx_verts"].shape == (1, 10475, 3)
     torch.testing.assert_close(got["smplx_verts"], want["smplx_verts"], atol=1e-4, rtol=0)
 

@@ -9,6 +9,7 @@ import pytest
 from pymafx_ros.backends import selection
 from pymafx_ros.backends.cpu_features import CpuFeatures
 from pymafx_ros.backends.names import BackendUnavailableError
+from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import choose_backend, create_backend
 from pymafx_ros.config import PipelineConfig
 
@@ -84,7 +85,7 @@ def test_unknown_names_list_the_choices():
 def test_a_missing_engine_names_its_pip_package(monkeypatch, seeded_model, backend, package):
     monkeypatch.setitem(sys.modules, package, None)  # import now raises ImportError
     with pytest.raises(BackendUnavailableError) as error:
-        create_backend(seeded_model, backend, "fp32", cpu=PLAIN)
+        create_backend(seeded_model, BackendOptions(backend, "fp32", cpu=PLAIN))
     message = str(error.value)
     assert f"Python package '{package}'" in message and f"pip install {package}==" in message
     assert "torch needs nothing extra" in message

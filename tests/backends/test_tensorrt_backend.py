@@ -17,11 +17,12 @@ from engine_doubles import PlainPrograms
 from pymafx_ros.backends import selection
 from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures
-from pymafx_ros.backends.engine_options import EngineOptions
 from pymafx_ros.backends.names import BackendUnavailableError
+from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import choose_backend, open_backend
+from pymafx_ros.backends.tensorrt.options import EngineOptions
+from pymafx_ros.backends.tensorrt.store import ENGINE_FILE
 from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
-from pymafx_ros.backends.tensorrt_engines import ENGINE_FILE
 from pymafx_ros.model.mesh_decoding import PIPELINE_OUTPUTS
 
 PLAIN = CpuFeatures("AMD EPYC 7B13", frozenset({"avx2", "fma"}))
@@ -68,9 +69,9 @@ def crops():
     return [torch.randn(3, 3, 224, 224, generator=generator) for _ in range(4)]
 
 
-def _eager(model, crops, outputs="joints", **vis):
+def _eager(model, crops, profile="joints", **vis):
     with torch.inference_mode():
-        return model.predict(*crops, **vis, smplx_expression=True, outputs=outputs)
+        return model.predict(*crops, **vis, profile=profile)
 
 
 def test_building_on_start_compiles_every_engine_with_progress(built, engine_cache):
@@ -96,7 +97,7 @@ def test_a_second_start_loads_the_engines_without_compiling(seeded_model, engine
 def test_engines_equal_eager_pytorch_with_hidden_hands(built, seeded_model, crops):
     backend, _, _ = built
     vis = {"vis_lhand": torch.tensor([0.05, 0.8, 0.0]), "vis_rhand": torch.tensor([0.8, 0.0, 0.1])}
-    got = backend.predict(*crops, **vis, profile="joints")
+    got = backend.predict(*crops, **vis, profile="joints").as_dict()
     want = _eager(seeded_model, crops, **vis)
     assert set(got) == set(want)
     for name in (*COMPARED, "pred_vis_hands"):
@@ -107,7 +108,7 @@ def test_no_visible_hand_runs_the_head_on_one_empty_row(built, seeded_model, cro
     backend, _, _ = built
     two = [crop[:2] for crop in crops]
     vis = {"vis_lhand": torch.tensor([0.0, 0.1]), "vis_rhand": torch.tensor([0.1, 0.0])}
-    got = backend.predict(*two, **vis, profile="joints")
+    got = backend.predict(*two, **vis, profile="joints").as_dict()
     want = _eager(seeded_model, two, **vis)
     for name in COMPARED:
         torch.testing.assert_close(got[name], want[name], atol=1e-4, rtol=0, msg=name)
@@ -117,8 +118,8 @@ def test_predicted_visibility_and_the_mesh_profile(built, seeded_model, crops):
     backend, _, _ = built
     backend.prepare("mesh")  # builds only the mesh head: the encoders are loaded
     one = [crop[:1] for crop in crops]
-    got = backend.predict(*one, profile="mesh")
-    want = _eager(seeded_model, one, outputs="mesh")
+    got = backend.predict(*one, profile="mesh").as_dict()
+    want = _eager(seeded_model, one, profile="mesh")
     assert got["smplx_verts"].shape == (1, 10475, 3)
     for name in ("smplx_verts", "smplx_joints", "pred_vis_hands"):
         torch.testing.assert_close(got[name], want[name], atol=1e-4, rtol=0, msg=name)
@@ -159,12 +160,14 @@ def _open_with(monkeypatch, model, compiler, device, caplog, precision="fp16", *
         backend = open_backend(
             model,
             "joints",
-            "tensorrt",
-            precision,
-            device,
-            cpu=PLAIN,
-            engines=EngineOptions(**options),
-            cache=cache,
+            BackendOptions(
+                "tensorrt",
+                precision,
+                device,
+                cpu=PLAIN,
+                engines=EngineOptions(**options),
+                cache=cache,
+            ),
         )
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     return backend, warnings

@@ -7,12 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from eager_predictor import model_predictor
 
 from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.default_parts import default_parts
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.pipeline.devices import describe_device, resolve_device
-from pymafx_ros.pipeline.model_loading import describe_model, load_model, model_predictor
+from pymafx_ros.pipeline.model_loading import describe_model, load_model
 from pymafx_ros.pipeline.pipeline import Pipeline
 
 
@@ -73,11 +74,11 @@ def test_the_model_call_never_synchronises(cpu_and_cuda_models) -> None:
     crops = [torch.rand(2, 3, 224, 224, device="cuda") for _ in range(4)]
     vis = {"vis_lhand": torch.tensor([0.8, 0.05]), "vis_rhand": torch.tensor([0.9, 0.7])}
     with torch.inference_mode():
-        cuda.predict(*crops, **vis, smplx_expression=True)  # warm-up: allocations, autotuning
+        cuda.predict(*crops, **vis, profile="mesh")  # warm-up: allocations, autotuning
         torch.cuda.synchronize()
         torch.cuda.set_sync_debug_mode("error")
         try:
-            out = cuda.predict(*crops, **vis, smplx_expression=True)
+            out = cuda.predict(*crops, **vis, profile="mesh")
         finally:
             torch.cuda.set_sync_debug_mode(0)
     assert torch.isfinite(out["smplx_joints"]).all()

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
-from pymafx_ros.backends.engine_options import EngineOptions
+from pymafx_ros.backends.tensorrt.options import EngineOptions
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("torch_tensorrt") is None,
@@ -58,8 +58,8 @@ def _check(got, want, what: str) -> None:
 def test_engines_agree_with_eager_fp32(engines, crops, exact_fp32):
     backend, model = engines
     with torch.inference_mode():
-        got = backend.predict(*crops, **VIS, profile="mesh")
-        want = model.predict(*crops, **VIS, smplx_expression=True, outputs="mesh")
+        got = backend.predict(*crops, **VIS, profile="mesh").as_dict()
+        want = model.predict(*crops, **VIS, profile="mesh")
     assert all(t.device.type == "cuda" for t in got.values())  # one copy later, in the pipeline
     _check(got, want, "2 people, one hidden hand")
 
@@ -68,8 +68,8 @@ def test_no_visible_hand(engines, crops, exact_fp32):
     backend, model = engines
     hidden = {"vis_lhand": torch.tensor([0.0, 0.1]), "vis_rhand": torch.tensor([0.1, 0.0])}
     with torch.inference_mode():
-        got = backend.predict(*crops, **hidden, profile="mesh")
-        want = model.predict(*crops, **hidden, smplx_expression=True, outputs="mesh")
+        got = backend.predict(*crops, **hidden, profile="mesh").as_dict()
+        want = model.predict(*crops, **hidden, profile="mesh")
     _check(got, want, "no visible hand")
 
 

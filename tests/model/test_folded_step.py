@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pymafx_ros.backends.programs import example_head_inputs
+from pymafx_ros.backends.export.programs import example_head_inputs
 from pymafx_ros.model.folded_step import fold_steps
 from pymafx_ros.model.pymafx_net import NUM_ITERATIONS
 

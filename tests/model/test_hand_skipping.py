@@ -31,10 +31,8 @@ def runs(seeded_model):
     )
     try:
         with torch.inference_mode():
-            skipped = seeded_model.predict(*crops, **vis, smplx_expression=True, outputs="mesh")
-            everything = seeded_model.predict(
-                *crops, **vis, smplx_expression=True, outputs="mesh", run_hidden_hands=True
-            )
+            skipped = seeded_model.predict(*crops, **vis, profile="mesh")
+            everything = seeded_model.predict(*crops, **vis, profile="mesh", run_hidden_hands=True)
     finally:
         hook.remove()
     return skipped, everything, batches
@@ -56,8 +54,8 @@ def test_zero_visible_hands(seeded_model):
     crops = _crops(1, seed=5)
     vis = {"vis_lhand": torch.tensor([0.1]), "vis_rhand": torch.tensor([-1.0])}
     with torch.inference_mode():
-        none_run = seeded_model.predict(*crops, **vis, outputs="joints")
-        all_run = seeded_model.predict(*crops, **vis, outputs="joints", run_hidden_hands=True)
+        none_run = seeded_model.predict(*crops, **vis, profile="joints")
+        all_run = seeded_model.predict(*crops, **vis, profile="joints", run_hidden_hands=True)
     assert set(none_run) == {*COMPARED, "pred_vis_hands"}
     for name in COMPARED:
         torch.testing.assert_close(none_run[name], all_run[name], atol=1e-5, rtol=0, msg=name)
@@ -71,7 +69,7 @@ def test_joints_alone_equal_the_joints_of_the_full_outputs(seeded_model, runs):
     crops = _crops(3, seed=4)
     vis = {"vis_lhand": VISIBILITY[:, 0], "vis_rhand": VISIBILITY[:, 1]}
     with torch.inference_mode():
-        joints = seeded_model.predict(*crops, **vis, smplx_expression=True, outputs="joints")
+        joints = seeded_model.predict(*crops, **vis, profile="joints")
     assert "smplx_verts" not in joints and "smplx_verts" in skipped
     for name in COMPARED:
         torch.testing.assert_close(joints[name], skipped[name], atol=1e-6, rtol=0, msg=name)

@@ -72,7 +72,7 @@ def _traffic(model, visibilities: bool) -> _HostTraffic:
         extra = {"vis_lhand": torch.tensor([0.05, 0.9]), "vis_rhand": torch.tensor([0.8, 0.1])}
     recorder = _HostTraffic()
     with torch.inference_mode(), recorder:
-        model.predict(*crops, **extra, smplx_expression=True)
+        model.predict(*crops, **extra, profile="mesh")
     return recorder
 
 

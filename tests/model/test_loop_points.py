@@ -80,7 +80,7 @@ def test_predict_can_apply_the_expression_to_smplx(seeded_model):
     images = [torch.randn(1, 3, 224, 224, generator=generator) for _ in range(4)]
     with torch.inference_mode():
         plain = seeded_model.predict(*images)
-        expressive = seeded_model.predict(*images, smplx_expression=True)
+        expressive = seeded_model.predict(*images, profile="mesh")
         pose = smplx_pose(
             expressive["pred_shape"],
             expressive["rotmat"],

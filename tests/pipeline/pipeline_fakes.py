@@ -6,13 +6,14 @@ import numpy as np
 import smplx
 import torch
 
+from pymafx_ros.backends.output import BackendOutput
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
 
 
 class CountingFakeModel:
-    """Stands in for PyMAF-X's ``predict``: records each call's batch sizes, answers with the
-    final output's SMPL-X keys.
+    """Stands in for a backend's ``predict``: records each call's batch sizes, answers with a
+    ``BackendOutput``.
 
     Poses are small functions of each crop's mean colour, so different people differ; joints
     and vertices come from ``smplx.SMPLXLayer`` fed with the same rotations, as in the model.
@@ -69,7 +70,7 @@ class CountingFakeModel:
             "smplx_joints": out.joints,
             "pred_vis_hands": vis,
         }
-        return final
+        return BackendOutput.from_mesh(final)
 
 
 def person_at(cx: float, cy: float, height: float, score: float = 0.9, vis=(0.8, 0.8, 0.9)):

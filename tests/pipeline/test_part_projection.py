@@ -25,8 +25,8 @@ def test_projected_boxes_enclose_the_projected_part(fake_model) -> None:
     person = person_at(320, 240, 300)
     images = np.zeros((4, 1, 3, 224, 224), dtype=np.float32)
     final = fake_model(*[torch.from_numpy(i) for i in images])
-    joints = final["smplx_joints"].double().numpy()
-    cams = final["pred_cam"].double().numpy()
+    joints = final.smplx_joints.double().numpy()
+    cams = final.pred_cam.double().numpy()
     [moved] = project_parts([person], joints, cams, 640, 480)
     pixels = crop_camera_keypoints(joints, cams, np.array([[320.0, 240.0, 360.0]]))[0]
     for box, indices, rescale in (

@@ -82,8 +82,8 @@ def test_final_output_reads_the_model_keys(fake_model) -> None:
     crops = torch.rand(1, 3, 224, 224)
     output = fake_model(crops, crops, crops, crops)
     final = FinalOutput.from_model(output, with_vertices=True)
-    np.testing.assert_array_equal(final.vertices, output["smplx_verts"].double().numpy())
-    np.testing.assert_array_equal(final.all_joints, output["smplx_joints"].double().numpy())
+    np.testing.assert_array_equal(final.vertices, output.smplx_verts.double().numpy())
+    np.testing.assert_array_equal(final.all_joints, output.smplx_joints.double().numpy())
 
 
 def test_an_out_of_memory_frame_is_retried(fake_smplx_layer, fake_model_info) -> None:

@@ -89,10 +89,10 @@ def test_non_finite_people_are_dropped_and_counted(
 ) -> None:
     class BrokenModel(CountingFakeModel):
         def __call__(self, *args, **kwargs):
-            final = dict(super().__call__(*args, **kwargs))
-            final["pred_shape"] = final["pred_shape"].clone()
-            final["pred_shape"][broken] = value
-            return final
+            final = super().__call__(*args, **kwargs)
+            shape = final.pred_shape.clone()
+            shape[broken] = value
+            return dataclasses.replace(final, pred_shape=shape)
 
     pipeline = _pipeline(BrokenModel(fake_smplx_layer), fake_model_info, max_people=2)
     result = pipeline.process(FRAME, boxes=[person_at(200, 240, 300), person_at(450, 240, 300)])

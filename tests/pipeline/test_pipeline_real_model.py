@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from eager_predictor import model_predictor
 from pipeline_fakes import person_at
 from smplx_doubles import placeholder_smplx
 
@@ -18,7 +19,6 @@ from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.geometry.camera import project_points
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
-from pymafx_ros.pipeline.model_loading import model_predictor
 from pymafx_ros.pipeline.pipeline import Pipeline
 
 SMPLX_PARAMETERS = (

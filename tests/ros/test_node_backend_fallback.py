@@ -105,15 +105,16 @@ def test_engine_parameters_reach_the_tensorrt_backend(monkeypatch, seeded_model_
     options = pipeline_config(validate({**defaults(), **overrides}))
     seen = {}
 
-    def capture(model, profile, backend, precision, device, num_threads=0, **kwargs):
-        seen.update(backend=backend, precision=precision, device=device, **kwargs)
+    def capture(model, profile, options):
+        seen["options"] = options
         raise _CapturedError
 
     monkeypatch.setattr(factory, "build_model", lambda **kw: seeded_model_build)
     monkeypatch.setattr(selection, "open_backend", capture)
     with pytest.raises(_CapturedError):
         load_pipeline(options)
-    assert (seen["backend"], seen["precision"], seen["device"]) == ("tensorrt", "fp16", "cpu")
-    engines = seen["engines"]
+    options = seen["options"]
+    assert (options.backend, options.precision, options.device) == ("tensorrt", "fp16", "cpu")
+    engines = options.engines
     assert engines.build is True and engines.max_people == 3
     assert str(engines.checkpoint) == str(checkpoint)

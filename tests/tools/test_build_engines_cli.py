@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from pymafx_ros.backends.programs import example_head_inputs
+from pymafx_ros.backends.export.programs import example_head_inputs
 from pymafx_ros.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

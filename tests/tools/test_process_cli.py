@@ -20,8 +20,10 @@ ON_CPU = ("--device", "cpu")
 @pytest.fixture(scope="module")
 def shared_model(monkeypatch_module, seeded_model_build):
     """Hand the session's real network to every Pipeline the CLI makes (no second build)."""
+    from eager_predictor import model_predictor
+
     from pymafx_ros.pipeline import pipeline
-    from pymafx_ros.pipeline.model_loading import describe_model, model_predictor
+    from pymafx_ros.pipeline.model_loading import describe_model
 
     module, info = seeded_model_build
 

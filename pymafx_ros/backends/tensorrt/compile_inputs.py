@@ -17,13 +17,13 @@ from pathlib import Path
 
 import torch
 
-from pymafx_ros.backends.engine_programs import (
+from pymafx_ros.backends.export.source import ProgramSource
+from pymafx_ros.backends.export.typed_programs import typed_encoder_program
+from pymafx_ros.backends.tensorrt.input_shapes import (
     engine_names,
     engine_profiles,
     program_precision,
-    typed_encoder_program,
 )
-from pymafx_ros.backends.program_source import ProgramSource
 
 LOG = logging.getLogger(__name__)
 

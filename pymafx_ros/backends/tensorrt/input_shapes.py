@@ -1,30 +1,22 @@
-"""What the TensorRT compile step takes: each exported program at its engine precision, and
-the input profiles (min / opt / max shapes) its engine is built for.
+"""The input profiles (min / opt / max shapes) each TensorRT engine is built for, and the
+precision each engine computes in.
 
 The engines are compiled from the same ``ExportedProgram`` objects as the CPU backends
-(``ProgramSource``). Precision is explicit in the graph, never left to the builder:
-
-* ``fp16`` encoders: the encoder program re-exported with fp16 weights and casts at its
-  boundary (fp32 crops in, fp32 maps out), so every convolution is typed fp16;
-* the head (loop, rotations, regressors, SMPL-X skinning) stays fp32 in both precisions: fp16
-  epsilons give NaN at zero rotation (notes/acceleration.md), and TF32 is off for it.
+(``export.source.ProgramSource``); precision is explicit in the graph, never left to the
+builder: fp16 encoders are typed programs (``export.typed_programs``), the head (loop,
+rotations, regressors, SMPL-X skinning) stays fp32 in both precisions: fp16 epsilons give NaN
+at zero rotation (notes/acceleration.md), and TF32 is off for it.
 
 TensorRT cannot build a profile whose smallest batch is 0 (it clamps it to 1), so the head's
 engine takes 1..2N hand rows and the backend passes one empty row when no hand is visible
-(``no_hand_inputs``).
+(``tensorrt_backend.no_hand_inputs``).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
-import torch
-from torch import Tensor, nn
-from torch.export import Dim, ExportedProgram
-
-from pymafx_ros.backends.engine_options import ENGINE_PRECISIONS
-from pymafx_ros.backends.programs import (
+from pymafx_ros.backends.export.programs import (
     CROP_SIZE,
     ENCODER_PARTS,
     HEAD_INPUTS,
@@ -32,9 +24,8 @@ from pymafx_ros.backends.programs import (
     MAX_HAND_ROWS,
     map_input_names,
 )
+from pymafx_ros.backends.tensorrt.options import ENGINE_PRECISIONS
 from pymafx_ros.model.pymafx_net import BODY_LEVEL_CHANNELS, PART_LEVEL_CHANNELS
-
-_DTYPES = {"fp16": torch.float16, "fp32": torch.float32}
 
 
 @dataclass(frozen=True)
@@ -108,42 +99,3 @@ def engine_profiles(name: str, max_people: int) -> tuple[InputProfile, ...]:
 
 def describe_profiles(profiles: tuple[InputProfile, ...]) -> str:
     return ";".join(profile.describe() for profile in profiles)
-
-
-class _TypedEncoder(nn.Module):
-    """An encoder computing in ``dtype`` on fp32 crops; its maps come back as fp32."""
-
-    def __init__(self, encoder: nn.Module, dtype: torch.dtype) -> None:
-        super().__init__()
-        self.encoder = encoder.to(dtype)
-        self.dtype = dtype
-
-    def forward(self, image: Tensor) -> tuple[Tensor, ...]:
-        return tuple(level.float() for level in self.encoder(image.to(self.dtype)))
-
-
-def typed_encoder_program(program: ExportedProgram, precision: str) -> ExportedProgram:
-    """An encoder ``ExportedProgram`` [N,3,224,224] -> maps, computing in ``precision``: the
-    program itself for fp32, else its graph re-exported with weights and activations in that
-    dtype (a copy: ``program`` keeps its fp32 weights)."""
-    dtype = _DTYPES[precision]
-    if dtype == torch.float32:
-        return program
-    # deepcopy: .to() converts parameters in place, which would change ``program`` too.
-    typed = _TypedEncoder(copy.deepcopy(program.module()), dtype).eval()
-    (example,), _ = program.example_inputs
-    batch = Dim("crops", min=1, max=MAX_HAND_ROWS)
-    with torch.no_grad():
-        return torch.export.export(typed, (example,), dynamic_shapes=({0: batch},))
-
-
-def no_hand_inputs(hand_rows: Tensor) -> tuple[list[Tensor], Tensor]:
-    """Head inputs for a batch whose hands all skip the expert, for an engine that needs at
-    least one hand row: one zero row per hand map, and every person's rows pointing past it
-    (the index of "not run": those hands keep their initial state, as with no rows at all)."""
-    device = hand_rows.device
-    maps = [
-        torch.zeros(1, width, size, size, device=device)
-        for width, size in zip(PART_LEVEL_CHANNELS, LEVEL_SIZES, strict=True)
-    ]
-    return maps, hand_rows + 1

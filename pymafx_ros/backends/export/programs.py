@@ -25,9 +25,9 @@ import torch
 from torch import nn
 from torch.export import Dim, ExportedProgram
 
-from pymafx_ros.backends.phase_deconv import with_phase_deconvolutions
-from pymafx_ros.body_models.layers import SmplxOutputs
+from pymafx_ros.backends.export.phase_deconv import with_phase_deconvolutions
 from pymafx_ros.model.folded_step import fold_steps
+from pymafx_ros.model.output_profile import OutputProfile
 from pymafx_ros.model.pymafx_net import BODY_LEVEL_CHANNELS, PART_LEVEL_CHANNELS, PyMAFX
 
 LOG = logging.getLogger(__name__)
@@ -55,9 +55,9 @@ HEAD_INPUTS = (
 )
 
 
-def program_name(part_or_head: str, outputs: SmplxOutputs | None = None) -> str:
-    """``body_encoder`` / ``hand_encoder`` / ``face_encoder`` or ``head_<outputs>``."""
-    return f"{part_or_head}_encoder" if outputs is None else f"head_{outputs}"
+def program_name(part_or_head: str, profile: OutputProfile | None = None) -> str:
+    """``body_encoder`` / ``hand_encoder`` / ``face_encoder`` or ``head_<profile>``."""
+    return f"{part_or_head}_encoder" if profile is None else f"head_{profile}"
 
 
 class EncoderProgram(nn.Module):
@@ -80,9 +80,7 @@ class HeadProgram(nn.Module):
     reads less than half the weights per frame.
     """
 
-    def __init__(
-        self, model: PyMAFX, outputs: SmplxOutputs, smplx_expression: bool, folded: bool = True
-    ) -> None:
+    def __init__(self, model: PyMAFX, profile: OutputProfile, folded: bool = True) -> None:
         super().__init__()
         self.__dict__["model"] = model
         self.steps = (
@@ -90,8 +88,7 @@ class HeadProgram(nn.Module):
             if folded
             else None
         )
-        self.outputs = outputs
-        self.smplx_expression = smplx_expression
+        self.profile = profile
         self.output_names: tuple[str, ...] = ()
 
     def run(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -104,8 +101,7 @@ class HeadProgram(nn.Module):
             hand_rows,
             vis_hands,
             predict_visibility,
-            self.outputs,
-            self.smplx_expression,
+            self.profile,
             steps=self.steps,
         )[-1]
 
@@ -154,13 +150,13 @@ def model_device(model: PyMAFX) -> torch.device:
 
 
 def head_output_names(
-    model: PyMAFX, outputs: SmplxOutputs
+    model: PyMAFX, profile: OutputProfile
 ) -> tuple[tuple[str, ...], dict[str, str]]:
     """(program outputs, aliases) of a head profile. A program output is one distinct tensor;
     names that the release gives the same tensor (``kp_3d`` is ``pred_joints``) are aliases
     {alias: program output}, restored by the backend."""
     # The layers give the same output names; folding (seconds) is for the exported head only.
-    head = HeadProgram(model, outputs, smplx_expression=False, folded=False)
+    head = HeadProgram(model, profile, folded=False)
     with torch.inference_mode():
         out = head.run(*example_head_inputs(1, 2, model_device(model)))
     names: list[str] = []
@@ -198,7 +194,7 @@ def export_encoder(
 
 
 def export_head(
-    model: PyMAFX, outputs: SmplxOutputs, smplx_expression: bool
+    model: PyMAFX, profile: OutputProfile
 ) -> tuple[ExportedProgram, tuple[str, ...], dict[str, str]]:
     """``torch.export`` of the head for an output profile -> (program, output names, aliases;
     see ``head_output_names``). People and hand rows are free dimensions (hand rows may be
@@ -207,8 +203,8 @@ def export_head(
         raise ValueError(
             "export the model as loaded: prepare_for_inference() packs CPU-only weights"
         )
-    head = HeadProgram(model, outputs, smplx_expression).eval()
-    head.output_names, aliases = head_output_names(model, outputs)
+    head = HeadProgram(model, profile).eval()
+    head.output_names, aliases = head_output_names(model, profile)
     people = Dim("people", min=1, max=MAX_PEOPLE)
     hands = Dim("hand_rows", min=0, max=MAX_HAND_ROWS)
     shapes = [{0: people}] * 3 + [{0: hands}] * 3 + [{0: people}] * 3
@@ -218,5 +214,5 @@ def export_head(
         program = torch.export.export(
             head, example_head_inputs(2, 3, model_device(model)), dynamic_shapes=tuple(shapes)
         )
-    LOG.info("exported %s in %.1f s", program_name("head", outputs), time.perf_counter() - start)
+    LOG.info("exported %s in %.1f s", program_name("head", profile), time.perf_counter() - start)
     return program, head.output_names, aliases

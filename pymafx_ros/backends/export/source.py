@@ -22,7 +22,7 @@ import torch
 from torch.export import ExportedProgram
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache, EntryKey
-from pymafx_ros.backends.programs import (
+from pymafx_ros.backends.export.programs import (
     DECONVOLUTION_PARTS,
     ENCODER_PARTS,
     HEAD_INPUTS,
@@ -30,19 +30,16 @@ from pymafx_ros.backends.programs import (
     export_encoder,
     export_head,
 )
+from pymafx_ros.model.output_profile import PROFILE_NAMES
 from pymafx_ros.model.pymafx_net import PyMAFX
 
 LOG = logging.getLogger(__name__)
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+# pymafx_ros/ (this file is pymafx_ros/backends/export/source.py).
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # Sources that define what the exported programs compute.
 CODE_FOLDERS = ("model", "body_models")
-CODE_FILES = ("backends/programs.py", "backends/phase_deconv.py")
-
-# Output profiles of the head: (PyMAFX outputs, SMPL-X applies the predicted expression).
-# "joints" / "mesh" are what the pipeline publishes; "release" is the release's final mesh_out
-# (every output, neutral SMPL-X face), for the parity check.
-PROFILES = {"joints": ("joints", True), "mesh": ("mesh", True), "release": ("all", False)}
+CODE_FILES = ("backends/export/programs.py", "backends/export/phase_deconv.py")
 
 
 def code_version() -> str:
@@ -141,9 +138,11 @@ class ProgramSource:
                 self._programs[entry] = (program, outputs, {})
             else:
                 profile = name.removeprefix("head_")
-                if profile not in PROFILES:
-                    raise ValueError(f"no program {name!r}; head profiles: {', '.join(PROFILES)}")
-                self._programs[entry] = export_head(self.model, *PROFILES[profile])
+                if profile not in PROFILE_NAMES:
+                    raise ValueError(
+                        f"no program {name!r}; head profiles: {', '.join(PROFILE_NAMES)}"
+                    )
+                self._programs[entry] = export_head(self.model, profile)
         return self._programs[entry]
 
     def onnx(self, name: str, phase_deconvolutions: bool = False) -> OnnxProgram:

@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
+from pymafx_ros.backends.export.phase_deconv import PhaseDeconvolution, with_phase_deconvolutions
+from pymafx_ros.backends.export.programs import DECONVOLUTION_PARTS, ENCODER_PARTS
 from pymafx_ros.backends.openvino_backend import OpenVinoBackend
-from pymafx_ros.backends.phase_deconv import PhaseDeconvolution, with_phase_deconvolutions
-from pymafx_ros.backends.programs import DECONVOLUTION_PARTS, ENCODER_PARTS
+from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.pose_resnet import PoseResNetDeconvEncoder
 
@@ -76,11 +77,11 @@ def test_phase_programs_only_for_encoders_with_deconvolutions(seeded_model):
 @pytest.mark.skipif(not detect_cpu_features().native_bf16, reason="CPU without native bf16")
 def test_openvino_bf16_joints_stay_within_the_auto_bound(seeded_model):
     """precision ``auto`` takes bf16 for a 5 mm bound (README); one person, both hands."""
-    backend = create_backend(seeded_model, "openvino", "bf16", num_threads=2)
+    backend = create_backend(seeded_model, BackendOptions("openvino", "bf16", num_threads=2))
     generator = torch.Generator().manual_seed(4)
     crops = [torch.randn(1, 3, 224, 224, generator=generator) for _ in range(4)]
     vis = {"vis_lhand": torch.tensor([1.0]), "vis_rhand": torch.tensor([1.0])}
-    got = backend.predict(*crops, **vis, profile="joints")["smplx_joints"]
+    got = backend.predict(*crops, **vis, profile="joints").smplx_joints
     with torch.inference_mode():
-        want = seeded_model.predict(*crops, **vis, outputs="joints")["smplx_joints"]
+        want = seeded_model.predict(*crops, **vis, profile="joints")["smplx_joints"]
     assert (got - want).norm(dim=-1).max() < 5e-3

@@ -10,15 +10,13 @@ import importlib.util
 import pytest
 import torch
 
-from pymafx_ros.backends.engine_options import EngineOptions, build_command
-from pymafx_ros.backends.engine_programs import (
-    engine_profiles,
-    no_hand_inputs,
-    program_precision,
-    typed_encoder_program,
-)
-from pymafx_ros.backends.programs import HEAD_INPUTS, export_encoder
-from pymafx_ros.backends.tensorrt_engines import TorchTensorRTCompiler, engine_key
+from pymafx_ros.backends.export.programs import HEAD_INPUTS, export_encoder
+from pymafx_ros.backends.export.typed_programs import typed_encoder_program
+from pymafx_ros.backends.tensorrt.compiler import TorchTensorRTCompiler
+from pymafx_ros.backends.tensorrt.input_shapes import engine_profiles, program_precision
+from pymafx_ros.backends.tensorrt.options import EngineOptions, build_command
+from pymafx_ros.backends.tensorrt.store import engine_key
+from pymafx_ros.backends.tensorrt_backend import no_hand_inputs
 
 
 def test_profiles_cover_one_to_max_people_and_twice_as_many_hands():
