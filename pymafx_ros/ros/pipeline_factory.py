@@ -65,11 +65,12 @@ def is_file_error(exc: BaseException) -> bool:
     return isinstance(exc, AssetError | CheckpointError | OSError)
 
 
-def load_pipeline(options: dict[str, Any]) -> Any:
+def load_pipeline(options: dict[str, Any], model_loader: Any = None) -> Any:
     """Build the real pipeline (imported here: torch and the model load in the worker thread).
-    The pipeline resolves ``device: auto`` (CUDA when torch sees it) and handles GPU failures."""
+    The pipeline resolves ``device: auto`` (CUDA when torch sees it) and handles GPU failures.
+    ``model_loader`` replaces the pipeline's (the offline batch reuses one model across bags)."""
     from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
     from pymafx_ros.tracking.people import TrackingConfig
 
     tracking = TrackingConfig.from_dict(options.get("tracking", {}))
-    return Pipeline(PipelineConfig(**{**options, "tracking": tracking}))
+    return Pipeline(PipelineConfig(**{**options, "tracking": tracking}), model_loader=model_loader)
