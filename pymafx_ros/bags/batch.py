@@ -131,7 +131,7 @@ def _start_ray(options: BatchOptions) -> Any:
         import ray
     except ImportError:
         raise RuntimeError(
-            "process-bags needs Ray: pip install 'pymafx_ros[batch]' (or -r requirements/batch.txt)"
+            "process-bags needs Ray: pip install 'pymafx_ros[batch]' (-r requirements/batch.txt)"
         ) from None
     address = options.ray_address or os.environ.get("RAY_ADDRESS")
     if address:
