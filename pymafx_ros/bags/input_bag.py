@@ -63,7 +63,6 @@ class BagMessage:
     msg: Any  # the rclpy message
     cdr: bytes  # the message as CDR (copied through with --copy-inputs)
     connection: Connection
-    static: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,11 +230,7 @@ class InputBag:
                     ReadProblem(log_ns, connection.topic, f"corrupt message skipped: {error}")
                 )
                 continue
-            yield BagMessage(
-                kind, connection.topic, log_ns, msg, cdr, connection, connection.topic.endswith(
-                    "_static"
-                )
-            )  # fmt: skip
+            yield BagMessage(kind, connection.topic, log_ns, msg, cdr, connection)
 
     def _decode(self, connection: Connection, raw: bytes) -> tuple[Any, bytes]:
         """The rclpy message and its CDR bytes (ROS 1 data is converted field by field)."""

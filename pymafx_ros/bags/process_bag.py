@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from pymafx_ros.bags.input_bag import BagInputError, BagMessage, InputBag, ReadProblem
+from pymafx_ros.bags.input_bag import BagMessage, InputBag, ReadProblem
 from pymafx_ros.bags.output_bag import OutputBag, RecordingNode
 from pymafx_ros.bags.params import node_parameters
 from pymafx_ros.geometry.tf_buffer import TransformUnavailableError
@@ -38,8 +38,17 @@ from pymafx_ros.ros.message_builders import is_publishable
 from pymafx_ros.ros.node import stamp_ns
 from pymafx_ros.ros.pipeline_factory import load_pipeline, pipeline_options
 from pymafx_ros.ros.publishing import FramePublisher, OutputOptions
-from pymafx_ros.tools.motion_export import DEFAULT_CAMERA_POSE, AmassExporter, camera_pose
-from pymafx_ros.tracking.offline_smoothing import smooth_track_offline, track_jitter_mm
+from pymafx_ros.tools.motion_export import (
+    DEFAULT_CAMERA_POSE,
+    EXPORT_FORMATS,
+    AmassExporter,
+    camera_pose,
+)
+from pymafx_ros.tracking.offline_smoothing import (
+    SMOOTHING_MODES,
+    smooth_track_offline,
+    track_jitter_mm,
+)
 from pymafx_ros.tracking.people import TrackingConfig
 
 LOG = logging.getLogger(__name__)
@@ -320,12 +329,10 @@ class BagRun:
 def process_bag(
     options: BagOptions, pipeline_factory: Callable[[dict], Any] = load_pipeline
 ) -> BagSummary:
-    """Run one bag; BagInputError (exit 2) when the input, a topic or a type cannot be used."""
-    if options.smoothing not in ("causal", "offline", "none"):
-        raise ValueError(f"smoothing {options.smoothing!r}: choose causal, offline or none")
-    if options.export not in (None, "amass"):
-        raise ValueError(f"export {options.export!r}: the only format is amass")
-    try:
-        return BagRun(options, pipeline_factory).run()
-    except KeyError as error:  # an unknown message type in the bag's definitions
-        raise BagInputError(f"{options.input}: unknown message type {error}") from None
+    """Run one bag; BagInputError (exit 2) when the input, a topic or a type cannot be used,
+    ParameterError or ValueError for bad options, FileExistsError for an existing output."""
+    if options.smoothing not in SMOOTHING_MODES:
+        raise ValueError(f"smoothing {options.smoothing!r}: choose {', '.join(SMOOTHING_MODES)}")
+    if options.export not in (None, *EXPORT_FORMATS):
+        raise ValueError(f"export {options.export!r}: choose {', '.join(EXPORT_FORMATS)}")
+    return BagRun(options, pipeline_factory).run()

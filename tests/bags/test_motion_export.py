@@ -30,9 +30,9 @@ def _track(frames: int = 5):
         params = {n: getattr(person, n) for n in ("global_orient", "body_pose", "jaw_pose",
                   "leye_pose", "reye_pose", "left_hand_pose", "right_hand_pose", "expression",
                   "transl")}  # fmt: skip
+        tensors = {n: torch.tensor(v[None], dtype=torch.float32) for n, v in params.items()}
         with torch.no_grad():
-            out = layer(betas=torch.tensor(betas[None], dtype=torch.float32),
-                        **{n: torch.tensor(v[None], dtype=torch.float32) for n, v in params.items()})  # fmt: skip
+            out = layer(betas=torch.tensor(betas[None], dtype=torch.float32), **tensors)
         person.betas, person.joints = betas.copy(), out.joints[0, :55].double().numpy()
         person.track_id = "p1"
         people.append(person)
