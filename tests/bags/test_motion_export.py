@@ -93,7 +93,7 @@ def test_offline_smoothing_has_no_lag_and_less_jitter_than_causal():
     k = default_k(64, 48, 60.0)
     causal_filter = PersonFilter(config)
     steps = [None] + [1 / 30.0] * 89
-    causal = np.stack([causal_filter(p, dt, k).joints for p, dt in zip(noisy, steps)])
+    causal = np.stack([causal_filter(p, dt, k).joints for p, dt in zip(noisy, steps, strict=True)])
     offline = np.stack(
         [p.joints for p in smooth_track_offline(noisy, list(stamps), [k] * 90, config)]
     )
