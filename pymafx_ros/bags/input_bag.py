@@ -130,7 +130,12 @@ class InputBag:
             first_error = error
         mcap = _find_mcap(self.path)
         if mcap is None or not _starts_with_magic(mcap):
-            raise BagInputError(f"{self.path}: not a readable bag ({first_error})") from None
+            hint = ""
+            if "not indexed" in str(first_error):  # a ROS 1 recorder that died
+                hint = "; run `rosbag reindex` on it first (ROS 1 tools)"
+            raise BagInputError(
+                f"{self.path}: not a readable bag ({first_error}){hint}"
+            ) from None
         # Recorded until the recorder died: read what was written, and say the rest is lost.
         self._repair_dir = Path(tempfile.mkdtemp(prefix="pymafx-bag-"))
         repaired = repair_truncated_mcap(mcap, self._repair_dir)

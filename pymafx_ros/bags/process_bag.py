@@ -142,10 +142,10 @@ class BagRun:
                 out.abort()
                 raise
             self.summary.problems = [str(p) for p in bag.problems]
+            self._finish(started)
             out.set_info("pymafx_ros.source", str(self.options.input))
             out.set_info("pymafx_ros.problems", json.dumps(self.summary.problems))
             out.commit()
-        self._finish(started)
         return self.summary
 
     def _run(self, bag: InputBag, selection: Any, out: OutputBag) -> None:
@@ -322,6 +322,11 @@ class BagRun:
                     f"{self.exporter.frames_without_pose} frame(s) with people had no camera "
                     f"pose in '{self.exporter.world_frame}' at their stamp: not exported"
                 )
+        if summary.world_missing:
+            summary.problems.append(
+                f"{summary.world_missing} frame(s) had no transform from the image frame to "
+                f"'{self.params.world_frame}' at their stamp in the bag's TF: no world bodies"
+            )
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.exit_code = 1 if summary.problems or summary.failures else 0
 

@@ -131,3 +131,18 @@ def test_summary_json_and_params_file(tmp_path, fake_factory, capsys):
     assert {"frames_in", "processed", "people", "failures", "seconds"} <= set(line)
     tf = read_bag(tmp_path / "out")["/tf"][0][1]
     assert len(tf.transforms) == 56  # body_p1 + 55 joints (tf.joints: all)
+
+
+def test_a_world_frame_the_bag_cannot_give_is_reported(tmp_path, fake_factory):
+    spec = BagSpec(frames=3, tf=False)
+    summary = _run(tmp_path, fake_factory, spec, overrides={"world_frame": "map"})
+    assert (summary.exit_code, summary.processed, summary.world_missing) == (1, 3, 3)
+    assert any("'map'" in p for p in summary.problems)
+    assert "/pymafx/world_bodies" not in read_bag(tmp_path / "out")
+
+
+def test_offline_smoothing_writes_every_frame_smoothed(tmp_path, fake_factory):
+    summary = _run(tmp_path, fake_factory, BagSpec(frames=4), smoothing="offline")
+    assert summary.exit_code == 0
+    people = [m for _, m, _ in read_bag(tmp_path / "out")[PEOPLE]]
+    assert len(people) == 4 and all(m.smoothing for m in people)
