@@ -146,3 +146,17 @@ def test_offline_smoothing_writes_every_frame_smoothed(tmp_path, fake_factory):
     assert summary.exit_code == 0
     people = [m for _, m, _ in read_bag(tmp_path / "out")[PEOPLE]]
     assert len(people) == 4 and all(m.smoothing for m in people)
+
+
+def test_the_output_carries_its_own_message_definitions(tmp_path, fake_factory):
+    from rosbags.highlevel import AnyReader
+
+    _run(tmp_path, fake_factory, BagSpec(frames=2), markers=True, overrides={"world_frame": "map"})
+    # No default typestore: every type must come from the definitions embedded in the bag.
+    with AnyReader([tmp_path / "out"]) as reader:
+        kinds = {c.msgtype for c in reader.connections}
+        for connection, _, raw in reader.messages():
+            reader.deserialize(raw, connection.msgtype)
+        assert all(c.digest.startswith("RIHS01_") for c in reader.connections)
+    assert {"pymafx_ros/msg/SmplxPeople", "pymafx_ros/msg/WorldBodies",
+            "visualization_msgs/msg/MarkerArray"} <= kinds  # fmt: skip
