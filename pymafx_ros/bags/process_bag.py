@@ -217,10 +217,12 @@ class BagRun:
     def _frame(self, message: BagMessage, problems: list[ReadProblem]) -> None:
         """Decode, run and publish (or hold, for offline smoothing) one image."""
         stamp = stamp_ns(message.msg.header)
-        if self._last_stamp is not None and stamp <= self._last_stamp:
+        # A repeated stamp goes on as in the node; one from the past would break tracking.
+        if self._last_stamp is not None and stamp < self._last_stamp:
             problems.append(
-                ReadProblem(message.log_ns, message.topic, "image stamp not after the previous "
-                            f"one ({stamp} <= {self._last_stamp}): skipped")
+                ReadProblem(message.log_ns, message.topic, "image stamp before the previous "
+                            f"one ({stamp} < {self._last_stamp}, beyond the reorder depth): "
+                            "skipped")
             )  # fmt: skip
             self.summary.failures += 1
             return
