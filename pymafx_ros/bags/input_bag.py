@@ -133,9 +133,7 @@ class InputBag:
             hint = ""
             if "not indexed" in str(first_error):  # a ROS 1 recorder that died
                 hint = "; run `rosbag reindex` on it first (ROS 1 tools)"
-            raise BagInputError(
-                f"{self.path}: not a readable bag ({first_error}){hint}"
-            ) from None
+            raise BagInputError(f"{self.path}: not a readable bag ({first_error}){hint}") from None
         # Recorded until the recorder died: read what was written, and say the rest is lost.
         self._repair_dir = Path(tempfile.mkdtemp(prefix="pymafx-bag-"))
         repaired = repair_truncated_mcap(mcap, self._repair_dir)
