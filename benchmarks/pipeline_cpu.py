@@ -29,10 +29,11 @@ import torch
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
 from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend import PersonDetection, create_detector
 from pymafx_ros.frontend.default_parts import default_parts
 from pymafx_ros.frontend.types import PartBox
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 
 WIDTH, HEIGHT = 640, 480
 STAGES = ("frontend", "tracking", "crops", "model", "lift", "total")

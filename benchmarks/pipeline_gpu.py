@@ -26,8 +26,9 @@ import sys
 import torch
 from pipeline_cpu import measure
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.pipeline.devices import describe_device
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 
 
 def main() -> int:

@@ -33,7 +33,7 @@ import numpy as np
 from pymafx_ros.backends.cpu_features import detect_cpu_features
 from pymafx_ros.bags.batch import BatchOptions, ModelCache, run_batch
 from pymafx_ros.bags.process_bag import BagOptions, process_bag
-from pymafx_ros.ros.pipeline_factory import pipeline_options
+from pymafx_ros.ros.pipeline_factory import pipeline_config
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 WIDTH, HEIGHT = 1280, 720
@@ -86,14 +86,14 @@ def overhead(folder: Path, frames: int, overrides: dict) -> dict:
     rgb = astronaut_720p()
     # One model for both (an actor's cache): the machine may be short of memory.
     pipelines = ModelCache()
-    direct = pipelines(pipeline_options(params))
+    direct = pipelines(pipeline_config(params))
     direct.process(rgb, timestamp_ms=1)  # warm-up (first-call costs), not timed
     start = time.perf_counter()
     for index in range(frames):
         direct.process(rgb.copy(), timestamp_ms=1000 + index * 33)
     direct_s = time.perf_counter() - start
     direct.close()
-    built = pipelines(pipeline_options(params))
+    built = pipelines(pipeline_config(params))
     # The time process-bag spends inside the pipeline, measured in the same run: on a shared
     # machine two separate runs differ by more than the overhead being measured.
     inside = [0.0]

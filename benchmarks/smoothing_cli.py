@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from pymafx_ros.cli import main as cli
+from pymafx_ros.config import OneEuroParams, SmoothingConfig
 from pymafx_ros.tools.scenes import noisy_walk, write_video
-from pymafx_ros.tracking.one_euro import OneEuroParams, PointFilter
-from pymafx_ros.tracking.person_filter import SmoothingConfig
+from pymafx_ros.tracking.one_euro import PointFilter
 from pymafx_ros.tracking.quality import JITTER_WINDOW, high_pass_rms
 
 SETTLE = 15  # frames the filter needs from its first (unfiltered) sample to steady motion

@@ -22,7 +22,8 @@ from collections.abc import Callable
 import torch
 
 from pymafx_ros.backends.cpu_features import CpuFeatures
-from pymafx_ros.backends.names import PRECISIONS, PROFILE_NAMES
+from pymafx_ros.backends.names import PROFILE_NAMES
+from pymafx_ros.config import PRECISIONS
 
 Tensors = dict[str, torch.Tensor]
 

@@ -30,7 +30,7 @@ from pymafx_ros.backends.artefact_cache import ArtefactCache
 from pymafx_ros.backends.cpu_features import CpuFeatures, detect_cpu_features
 from pymafx_ros.backends.engine_options import EngineOptions
 from pymafx_ros.backends.interface import Backend
-from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES, BackendUnavailableError
+from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.model.pymafx_net import PyMAFX
 
 LOG = logging.getLogger(__name__)
@@ -52,13 +52,8 @@ def _installed(module: str) -> bool:
 
 
 def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) -> BackendChoice:
-    """Resolve ``auto`` in ``backend`` / ``precision`` by the module's rules; check the rest."""
-    if backend not in BACKEND_CHOICES:
-        raise ValueError(f"backend must be one of {', '.join(BACKEND_CHOICES)}, got {backend!r}")
-    if precision not in PRECISION_CHOICES:
-        raise ValueError(
-            f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {precision!r}"
-        )
+    """Resolve ``auto`` in ``backend`` / ``precision`` by the module's rules and refuse what
+    cannot run here; the names themselves were checked with the config's options."""
     on_gpu = torch.device(device).type != "cpu"
     reasons = []
     if backend == "auto":

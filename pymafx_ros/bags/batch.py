@@ -88,10 +88,11 @@ class ModelCache:
             self._model, self._key = load_model(config), key
         return self._model
 
-    def __call__(self, options: dict[str, Any]) -> Any:
-        from pymafx_ros.ros.pipeline_factory import load_pipeline
+    def __call__(self, config: Any) -> Any:
+        """A Pipeline for ``config`` (a PipelineConfig) on the cached model."""
+        from pymafx_ros.pipeline.pipeline import Pipeline
 
-        return load_pipeline(options, model_loader=self._load)
+        return Pipeline(config, model_loader=self._load)
 
 
 class BagWorker:

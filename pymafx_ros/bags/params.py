@@ -13,14 +13,9 @@ from typing import Any
 
 import yaml
 
+from pymafx_ros.config import NodeConfig
 from pymafx_ros.ros.node import NODE_NAME
-from pymafx_ros.ros.parameters import (
-    PARAMETERS,
-    NodeParameters,
-    ParameterError,
-    defaults,
-    validate,
-)
+from pymafx_ros.ros.parameters import ParameterError, defaults, parameter_specs, validate
 
 # The node parameters the offline tools set differently when no file or flag says otherwise:
 # people are found as `pymafx-ros process` finds them (up to 10, not the node's 1).
@@ -69,7 +64,7 @@ def read_params_file(path: Path) -> dict[str, Any]:
 
 def _check_types(values: dict[str, Any], source: str) -> None:
     """Refuse unknown names and values of another type, as the node does at start-up."""
-    specs = {spec.name: spec for spec in PARAMETERS}
+    specs = {spec.name: spec for spec in parameter_specs()}
     unknown = sorted(set(values) - set(specs) - _NON_NODE)
     if unknown:
         raise ParameterError(
@@ -78,7 +73,7 @@ def _check_types(values: dict[str, Any], source: str) -> None:
     for name, value in values.items():
         if name in _NON_NODE:
             continue
-        expected = type(specs[name].default)
+        expected = type(specs[name].parameter_default)
         if type(value) is not expected:
             hint = " (write 60.0, not 60)" if expected is float else ""
             raise ParameterError(
@@ -89,8 +84,8 @@ def _check_types(values: dict[str, Any], source: str) -> None:
 
 def node_parameters(
     params_file: Path | None = None, overrides: dict[str, Any] | None = None
-) -> NodeParameters:
-    """Validated node parameters: the node's defaults, then the offline defaults, the file's
+) -> NodeConfig:
+    """The node's validated config: its defaults, then the offline defaults, the file's
     values and ``overrides`` (command-line flags, node parameter names), in that order."""
     values = {**defaults(), **OFFLINE_DEFAULTS}
     if params_file is not None:

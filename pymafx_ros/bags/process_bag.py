@@ -8,6 +8,7 @@ with each message's header stamp and log time those of its image.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import json
 import logging
@@ -36,8 +37,8 @@ from pymafx_ros.ros.conversions import (
 )
 from pymafx_ros.ros.message_builders import is_publishable
 from pymafx_ros.ros.node import stamp_ns
-from pymafx_ros.ros.pipeline_factory import load_pipeline, pipeline_options
-from pymafx_ros.ros.publishing import FramePublisher, OutputOptions
+from pymafx_ros.ros.pipeline_factory import load_pipeline, pipeline_config
+from pymafx_ros.ros.publishing import FramePublisher
 from pymafx_ros.tools.motion_export import (
     DEFAULT_CAMERA_POSE,
     EXPORT_FORMATS,
@@ -49,7 +50,6 @@ from pymafx_ros.tracking.offline_smoothing import (
     smooth_track_offline,
     track_jitter_mm,
 )
-from pymafx_ros.tracking.people import TrackingConfig
 
 LOG = logging.getLogger(__name__)
 # Images are held this many deep and taken out by stamp, so a recorder that logged frames a
@@ -110,7 +110,7 @@ class _Frame:
 class BagRun:
     """The state of one run: input, output, pipeline, publisher, counters."""
 
-    def __init__(self, options: BagOptions, pipeline_factory: Callable[[dict], Any]) -> None:
+    def __init__(self, options: BagOptions, pipeline_factory: Callable[[Any], Any]) -> None:
         self.options = options
         overrides = {"markers.enable": options.markers, "overlay.enable": False}
         overrides.update(options.overrides)
@@ -125,9 +125,9 @@ class BagRun:
         self.exporter: AmassExporter | None = None
         self._fixed_pose: tuple[np.ndarray, np.ndarray] | None = None
         if options.export:
-            world = self.params.world_frame or "world (stated camera pose)"
+            world = self.params.output.world_frame or "world (stated camera pose)"
             self.exporter = AmassExporter(world)
-            if not self.params.world_frame:
+            if not self.params.output.world_frame:
                 self._fixed_pose = camera_pose(options.camera_pose)
 
     def run(self) -> BagSummary:
@@ -150,11 +150,13 @@ class BagRun:
 
     def _run(self, bag: InputBag, selection: Any, out: OutputBag) -> None:
         self.node = RecordingNode(out)
-        self.publisher = FramePublisher(self.node, OutputOptions.from_parameters(self.params))
-        options = pipeline_options(self.params)
+        self.publisher = FramePublisher(self.node, self.params.output)
+        config = pipeline_config(self.params)
         if self.options.smoothing != "causal":  # offline smooths afterwards, none never
-            options["tracking"]["smoothing"]["enable"] = False
-        self.pipeline = self._factory(options)
+            smoothing = dataclasses.replace(config.tracking.smoothing, enable=False)
+            tracking = dataclasses.replace(config.tracking, smoothing=smoothing)
+            config = dataclasses.replace(config, tracking=tracking)
+        self.pipeline = self._factory(config)
         try:
             self.node.log_ns = self.node.clock.stamp_ns = bag.reader.start_time
             self.publisher.model_loaded(self.pipeline.model_info)
@@ -226,7 +228,7 @@ class BagRun:
             )  # fmt: skip
             self.summary.failures += 1
             return
-        limit = self.params.max_image_pixels
+        limit = self.params.input.max_image_pixels
         try:
             if message.connection.msgtype.endswith("CompressedImage"):
                 rgb = compressed_to_rgb(message.msg, limit)
@@ -286,7 +288,7 @@ class BagRun:
     def _publish_smoothed(self) -> None:
         """Offline smoothing: each track filtered forward and backward, then every frame
         published in order."""
-        config = TrackingConfig.from_dict(self.params.tracking).smoothing
+        config = self.params.pipeline.tracking.smoothing
         by_track: dict[str, list[tuple[int, int]]] = {}
         for index, frame in enumerate(self._held):
             for slot, person in enumerate(frame.result.people):
@@ -327,14 +329,15 @@ class BagRun:
         if summary.world_missing:
             summary.problems.append(
                 f"{summary.world_missing} frame(s) had no transform from the image frame to "
-                f"'{self.params.world_frame}' at their stamp in the bag's TF: no world bodies"
+                f"'{self.params.output.world_frame}' at their stamp in the bag's TF: no world "
+                "bodies"
             )
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.exit_code = 1 if summary.problems or summary.failures else 0
 
 
 def process_bag(
-    options: BagOptions, pipeline_factory: Callable[[dict], Any] = load_pipeline
+    options: BagOptions, pipeline_factory: Callable[[Any], Any] = load_pipeline
 ) -> BagSummary:
     """Run one bag; BagInputError (exit 2) when the input, a topic or a type cannot be used,
     ParameterError or ValueError for bad options, FileExistsError for an existing output."""

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pymafx_ros.config import NODE_DETECTORS
+
 REPO = Path(__file__).resolve().parents[2]
 PLACEHOLDER_BANNER = """\
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
@@ -37,7 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of camera stream")
     parser.add_argument("--rate", type=float, default=15.0, help="camera frames per second")
     parser.add_argument("--size", type=int, default=384, help="frame side in pixels")
-    parser.add_argument("--detector", default="mediapipe", choices=("mediapipe", "full_frame"))
+    parser.add_argument("--detector", default="mediapipe", choices=NODE_DETECTORS)
     parser.add_argument("--data-dir", default=os.environ.get("PYMAFX_DATA_DIR", ""))
     parser.add_argument("--checkpoint", default=os.environ.get("PYMAFX_CHECKPOINT", ""))
     parser.add_argument("--device", default=os.environ.get("PYMAFX_DEVICE", "auto"))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymafx_ros.config import PipelineConfig, check_value
 from pymafx_ros.frontend.types import PersonDetector
-
-DETECTOR_KINDS = ("mediapipe", "full_frame", "external")
 
 
 def create_detector(
@@ -20,10 +19,9 @@ def create_detector(
     outside, per call or standing (:class:`pymafx_ros.frontend.external.ExternalBoxDetector`);
     records scoring under ``min_score`` are dropped. ``options`` go to the detector's constructor.
     """
-    if max_people < 1:
-        raise ValueError(f"max_people must be >= 1, got {max_people}")
-    if not 0.0 <= min_score <= 1.0:
-        raise ValueError(f"min_score must lie in [0, 1], got {min_score}")
+    check_value(PipelineConfig, "detector", kind)
+    check_value(PipelineConfig, "max_people", max_people)
+    check_value(PipelineConfig, "min_person_score", min_score)
     if kind == "mediapipe":
         from pymafx_ros.frontend.mediapipe_detector import create_mediapipe_detector
 
@@ -32,8 +30,6 @@ def create_detector(
         from pymafx_ros.frontend.full_frame import FullFrameDetector
 
         return FullFrameDetector(**options)
-    if kind == "external":
-        from pymafx_ros.frontend.external import ExternalBoxDetector
+    from pymafx_ros.frontend.external import ExternalBoxDetector  # the last kind: external
 
-        return ExternalBoxDetector(max_people=max_people, min_score=min_score, **options)
-    raise ValueError(f"unknown detector kind {kind!r}; choose one of {', '.join(DETECTOR_KINDS)}")
+    return ExternalBoxDetector(max_people=max_people, min_score=min_score, **options)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_FOV_DEG = 60.0
+from pymafx_ros.config import DEFAULT_FOV_DEG, PipelineConfig, check_value
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,7 @@ def default_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_FOV_DEG
     """
     if width <= 0 or height <= 0:
         raise ValueError(f"image size must be positive, got {width}x{height}")
-    if not 1.0 <= fov_deg <= 179.0:
-        raise ValueError(f"default_fov_deg must lie in [1, 179] degrees, got {fov_deg}")
+    check_value(PipelineConfig, "default_fov_deg", fov_deg)
     focal = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
     return Intrinsics(focal, focal, (width - 1) / 2.0, (height - 1) / 2.0, from_camera_info=False)
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import torch
 
-DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+from pymafx_ros.config import PipelineConfig, check_value
 
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> the first CUDA device when torch sees one, else the CPU; ``cpu``, ``cuda``,
     ``cuda:N`` as given. Raises ValueError naming the fix when the requested GPU is missing."""
-    if not DEVICE_PATTERN.match(name):
-        raise ValueError(f"device {name!r} is not one of auto, cpu, cuda, cuda:N")
+    check_value(PipelineConfig, "device", name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from pymafx_ros.config import OutputOptions, check_value
 from pymafx_ros.geometry.person import PersonResult
 
-WRIST_FRAMES = ("mano", "operator", "camera")
 SIDES = ("left", "right")
 
 # Per side, indices into the 55 joints followed by the 10 fingertips (55 + 0..4: left thumb,
@@ -90,10 +90,7 @@ def estimated_hand_frame(keypoints: np.ndarray) -> np.ndarray | None:
 
 def hand_outputs(person: PersonResult, wrist_frame: str = "mano") -> list[HandOutput]:
     """The left and right hands of ``person`` (which needs ``fingertips``)."""
-    if wrist_frame not in WRIST_FRAMES:
-        raise ValueError(
-            f"wrist_frame {wrist_frame!r} is unknown; choose one of {', '.join(WRIST_FRAMES)}"
-        )
+    check_value(OutputOptions, "hands.wrist_frame", wrist_frame)
     if person.fingertips is None:
         raise ValueError("the person has no fingertips: results from the pipeline always do")
     points = np.concatenate([person.joints, person.fingertips], axis=0)

@@ -21,9 +21,10 @@ from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from pymafx_ros.pipeline.result import ModelInfo
 
 if TYPE_CHECKING:
+    from pymafx_ros.config import PipelineConfig
     from pymafx_ros.model.factory import ModelBuildInfo
     from pymafx_ros.model.pymafx_net import PyMAFX
-    from pymafx_ros.pipeline.pipeline import PipelineConfig, Predictor
+    from pymafx_ros.pipeline.pipeline import Predictor
 
 NUM_BETAS = 10
 NUM_EXPRESSION_COEFFS = 50
@@ -47,7 +48,8 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     from pymafx_ros.backends.selection import choose_backend, open_backend
     from pymafx_ros.model.factory import build_model
 
-    # An impossible backend/precision fails here, before the model is built.
+    # A backend/precision this machine cannot run fails here, before the model is built (the
+    # names themselves were checked by the config; open_backend resolves the same choice).
     choose_backend(config.backend, config.precision, config.device, detect_cpu_features())
     model, info = build_model(
         data_dir=config.data_dir,

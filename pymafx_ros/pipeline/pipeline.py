@@ -12,26 +12,24 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
-from pymafx_ros.frontend import DETECTOR_KINDS, PersonDetection, PersonDetector, create_detector
+from pymafx_ros.config import PipelineConfig
+from pymafx_ros.frontend import PersonDetection, PersonDetector, create_detector
 from pymafx_ros.frontend.external import person_from_record
 from pymafx_ros.frontend.image_input import check_rgb
-from pymafx_ros.geometry.camera import DEFAULT_FOV_DEG, Intrinsics, default_intrinsics
+from pymafx_ros.geometry.camera import Intrinsics, default_intrinsics
 from pymafx_ros.pipeline.assemble import FinalOutput, assemble_people
 from pymafx_ros.pipeline.device_crops import FrameCrops
 from pymafx_ros.pipeline.device_recovery import DeviceError, DeviceGuard, classify_device_error
-from pymafx_ros.pipeline.devices import DEVICE_PATTERN, describe_device, resolve_device
+from pymafx_ros.pipeline.devices import describe_device, resolve_device
 from pymafx_ros.pipeline.model_loading import load_model
 from pymafx_ros.pipeline.part_projection import project_parts
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
-from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
+from pymafx_ros.tracking.people import PeopleOverTime
 
 LOG = logging.getLogger(__name__)
 
@@ -45,61 +43,6 @@ _PARTS = ("body", "left_hand", "right_hand", "face")
 
 # A person from outside: a PersonDetection or a box record (see frontend.external).
 PersonBoxes = PersonDetection | Mapping[str, Any]
-
-
-@dataclass
-class PipelineConfig:
-    """What the pipeline runs with; defaults give the placeholder demo on the CPU."""
-
-    data_dir: str | Path | None = None  # PyMAF-X data/ directory; None: vendored placeholder
-    checkpoint: str | Path | None = None  # v1.1 checkpoint; None: seeded placeholder weights
-    detector: str = "mediapipe"  # one of frontend.DETECTOR_KINDS
-    detector_options: dict[str, Any] = field(default_factory=dict)
-    # Hand/face boxes from the body expert's projection instead of the front end's (None: only
-    # for 'full_frame', which sees no parts). Hand visibility is then the model's own.
-    parts_from_body: bool | None = None
-    max_people: int = 1
-    min_person_score: float = 0.5
-    default_fov_deg: float = DEFAULT_FOV_DEG  # horizontal FOV used when no intrinsics are given
-    with_vertices: bool = False
-    device: str = "auto"  # auto (CUDA when torch sees one, else CPU), cpu, cuda, cuda:N
-    num_threads: int = 0  # torch CPU threads for this process; 0 leaves torch's default
-    seed: int = 0  # seed of the placeholder weights
-    backend: str = "auto"  # backends.BACKEND_CHOICES; auto: see backends.selection
-    precision: str = "fp32"  # backends.PRECISION_CHOICES; fp32 is exact, auto may use bf16
-    # tensorrt: build missing engines while loading (minutes) instead of falling back.
-    build_engines_on_start: bool = False
-    # Track ids, part boxes from tracks, hand hysteresis and temporal smoothing.
-    tracking: TrackingConfig = field(default_factory=TrackingConfig)
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad setting."""
-        self.tracking.validate()
-        if self.detector not in DETECTOR_KINDS:
-            raise ValueError(
-                f"detector {self.detector!r} is unknown; choose one of {', '.join(DETECTOR_KINDS)}"
-            )
-        if not DEVICE_PATTERN.match(self.device):
-            raise ValueError(f"device {self.device!r} is not one of auto, cpu, cuda, cuda:N")
-        if self.max_people < 1:
-            raise ValueError(f"max_people must be >= 1, got {self.max_people}")
-        if not 0.0 <= self.min_person_score <= 1.0:
-            raise ValueError(f"min_person_score must lie in [0, 1], got {self.min_person_score}")
-        if not 1.0 <= self.default_fov_deg <= 179.0:
-            raise ValueError(f"default_fov_deg must lie in [1, 179], got {self.default_fov_deg}")
-        if self.backend not in BACKEND_CHOICES:
-            raise ValueError(
-                f"backend {self.backend!r} is unknown; choose one of {', '.join(BACKEND_CHOICES)}"
-            )
-        if self.precision not in PRECISION_CHOICES:
-            raise ValueError(
-                f"precision {self.precision!r} is unknown; choose one of "
-                f"{', '.join(PRECISION_CHOICES)}"
-            )
-        if self.num_threads < 0:
-            raise ValueError(
-                f"num_threads must be >= 0 (0 = torch default), got {self.num_threads}"
-            )
 
 
 def check_intrinsics(intrinsics: Intrinsics) -> Intrinsics:

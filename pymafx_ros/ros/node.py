@@ -48,9 +48,9 @@ from pymafx_ros.ros.pipeline_factory import (
     check_model_files,
     is_file_error,
     load_pipeline,
-    pipeline_options,
+    pipeline_config,
 )
-from pymafx_ros.ros.publishing import FramePublisher, OutputOptions
+from pymafx_ros.ros.publishing import FramePublisher
 
 NODE_NAME = "pymafx"
 WATCHDOG_PERIOD_S = 0.5
@@ -83,7 +83,7 @@ class PymafxNode(Node):
     def __init__(self, pipeline_factory: PipelineFactory = load_pipeline, **node_kwargs) -> None:
         super().__init__(NODE_NAME, **node_kwargs)
         self.params = declare_and_validate(self)
-        check_model_files(self.params)
+        check_model_files(self.params.pipeline)
         self.stats = NodeStats()
         self.fatal_error: str | None = None
         self.fatal_exit_code = 1
@@ -97,19 +97,19 @@ class PymafxNode(Node):
         # Held while publishing a frame's outputs; stop() takes it, so after it nothing is sent.
         self._publish_lock = threading.Lock()
 
-        self._publisher = FramePublisher(self, OutputOptions.from_parameters(self.params))
+        self._publisher = FramePublisher(self, self.params.output)
         world = self._publisher.world
         self.stats.set_world(
             world.status if world else "world_frame not set: ~/world_bodies is off"
         )
         self.stats.set_state(
-            "loading model", device=self.params.device, tf=self._publisher.tf_mechanism
+            "loading model", device=self.params.pipeline.device, tf=self._publisher.tf_mechanism
         )
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        compressed = self.params.input_transport == "compressed"
+        compressed = self.params.input.input_transport == "compressed"
         self._image_topic = "image/compressed" if compressed else "image"
         image_type = CompressedImage if compressed else Image
-        sensor = input_qos(self.params.input_reliability)
+        sensor = input_qos(self.params.input.input_reliability)
         self.create_subscription(image_type, self._image_topic, self._on_image, sensor)
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, sensor)
         self._create_enable_service()
@@ -129,9 +129,9 @@ class PymafxNode(Node):
         # Header checks only (no pixels read): a refused message never displaces a good frame.
         try:
             if isinstance(msg, Image):
-                check_image(msg, self.params.max_image_pixels)
+                check_image(msg, self.params.input.max_image_pixels)
             else:
-                check_compressed(msg, self.params.max_image_pixels)
+                check_compressed(msg, self.params.input.max_image_pixels)
         except RejectedMessageError as exc:
             self._reject(exc, getattr(msg, "encoding", None) or getattr(msg, "format", ""))
             return
@@ -213,7 +213,7 @@ class PymafxNode(Node):
 
     def _load_pipeline(self) -> bool:
         try:
-            pipeline = self._pipeline_factory(pipeline_options(self.params))
+            pipeline = self._pipeline_factory(pipeline_config(self.params))
         except Exception as exc:  # any load failure ends the node with a clear message
             self.fatal_exit_code = 2 if is_file_error(exc) else 1
             self.fatal_error = f"could not load the pipeline: {type(exc).__name__}: {exc}"
@@ -292,7 +292,7 @@ class PymafxNode(Node):
                 why = str(exc)
         self._log.warning(
             f"{why} on '{self.resolve_topic_name('camera_info')}': using the default pinhole "
-            f"with a {self.params.default_fov_deg} deg horizontal field of view",
+            f"with a {self.params.pipeline.default_fov_deg} deg horizontal field of view",
             key="intrinsics",
         )
         return None
@@ -300,7 +300,7 @@ class PymafxNode(Node):
     def _process(self, msg: Image | CompressedImage, received_at: float) -> None:
         started = time.perf_counter()
         try:
-            limit = self.params.max_image_pixels
+            limit = self.params.input.max_image_pixels
             if isinstance(msg, CompressedImage):
                 rgb = compressed_to_rgb(msg, limit)
             else:

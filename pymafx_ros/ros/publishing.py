@@ -10,8 +10,7 @@ Person ids are the pipeline's track ids: they name TF frames, colour markers and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 from rclpy.duration import Duration
@@ -21,6 +20,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from pymafx_ros.config import OutputOptions
 from pymafx_ros.geometry.body_frames import JOINT_SETS
 from pymafx_ros.geometry.hemispheres import Hemispheres
 from pymafx_ros.geometry.person import PersonResult
@@ -46,28 +46,6 @@ LATCHED_QOS = QoSProfile(
 MARKERS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
 OVERLAY_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 HANDS_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """What is published besides ~/people and ~/model_info (the node's tf.*, markers.*,
-    overlay.*, hands.* and world_frame parameters)."""
-
-    tf_enable: bool = True
-    tf_prefix: str = ""
-    tf_joints: str = "body"
-    markers_enable: bool = True
-    markers_max_rate_hz: float = 10.0
-    markers_mesh_decimation: float = 0.3
-    overlay_enable: bool = True
-    hands_enable: bool = True
-    hands_wrist_frame: str = "mano"
-    world_frame: str = ""  # "" = no ~/world_bodies
-
-    @classmethod
-    def from_parameters(cls, params: Any) -> OutputOptions:
-        """The fields of the same names of the node's parameters."""
-        return cls(**{name: getattr(params, name) for name in cls.__dataclass_fields__})
 
 
 class FramePublisher:

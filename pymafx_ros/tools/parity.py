@@ -31,8 +31,9 @@ import numpy as np
 import torch
 
 from pymafx_ros.backends.interface import Backend
-from pymafx_ros.backends.names import PRECISIONS, BackendUnavailableError
+from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.backends.selection import create_backend
+from pymafx_ros.config import PRECISIONS
 from pymafx_ros.model.factory import STATE_DICT_TABLE, build_model
 from pymafx_ros.model.pymafx_net import NUM_ITERATIONS, PyMAFX
 from pymafx_ros.model.regressor import STATE_NAMES

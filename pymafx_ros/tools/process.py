@@ -21,10 +21,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from pymafx_ros.backends.names import BACKEND_CHOICES, PRECISION_CHOICES
-from pymafx_ros.frontend import DETECTOR_KINDS
-from pymafx_ros.geometry.camera import DEFAULT_FOV_DEG
-from pymafx_ros.pipeline.hands import WRIST_FRAMES, hand_outputs, hand_to_dict
+from pymafx_ros.config import OutputOptions, PipelineConfig, find
+from pymafx_ros.pipeline.hands import hand_outputs, hand_to_dict
 from pymafx_ros.pipeline.overlay import draw_people
 from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.pipeline.serialize import frame_to_dict
@@ -160,6 +158,19 @@ class _OverlayWriter:
             self._writer.release()
 
 
+def _option(parser: argparse.ArgumentParser, flag: str, config: Any, name: str) -> None:
+    """``flag`` with the type, default, choices and description of the config's option."""
+    spec = find(config, name)
+    parser.add_argument(
+        flag,
+        type=type(spec.value),
+        default=spec.value,
+        choices=spec.option.choices or None,
+        # argparse formats help with %: a literal one must be doubled.
+        help=spec.description.replace("`", "").replace("%", "%%"),
+    )
+
+
 def add_parser(subparsers: Any) -> None:
     """Register ``process`` on the CLI's subparsers."""
     parser = subparsers.add_parser(
@@ -174,44 +185,24 @@ def add_parser(subparsers: Any) -> None:
         "--overlay", type=Path, help="also draw the people: a video (.mp4) or images (.png)"
     )
     parser.add_argument("--vertices", action="store_true", help="write vertices as .npz")
-    parser.add_argument("--detector", choices=DETECTOR_KINDS, default="mediapipe")
+    pipeline, output = PipelineConfig(), OutputOptions()
+    _option(parser, "--detector", pipeline, "detector")
     parser.add_argument("--boxes", type=Path, help="JSON person records (external detector)")
-    parser.add_argument("--max-people", type=int, default=1)
-    parser.add_argument("--min-score", type=float, default=0.5)
-    parser.add_argument(
-        "--fov", type=float, default=DEFAULT_FOV_DEG, help="horizontal field of view (deg)"
-    )
+    _option(parser, "--max-people", pipeline, "max_people")
+    _option(parser, "--min-score", pipeline, "min_person_score")
+    _option(parser, "--fov", pipeline, "default_fov_deg")
     parser.add_argument("--data", type=Path, help="PyMAF-X data/ folder (default: placeholder)")
     parser.add_argument("--checkpoint", type=Path, help="v1.1 checkpoint (default: placeholder)")
-    parser.add_argument(
-        "--device",
-        default="auto",
-        help="auto (CUDA when torch sees one, else CPU), cpu, cuda or cuda:N",
-    )
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    parser.add_argument(
-        "--backend",
-        choices=BACKEND_CHOICES,
-        default="auto",
-        help="inference engine (auto: OpenVINO when installed, see README 'Backends')",
-    )
-    parser.add_argument(
-        "--precision",
-        choices=PRECISION_CHOICES,
-        default="fp32",
-        help="fp32 (exact), bf16 (encoders, CPUs with native bf16), fp16 (tensorrt), auto",
-    )
+    _option(parser, "--device", pipeline, "device")
+    _option(parser, "--threads", pipeline, "num_threads")
+    _option(parser, "--backend", pipeline, "backend")
+    _option(parser, "--precision", pipeline, "precision")
     parser.add_argument(
         "--no-smoothing",
         action="store_true",
         help="publish each frame's raw estimate (no temporal filter; tracking stays on)",
     )
-    parser.add_argument(
-        "--wrist-frame",
-        choices=WRIST_FRAMES,
-        default="mano",
-        help="frame of the hands' wrist-relative keypoints (mano: dex-retargeting's input)",
-    )
+    _option(parser, "--wrist-frame", output, "hands.wrist_frame")
     parser.add_argument(
         "--export",
         choices=EXPORT_FORMATS,
@@ -248,7 +239,7 @@ def _write_frame(
 def run(args: argparse.Namespace) -> int:
     """Process every frame of ``args.input``; returns the exit status."""
     from pymafx_ros.pipeline.device_recovery import DeviceError
-    from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+    from pymafx_ros.pipeline.pipeline import Pipeline
 
     source = open_input(args.input)
     every_frame, per_frame = _read_boxes(args.boxes)

@@ -9,27 +9,8 @@ last good visibility (and the pipeline the track's previous hand box).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pymafx_ros.config import HandGateConfig
 from pymafx_ros.frontend.box_rules import VISIBILITY_GATE
-
-
-@dataclass
-class HandGateConfig:
-    """``on_threshold``: visibility that turns a hand on; ``hold_frames``: frames a lost hand
-    stays on (0: no hysteresis, the release's behaviour)."""
-
-    on_threshold: float = 0.3
-    hold_frames: int = 3
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad setting."""
-        if not VISIBILITY_GATE <= self.on_threshold <= 1.0:
-            raise ValueError(
-                f"hands.on_threshold must lie in [{VISIBILITY_GATE}, 1], got {self.on_threshold}"
-            )
-        if self.hold_frames < 0:
-            raise ValueError(f"hands.hold_frames must be >= 0, got {self.hold_frames}")
 
 
 class HandGate:

@@ -12,32 +12,11 @@ Written here: the PyPI One Euro packages filter scalars only, with no rotation v
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from pymafx_ros.config import OneEuroParams
 from pymafx_ros.geometry.hemispheres import same_hemisphere
-
-
-@dataclass(frozen=True)
-class OneEuroParams:
-    """``min_cutoff`` (Hz): smoothing of a still signal; ``beta`` (1/unit): how fast the cutoff
-    rises with speed (unit/s; rad/s for rotations); ``d_cutoff`` (Hz): smoothing of the speed."""
-
-    min_cutoff: float = 1.0
-    beta: float = 1.0
-    d_cutoff: float = 1.0
-
-    def validate(self, name: str) -> None:
-        """Raise ValueError naming the group and the bad value."""
-        for field in ("min_cutoff", "d_cutoff"):
-            value = getattr(self, field)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name}.{field} must be a positive number of Hz, got {value}")
-        if not (math.isfinite(self.beta) and self.beta >= 0):
-            raise ValueError(f"{name}.beta must be >= 0, got {self.beta}")
 
 
 def smoothing_factor(dt: float, cutoff: np.ndarray | float) -> np.ndarray:

@@ -10,52 +10,19 @@ jitter of the raw and filtered joints is measured, for the diagnostics.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from pymafx_ros.config import TrackingConfig
 from pymafx_ros.frontend.box_rules import VISIBILITY_GATE
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.geometry.person import PersonResult
-from pymafx_ros.tracking.hand_gate import HandGate, HandGateConfig
-from pymafx_ros.tracking.one_euro import OneEuroParams
-from pymafx_ros.tracking.person_filter import PersonFilter, SmoothingConfig
+from pymafx_ros.tracking.hand_gate import HandGate
+from pymafx_ros.tracking.person_filter import PersonFilter
 from pymafx_ros.tracking.quality import JitterMeter, TrackQuality
-from pymafx_ros.tracking.tracker import Observation, Tracker, TrackerConfig
+from pymafx_ros.tracking.tracker import Observation, Tracker
 
 _HANDS = (("left_hand", "vis_lhand"), ("right_hand", "vis_rhand"))
-
-
-@dataclass
-class TrackingConfig:
-    """Tracker, hand hysteresis and smoothing settings."""
-
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    hands: HandGateConfig = field(default_factory=HandGateConfig)
-    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
-
-    @classmethod
-    def from_dict(cls, options: dict[str, Any]) -> TrackingConfig:
-        """From plain nested values: {"tracker": {...}, "hands": {...}, "smoothing": {"enable",
-        "average_betas", "<group>": {"min_cutoff", "beta", "d_cutoff"}}} (keys may be left out).
-        """
-        smoothing = dict(options.get("smoothing", {}))
-        groups = {
-            name: OneEuroParams(**smoothing.pop(name))
-            for name in list(smoothing)
-            if isinstance(smoothing[name], dict)
-        }
-        return cls(
-            tracker=TrackerConfig(**options.get("tracker", {})),
-            hands=HandGateConfig(**options.get("hands", {})),
-            smoothing=SmoothingConfig(**smoothing, **groups),
-        )
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad setting."""
-        self.tracker.validate()
-        self.hands.validate()
-        self.smoothing.validate()
 
 
 @dataclass

@@ -12,10 +12,10 @@ parameters to SMPL-X gives joints close to, not exactly, the filtered joints.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from pymafx_ros.config import OneEuroParams, SmoothingConfig
 from pymafx_ros.geometry.camera import Intrinsics, project_points
 from pymafx_ros.geometry.person import NUM_JOINTS, PersonResult
 from pymafx_ros.geometry.skeleton import (
@@ -27,7 +27,7 @@ from pymafx_ros.geometry.skeleton import (
     RIGHT_HAND_JOINTS,
     SMPLX_PARENTS,
 )
-from pymafx_ros.tracking.one_euro import OneEuroParams, PointFilter, RotationFilter
+from pymafx_ros.tracking.one_euro import PointFilter, RotationFilter
 
 # The 55 local rotations by group: the root, the body (1-21), the face (jaw, eyes), the fingers.
 ROTATION_GROUPS = {
@@ -36,26 +36,6 @@ ROTATION_GROUPS = {
     "face": np.arange(JAW, RIGHT_EYE + 1),
     "hands": np.arange(LEFT_HAND_JOINTS.start, 55),
 }
-
-
-@dataclass
-class SmoothingConfig:
-    """Which groups are filtered and how (One Euro parameters; rotations in rad/s, positions in
-    m/s). Defaults measured at 30 Hz: >= 60 % less jitter, a step followed within 3 frames."""
-
-    enable: bool = True
-    root: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 1.5, 1.0))
-    body: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 1.5, 1.0))
-    hands: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.5, 1.0))
-    face: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.0, 1.0))
-    position: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 4.0, 1.0))
-    expression: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.0, 1.0))
-    average_betas: bool = True  # betas: the mean over the track's life instead of per frame
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad group parameter."""
-        for name in (*ROTATION_GROUPS, "position", "expression"):
-            getattr(self, name).validate(f"smoothing.{name}")
 
 
 class PersonFilter:

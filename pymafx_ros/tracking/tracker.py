@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from pymafx_ros.config import TrackerConfig
 from pymafx_ros.frontend.box_rules import VISIBILITY_GATE, square_iou
 from pymafx_ros.frontend.types import PartBox
 
@@ -25,33 +26,6 @@ from pymafx_ros.frontend.types import PartBox
 MAX_SEQUENCE_GAP_S = 5.0
 # Velocity estimates are smoothed this much per update (1 = last displacement only).
 VELOCITY_GAIN = 0.5
-
-
-@dataclass
-class TrackerConfig:
-    """Birth, death and matching gates of the tracker."""
-
-    confirm_frames: int = 2  # detections in a row before a track gets an id (1 = at once)
-    max_missed_frames: int = 10  # frames a lost track waits to be found again
-    min_iou: float = 0.2  # a pair matches when the boxes overlap this much ...
-    max_keypoint_distance: float = 0.3  # ... or the keypoints lie this close (per body size)
-    iou_weight: float = 0.5  # share of 1 - IoU in the cost, the rest is keypoint distance
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first bad setting."""
-        if self.confirm_frames < 1:
-            raise ValueError(f"tracking.confirm_frames must be >= 1, got {self.confirm_frames}")
-        if self.max_missed_frames < 0:
-            raise ValueError(
-                f"tracking.max_missed_frames must be >= 0, got {self.max_missed_frames}"
-            )
-        for name in ("min_iou", "iou_weight"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"tracking.{name} must lie in [0, 1], got {getattr(self, name)}")
-        if not self.max_keypoint_distance > 0:
-            raise ValueError(
-                f"tracking.max_keypoint_distance must be > 0, got {self.max_keypoint_distance}"
-            )
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pymafx_ros.backends import selection
 from pymafx_ros.backends.cpu_features import CpuFeatures
 from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.backends.selection import choose_backend, create_backend
+from pymafx_ros.config import PipelineConfig
 
 AMX = CpuFeatures("Intel Xeon", frozenset({"avx512f", "amx_tile", "amx_bf16"}))
 AVX512_BF16 = CpuFeatures("AMD EPYC", frozenset({"avx512f", "avx512_bf16"}))
@@ -70,10 +71,11 @@ def test_impossible_combinations_are_refused(backend, precision, device, cpu, me
 
 
 def test_unknown_names_list_the_choices():
-    with pytest.raises(ValueError, match="torch, onnxruntime, openvino, tensorrt"):
-        choose_backend("tvm", "fp32", "cpu", PLAIN)
-    with pytest.raises(ValueError, match="auto, fp32, bf16, fp16"):
-        choose_backend("torch", "fp8", "cpu", PLAIN)
+    # The names are options: the config checks them once, before any backend is chosen.
+    with pytest.raises(ValueError, match=r"'backend' is 'tvm'.*torch, onnxruntime, openvino"):
+        PipelineConfig(backend="tvm").validate()
+    with pytest.raises(ValueError, match=r"'precision' is 'fp8'.*auto, fp32, bf16, fp16"):
+        PipelineConfig(precision="fp8").validate()
 
 
 @pytest.mark.parametrize(

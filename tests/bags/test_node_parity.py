@@ -15,7 +15,7 @@ from tf2_msgs.msg import TFMessage
 
 from pymafx_ros.bags.input_bag import InputBag
 from pymafx_ros.bags.process_bag import BagOptions, process_bag
-from pymafx_ros.ros.pipeline_factory import pipeline_options
+from pymafx_ros.ros.pipeline_factory import pipeline_config
 
 PARAMS = {"world_frame": "map", "markers.enable": False, "overlay.enable": False,
           "max_people": 10, "detector": "full_frame"}  # fmt: skip
@@ -27,7 +27,7 @@ def _node_outputs(source) -> dict[str, list[bytes]]:
     """Feed the bag's frames and TF to the real node (its callbacks, in bag order) and record
     what its publishers publish."""
     captured: dict[str, list[bytes]] = {topic: [] for topic in TOPICS}
-    node = InProcessNode(None, factory=lambda options: FakePipeline(options), **PARAMS)
+    node = InProcessNode(None, factory=lambda config: FakePipeline(config), **PARAMS)
     try:
         publisher = node.node._publisher
 
@@ -83,7 +83,7 @@ def test_bag_output_equals_what_the_node_publishes(tmp_path):
 def test_the_node_and_the_bag_build_the_same_pipeline_options(tmp_path):
     from pymafx_ros.bags.params import node_parameters
 
-    offline = pipeline_options(node_parameters(overrides={"markers.enable": False}))
-    assert offline["max_people"] == 10 and offline["tracking"]["smoothing"]["enable"]
+    offline = pipeline_config(node_parameters(overrides={"markers.enable": False}))
+    assert offline.max_people == 10 and offline.tracking.smoothing.enable
     with AnyReader([write_bag(tmp_path / "b", BagSpec(frames=1))]) as reader:
         assert reader.message_count > 0

@@ -10,8 +10,8 @@ from pymafx_ros.ros.parameters import ParameterError
 
 def test_the_node_config_file_reads_as_the_node_reads_it():
     params = node_parameters("config/pymafx.yaml")
-    assert params.max_people == 1  # the file says 1: it wins over the offline default
-    assert node_parameters().max_people == 10  # as `pymafx-ros process` finds people
+    assert params.pipeline.max_people == 1  # the file says 1: it wins over the offline default
+    assert node_parameters().pipeline.max_people == 10  # as `pymafx-ros process` finds people
 
 
 def test_nested_keys_other_nodes_and_flags(tmp_path):
@@ -23,8 +23,8 @@ def test_nested_keys_other_nodes_and_flags(tmp_path):
     )
     assert read_params_file(path) == {"tf.prefix": "humans/", "smoothing.body.beta": 2.0}
     params = node_parameters(path, {"max_people": 4})
-    assert (params.tf_prefix, params.max_people) == ("humans/", 4)
-    assert params.tracking["smoothing"]["body"]["beta"] == 2.0
+    assert (params.output.tf_prefix, params.pipeline.max_people) == ("humans/", 4)
+    assert params.pipeline.tracking.smoothing.body.beta == 2.0
 
 
 @pytest.mark.parametrize(

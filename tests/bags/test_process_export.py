@@ -10,17 +10,10 @@ from fake_pipeline import FakePipeline
 from pymafx_ros.cli import main
 
 
-class _VideoPipeline(FakePipeline):
-    """FakePipeline built from a PipelineConfig, as ``process`` builds its pipeline."""
-
-    def __init__(self, config) -> None:
-        super().__init__({"with_vertices": False, "tracking": {}})
-
-
 def test_process_exports_one_motion_file_per_track(tmp_path, monkeypatch):
     from pymafx_ros.pipeline import pipeline
 
-    monkeypatch.setattr(pipeline, "Pipeline", _VideoPipeline)
+    monkeypatch.setattr(pipeline, "Pipeline", FakePipeline)  # built from process's config
     video = tmp_path / "clip.mp4"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (64, 48))
     for index in range(4):

@@ -19,7 +19,7 @@ def test_factory_refuses_unknown_kinds_and_bad_limits():
         create_detector("yolo")
     with pytest.raises(ValueError, match="max_people"):
         create_detector("external", max_people=0)
-    with pytest.raises(ValueError, match="min_score"):
+    with pytest.raises(ValueError, match="min_person_score"):
         create_detector("external", min_score=1.5)
 
 

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.default_parts import default_parts
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.pipeline.devices import describe_device, resolve_device
 from pymafx_ros.pipeline.model_loading import describe_model, load_model, model_predictor
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 
 
 def _person(cx: float, cy: float, size: float, vis_l: float, vis_r: float) -> PersonDetection:

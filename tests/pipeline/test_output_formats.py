@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from pipeline_fakes import person_at
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.geometry.person import PersonResult
 from pymafx_ros.pipeline.overlay import draw_people
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 from pymafx_ros.pipeline.serialize import frame_to_dict
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 from pipeline_fakes import person_at
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.full_frame import FullFrameDetector
 from pymafx_ros.frontend.types import PartBox
 from pymafx_ros.pipeline.assemble import part_box
@@ -16,7 +17,7 @@ from pymafx_ros.pipeline.part_projection import (
     LEFT_HAND_JOINTS,
     project_parts,
 )
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 from pymafx_ros.tracking.people import follow_body
 
 

@@ -8,10 +8,11 @@ import pytest
 import torch
 from pipeline_fakes import CountingFakeModel, person_at
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.pipeline.assemble import FinalOutput, host_arrays
 from pymafx_ros.pipeline.device_recovery import DeviceError
 from pymafx_ros.pipeline.devices import resolve_device
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 
 FRAME = np.full((480, 640, 3), 90, dtype=np.uint8)
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
@@ -49,7 +50,7 @@ def test_a_missing_gpu_is_named_with_the_fix(name) -> None:
 
 
 def test_bad_device_names_are_refused(fake_model, fake_model_info) -> None:
-    with pytest.raises(ValueError, match="'gpu' is not one of auto, cpu, cuda, cuda:N"):
+    with pytest.raises(ValueError, match="'device' is 'gpu'; use auto, cpu, cuda or cuda:N"):
         resolve_device("gpu")
     with pytest.raises(ValueError, match="'cuda0'"):
         _pipeline(fake_model, fake_model_info, device="cuda0")

@@ -10,9 +10,10 @@ import torch
 from pipeline_fakes import CountingFakeModel, person_at
 from smplx_doubles import placeholder_smplx
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.types import PartBox
 from pymafx_ros.geometry.camera import Intrinsics, project_points
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 
 FRAME = np.zeros((480, 640, 3), dtype=np.uint8)
 

@@ -10,7 +10,8 @@ import pytest
 from pipeline_fakes import CountingFakeModel, person_at
 from smplx_doubles import placeholder_model_info
 
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.config import PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 from pymafx_ros.tracking.quality import high_pass_rms
 
 FPS = 30.0

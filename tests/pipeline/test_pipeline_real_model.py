@@ -14,11 +14,12 @@ import torch
 from pipeline_fakes import person_at
 from smplx_doubles import placeholder_smplx
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.geometry.camera import project_points
 from pymafx_ros.model.rotations import axis_angle_to_rotmat
 from pymafx_ros.pipeline.model_loading import model_predictor
-from pymafx_ros.pipeline.pipeline import Pipeline, PipelineConfig
+from pymafx_ros.pipeline.pipeline import Pipeline
 
 SMPLX_PARAMETERS = (
     "global_orient", "body_pose", "jaw_pose", "leye_pose", "reye_pose", "left_hand_pose",

@@ -89,7 +89,7 @@ def test_engine_parameters_reach_the_tensorrt_backend(monkeypatch, seeded_model_
     from pymafx_ros.backends import selection
     from pymafx_ros.model import factory
     from pymafx_ros.ros.parameters import defaults, validate
-    from pymafx_ros.ros.pipeline_factory import load_pipeline, pipeline_options
+    from pymafx_ros.ros.pipeline_factory import load_pipeline, pipeline_config
 
     checkpoint = tmp_path / "model.pt"
     checkpoint.write_bytes(b"")
@@ -102,7 +102,7 @@ def test_engine_parameters_reach_the_tensorrt_backend(monkeypatch, seeded_model_
         "detector": "full_frame",
         "checkpoint": str(checkpoint),
     }
-    options = pipeline_options(validate({**defaults(), **overrides}))
+    options = pipeline_config(validate({**defaults(), **overrides}))
     seen = {}
 
     def capture(model, profile, backend, precision, device, num_threads=0, **kwargs):

@@ -17,6 +17,7 @@ from inprocess import InProcessNode
 from pymafx_ros.msg import SmplxPeople
 from sensor_msgs.msg import CameraInfo
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.frame_clock import FrameClock, FrameKind
 from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.ros.conversions import intrinsics_to_camera_info
@@ -28,7 +29,7 @@ class RecordingPipeline(FakePipeline):
     """The test-double pipeline, remembering what each call was given."""
 
     def __init__(self) -> None:
-        super().__init__({"default_fov_deg": 60.0, "with_vertices": False})
+        super().__init__(PipelineConfig(default_fov_deg=60.0, with_vertices=False))
         self.calls: list[tuple[tuple[int, int], Intrinsics | None, int | None]] = []
 
     def process(self, rgb, intrinsics=None, timestamp_ms=None, boxes=None):

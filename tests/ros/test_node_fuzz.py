@@ -32,6 +32,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.ros.conversions import ENCODINGS, rgb_to_image
 
 pytestmark = pytest.mark.slow
@@ -233,7 +234,7 @@ def reset_peak_rss() -> bool:
 @pytest.fixture(params=["raw", "compressed"])
 def fuzzed(request):
     node = InProcessNode(
-        FakePipeline({"default_fov_deg": 60.0, "with_vertices": True}),
+        FakePipeline(PipelineConfig(default_fov_deg=60.0, with_vertices=True)),
         detector="full_frame",
         input_transport=request.param,
         max_image_pixels=MAX_PIXELS,

@@ -17,6 +17,14 @@ pytestmark = pytest.mark.slow  # subprocess nodes
         (["-p", "default_fov_deg:=60"], "write 60.0, not 60"),
         (["-p", "data_dir:=/no/such/dir"], "parameter 'data_dir' is '/no/such/dir'"),
         (["-p", "markers.max_rate_hz:=abc"], "'markers.max_rate_hz' must be of type double"),
+        # Checked by pymafx_ros.config (the descriptor has no range for these): one message form.
+        (["-p", "device:=gpu"], "parameter 'device' is 'gpu'; use auto, cpu, cuda or cuda:N"),
+        (["-p", "detector:=external"], "'detector' is 'external'; choose one of mediapipe, full"),
+        (["-p", "world_frame:=/map"], "parameter 'world_frame' is '/map'; give a TF frame id"),
+        (
+            ["-p", "default_fov_deg:=5.0"],
+            "'default_fov_deg' is out of range: allowed [10.0, 170.0]",
+        ),
     ],
 )
 def test_bad_parameters_stop_the_node_with_a_clear_message(tmp_path, ros_args, needle):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pymafx_ros.tracking.hand_gate import HandGate, HandGateConfig
+from pymafx_ros.config import HandGateConfig
+from pymafx_ros.tracking.hand_gate import HandGate
 from pymafx_ros.tracking.quality import JitterMeter, high_pass_rms
 
 
@@ -35,9 +36,9 @@ def test_no_hold_is_the_release_behaviour():
 
 
 def test_bad_settings_are_named():
-    with pytest.raises(ValueError, match=r"hands\.on_threshold"):
+    with pytest.raises(ValueError, match=r"tracking\.hand_on_threshold"):
         HandGateConfig(on_threshold=1.5).validate()
-    with pytest.raises(ValueError, match=r"hands\.hold_frames"):
+    with pytest.raises(ValueError, match=r"tracking\.hand_hold_frames"):
         HandGateConfig(hold_frames=-1).validate()
 
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from pymafx_ros.tracking.one_euro import OneEuroParams, PointFilter, RotationFilter
-from pymafx_ros.tracking.person_filter import SmoothingConfig
+from pymafx_ros.config import OneEuroParams, SmoothingConfig
+from pymafx_ros.tracking.one_euro import PointFilter, RotationFilter
 
 FPS = 30.0
 STEP_AT = 40
@@ -112,7 +112,7 @@ def test_a_restart_takes_the_sample_as_is():
 @pytest.mark.parametrize("field, value", [("min_cutoff", 0.0), ("beta", -1.0), ("d_cutoff", -2)])
 def test_bad_parameters_are_named(field, value):
     with pytest.raises(ValueError, match=f"smoothing.body.{field}"):
-        OneEuroParams(**{field: value}).validate("smoothing.body")
+        OneEuroParams(**{field: value}).validate("smoothing.body.")
 
 
 def test_rows_can_have_their_own_parameters():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pymafx_ros.config import TrackerConfig
 from pymafx_ros.frontend.types import PartBox
-from pymafx_ros.tracking.tracker import Observation, Tracker, TrackerConfig
+from pymafx_ros.tracking.tracker import Observation, Tracker
 
 # A standing person's 17 COCO keypoints as fractions of the body box side, from its centre.
 SKELETON = np.array(

@@ -11,11 +11,11 @@ sys.path.insert(0, str(Path(__file__).parents[2] / "support"))  # smplx_doubles
 from pymafx_ros.ros.node import main
 
 
-def fake_pipeline(options):
+def fake_pipeline(config):
     # Imported here (torch, smplx): a node refused for its parameters never pays for them.
     from fake_pipeline import FakePipeline
 
-    return FakePipeline(options)
+    return FakePipeline(config)
 
 
 faulthandler.register(signal.SIGUSR1)  # lets a hung test dump every thread

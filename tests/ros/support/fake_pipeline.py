@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import time
-from typing import Any
 
 import numpy as np
 import smplx
@@ -30,12 +29,13 @@ import torch
 from scipy.spatial.transform import Rotation
 from smplx_doubles import placeholder_model_info, placeholder_smplx
 
+from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.geometry.person import Box, PersonResult
 from pymafx_ros.pipeline.device_recovery import DeviceGuard
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
-from pymafx_ros.tracking.people import PeopleOverTime, TrackingConfig
+from pymafx_ros.tracking.people import PeopleOverTime
 
 UPRIGHT = np.array([math.pi, 0.0, 0.0])  # SMPL-X y-up turned into the camera's y-down
 
@@ -137,7 +137,7 @@ def make_person(
 class FakePipeline:
     """``Pipeline``'s interface over placeholder SMPL-X people (see the module docstring)."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, config: PipelineConfig) -> None:
         failure = os.environ.get("PYMAFX_TEST_FAIL_LOAD")
         if failure == "runtime":
             raise RuntimeError("test double told to fail: CUDA out of memory")
@@ -145,14 +145,14 @@ class FakePipeline:
             raise FileNotFoundError("test double told to fail: no SMPLX_NEUTRAL_2020.npz")
         time.sleep(float(os.environ.get("PYMAFX_TEST_LOAD_S", "0")))
         torch.set_num_threads(1)
-        self.options = options
+        self.config = config
         self.faults = bool(os.environ.get("PYMAFX_TEST_FAULTS"))
         self.delay_s = float(os.environ.get("PYMAFX_TEST_DELAY_S", "0"))
         self.people = int(os.environ.get("PYMAFX_TEST_PEOPLE", "1"))
         self.layer = placeholder_smplx()
         self._info = placeholder_model_info()
         self.frames = 0
-        self.tracking = TrackingConfig.from_dict(options.get("tracking", {}))
+        self.tracking = config.tracking
         self.over_time = PeopleOverTime(self.tracking)
         # Core code logs through Python logging; the node forwards it to /rosout.
         logging.getLogger("pymafx_ros.test_double").warning("test double loaded (fake people)")
@@ -169,7 +169,7 @@ class FakePipeline:
     def process(self, rgb: np.ndarray, intrinsics=None, timestamp_ms=None, boxes=None):
         start = time.perf_counter()
         height, width = rgb.shape[:2]
-        k = intrinsics or default_k(width, height, self.options.get("default_fov_deg", 60.0))
+        k = intrinsics or default_k(width, height, self.config.default_fov_deg)
         fault = fault_of(rgb) if self.faults else None
         attempts = []
 
@@ -191,7 +191,7 @@ class FakePipeline:
             count = 2
         people = [
             make_person(self.layer, k, width, height, seed=self.frames * 10 + i,
-                        x_offset=0.8 * i, with_vertices=self.options.get("with_vertices", True))
+                        x_offset=0.8 * i, with_vertices=self.config.with_vertices)
             for i in range(count)
         ]  # fmt: skip
         self.frames += 1

@@ -18,7 +18,7 @@ from pymafx_ros.ros.node import PymafxNode
 
 class InProcessNode:
     """``PymafxNode`` with ``pipeline`` (any object with the Pipeline interface; or None and a
-    ``factory`` that builds it from the node's options, as the real node does) and parameter
+    ``factory`` that builds it from the node's PipelineConfig, as the real node does) and parameter
     ``overrides``, spun by a background thread until ``close``."""
 
     def __init__(
@@ -33,7 +33,7 @@ class InProcessNode:
         rclpy.init(context=self.context)
         params = [Parameter(name, value=value) for name, value in overrides.items()]
         self.node = PymafxNode(
-            factory or (lambda options: pipeline),
+            factory or (lambda config: pipeline),
             context=self.context,
             parameter_overrides=params,
         )

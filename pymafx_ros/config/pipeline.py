@@ -1,0 +1,107 @@
+"""The pipeline's options: model files, front end, people, device and backend, tracking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pymafx_ros.config.choices import (
+    BACKEND_CHOICES,
+    DEFAULT_FOV_DEG,
+    DETECTOR_KINDS,
+    DEVICE_PATTERN,
+    DEVICE_RULE,
+    FOV_RANGE_DEG,
+    NODE_DETECTORS,
+    PRECISION_CHOICES,
+)
+from pymafx_ros.config.options import nested, option, validate
+from pymafx_ros.config.tracking import TrackingConfig
+
+
+@dataclass
+class PipelineConfig:
+    """What the pipeline runs with; defaults give the placeholder demo on the CPU."""
+
+    default_fov_deg: float = option(
+        DEFAULT_FOV_DEG,
+        "horizontal field of view (degrees) of the fallback pinhole used without a calibrated "
+        "CameraInfo (K[0] != 0)",
+        low=FOV_RANGE_DEG[0],
+        high=FOV_RANGE_DEG[1],
+    )
+    data_dir: str | Path | None = option(
+        None,
+        "PyMAF-X `data/` folder with the SMPL-X/MANO/FLAME files (smpl/SMPLX_NEUTRAL_2020.npz, "
+        'smpl_mean_params.npz, ...); `""` = bundled placeholders (meaningless poses)',
+        must_exist="dir",
+        hint="point it at the PyMAF-X data/ folder, or leave it '' for the placeholders",
+    )
+    checkpoint: str | Path | None = option(
+        None,
+        'PyMAF-X v1.1 checkpoint file; `""` = seeded placeholder weights (meaningless poses)',
+        must_exist="file",
+        hint="point it at the PyMAF-X checkpoint, or leave it '' for the placeholder weights",
+    )
+    detector: str = option(
+        "mediapipe",
+        "person front end: `mediapipe` (MediaPipe's bundled models), `full_frame` (the whole "
+        "image is one person, e.g. an upstream crop) or, outside the node, `external` (boxes "
+        "given with each frame)",
+        choices=DETECTOR_KINDS,
+        node_choices=NODE_DETECTORS,
+    )
+    detector_options: dict[str, Any] = field(default_factory=dict)  # the detector's kwargs
+    # Hand/face boxes from the body expert's projection instead of the front end's (None: only
+    # for 'full_frame', which sees no parts). Hand visibility is then the model's own.
+    parts_from_body: bool | None = None
+    max_people: int = option(1, "most people processed per image", low=1, high=10)
+    min_person_score: float = option(
+        0.5, "detection score below which a person is ignored", low=0.0, high=1.0
+    )
+    with_vertices: bool = False  # the node derives it from its markers and overlay options
+    device: str = option(
+        "auto",
+        "torch device: `auto` (CUDA when torch sees one, else the CPU; a GPU that fails moves "
+        "inference to the CPU), `cpu`, `cuda` or `cuda:N`",
+        pattern=DEVICE_PATTERN,
+        rule=DEVICE_RULE,
+        accepts="`auto`, `cpu`, `cuda`, `cuda:N`",
+    )
+    num_threads: int = option(
+        0,
+        "CPU threads for inference (0 = the library default); give it only the cores nothing "
+        "else uses: OpenMP slows down many times over when cores are oversubscribed",
+        low=0,
+        high=256,
+    )
+    seed: int = 0  # seed of the placeholder weights
+    backend: str = option(
+        "auto",
+        "inference engine: `auto` = `torch` on a CUDA device, else `openvino` when installed, "
+        "else `onnxruntime`, else `torch`; the exported engines build their programs on the "
+        "first start (minutes, logged) and load them from the cache afterwards; `tensorrt` "
+        "loads engines built ahead of time (`pymafx-ros build-engines`) and, without a "
+        "matching one, CUDA or Torch-TensorRT, warns with the fix and runs `auto` in fp32",
+        choices=BACKEND_CHOICES,
+    )
+    precision: str = option(
+        "fp32",
+        "`fp32` is exact (parity 1e-4); `bf16` runs the three encoders in bf16 (CPUs with AMX "
+        "or AVX512-BF16 only; `openvino`, `torch`), moving joints by millimetres; `fp16` is "
+        "`tensorrt`'s (fp16 encoders, fp32 head); `auto` = `fp16` with `tensorrt`, else `bf16` "
+        "where the CPU has native bf16 (measured <= 1.8 mm from fp32), else `fp32`",
+        choices=PRECISION_CHOICES,
+    )
+    build_engines_on_start: bool = option(
+        False,
+        "with backend `tensorrt`, build missing engines while loading (minutes, progress in "
+        "the log) instead of warning and falling back",
+    )
+    # Track ids, part boxes from tracks, hand hysteresis and temporal smoothing.
+    tracking: TrackingConfig = nested(TrackingConfig, "")
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad option."""
+        validate(self)
