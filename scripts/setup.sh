@@ -65,7 +65,8 @@ install_python_packages() {
   "$VENV/bin/python" -m pip install -qq -c "$ROOT/constraints.txt" \
     -r "$ROOT/requirements/ros-kilted-wheels.txt" \
     -r "$ROOT/requirements/python.txt" \
-    -r "$ROOT/requirements/dev.txt"
+    -r "$ROOT/requirements/dev.txt" \
+    -r "$ROOT/requirements/batch.txt"
   "$VENV/bin/python" -m pip install -qq --no-deps -c "$ROOT/constraints.txt" \
     -r "$ROOT/requirements/no-deps.txt"
   check_dependencies

@@ -26,6 +26,12 @@ from pymafx_ros.pipeline.hands import hand_outputs, hand_to_dict
 from pymafx_ros.pipeline.overlay import draw_people
 from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.pipeline.serialize import frame_to_dict
+from pymafx_ros.tools.motion_export import (
+    DEFAULT_CAMERA_POSE,
+    EXPORT_FORMATS,
+    AmassExporter,
+    camera_pose,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 IMAGE_RATE_FPS = 10.0  # frame rate given to overlay videos made from still images
@@ -197,6 +203,17 @@ def add_parser(subparsers: Any) -> None:
         help="publish each frame's raw estimate (no temporal filter; tracking stays on)",
     )
     _option(parser, "--wrist-frame", output, "hands.wrist_frame")
+    parser.add_argument(
+        "--export",
+        choices=EXPORT_FORMATS,
+        help="motion files for retargeting, one per track, in OUT/amass (docs/offline_bags.md)",
+    )
+    parser.add_argument(
+        "--camera-pose",
+        default=DEFAULT_CAMERA_POSE,
+        help="x,y,z,roll,pitch,yaw of the camera in a z-up world for --export (default "
+        f"{DEFAULT_CAMERA_POSE}: 1.5 m up, level, looking along +x; an assumption)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -252,6 +269,8 @@ def run(args: argparse.Namespace) -> int:
         np.save(args.out / "smplx_faces.npy", info.faces.astype(np.int32))
     # A lone image is a still; video frames and image folders are a sequence to track.
     still = source.frame_count == 1 and source.images is not None
+    exporter = AmassExporter("world (stated camera pose)") if args.export else None
+    pose = camera_pose(args.camera_pose) if args.export else None
     lost: list[int] = []
     try:
         progress = tqdm(source.frames(), total=source.frame_count, unit="frame", disable=None)
@@ -265,6 +284,8 @@ def run(args: argparse.Namespace) -> int:
                 lost.append(index)
                 continue
             _write_frame(args, index, result, name, info.num_vertices)
+            if exporter is not None and pose is not None and timestamp_ms is not None:
+                exporter.add(timestamp_ms * 1_000_000, result.people, *pose)
             if overlay is not None:
                 drawn = draw_people(
                     rgb, result.people, result.intrinsics, info.joint_parents, info.faces
@@ -274,6 +295,8 @@ def run(args: argparse.Namespace) -> int:
         if overlay is not None:
             overlay.close()
         pipeline.close()
+    if exporter is not None:
+        exporter.write(args.out / "amass")
     logging.getLogger(__name__).info("wrote %s", args.out)
     if lost:
         print(

@@ -1,0 +1,1 @@
+"""Recorded data in, SMPL-X out: ``process-bag`` (one bag) and ``process-bags`` (many, on Ray)."""
