@@ -3,8 +3,14 @@
 The pose and hand models run once over the whole frame. That pass misses people in a crowd (two
 people side by side often come back as one), so the pose landmarker runs again on square windows
 (``region_search``): a grid over the whole frame for still images, at the start of a sequence and
-every ``grid_interval`` frames, and in between a window around each person of the previous frame
-that the whole-frame pass lost. The pose landmarker can return one person twice (and the windows
+every ``grid_interval`` frames, and in between a window around each person expected in the frame
+that the whole-frame pass did not find: each live track's predicted box (``expect_people``, given
+by the tracking stage before ``detect``) and each person of the previous frame. So a tracked
+person missed once is looked for again in every frame while the track lives. Per missed person
+a tight in-frame window, and a grown one only when that finds nobody; people whose windows
+overlap share them; at most ``max_people`` people are looked for: a frame between grids costs
+at most 2 x ``max_people`` pose passes more than the whole-frame pass (0 while all are found).
+The pose landmarker can return one person twice (and the windows
 overlap), so a pose whose head centre lies within the head width of a better-ranked pose's head
 is dropped; poses seen whole inside their window rank before poses the window cut. Hands go to
 the person and side whose pose wrist is nearest (within one hand length), so sides always follow
@@ -17,6 +23,8 @@ face detector has no tracking and always runs on still crops.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,8 +48,8 @@ from pymafx_ros.frontend.part_matching import match_by_distance
 from pymafx_ros.frontend.region_search import (
     DEFAULT_MIN_PERSON_PX,
     Window,
-    around_body,
     grid_windows,
+    look_again,
 )
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 
@@ -145,6 +153,12 @@ class MultiPersonDetector:
         self._regions: object | None = None  # image-mode pose landmarker for the windows
         self._frames_since_grid = 0
         self._previous_bodies: list[PartBox] = []
+        self._expected: list[PartBox] = []
+
+    def expect_people(self, bodies: Sequence[PartBox]) -> None:
+        """Body boxes (px) the live tracks predict for the next frame: windows go there when
+        the whole-frame pass misses them (used for that one frame)."""
+        self._expected = list(bodies)
 
     def _models_for(self, kind: FrameKind) -> _TaskModels:
         video = kind is not FrameKind.IMAGE
@@ -165,8 +179,13 @@ class MultiPersonDetector:
         height, width = rgb.shape[:2]
         found = [landmarks_to_pixels(lm, width, height) for lm in poses.pose_landmarks]
         candidates = _candidates(found, Window(0, 0, max(width, height)), width, height)
-        for window in self._windows(kind, width, height, candidates):
-            candidates += _candidates(self._search(rgb, window), window, width, height)
+        for windows in self._windows(kind, width, height, candidates):
+            # A fallback framing only when the first window finds nobody.
+            for window in windows:
+                found_here = _candidates(self._search(rgb, window), window, width, height)
+                candidates += found_here
+                if found_here:
+                    break
         # Best score first; among equals, people seen whole before people a window cut.
         candidates.sort(key=lambda c: (round(c[1][1], 2), c[2], c[1][0].size), reverse=True)
         people = _without_duplicates([(pose, body) for pose, body, _ in candidates])
@@ -212,20 +231,24 @@ class MultiPersonDetector:
 
     def _windows(
         self, kind: FrameKind, width: int, height: int, candidates: list[_Candidate]
-    ) -> list[Window]:
-        """The grid for stills, new sequences and every ``grid_interval`` frames; else a window
-        around each previous person the whole-frame pass did not find again."""
+    ) -> list[tuple[Window, ...]]:
+        """Groups of windows, each searched until one finds somebody: the grid's windows (one
+        each) for stills, new sequences and every ``grid_interval`` frames; else a window and
+        its fallback around each expected person (live track, previous frame's person) the
+        whole-frame pass did not find again, overlapping ones merged, at most ``max_people``."""
+        expected, self._expected = self._expected, []
         if not self._region_search:
             return []
         self._frames_since_grid += 1
         if kind is not FrameKind.NEXT or self._frames_since_grid >= self._grid_interval:
             self._frames_since_grid = 0
-            return grid_windows(width, height, self._min_person_px)
-        return [
-            around_body(before)
-            for before in self._previous_bodies
-            if all(square_iou(before, body) < FOUND_AGAIN_IOU for _, (body, _), _ in candidates)
+            return [(window,) for window in grid_windows(width, height, self._min_person_px)]
+        missing = [
+            body
+            for body in expected + self._previous_bodies
+            if all(square_iou(body, seen) < FOUND_AGAIN_IOU for _, (seen, _), _ in candidates)
         ]
+        return look_again(missing, width, height)[: self._max_people]
 
     def _search(self, rgb: np.ndarray, window: Window) -> list[np.ndarray]:
         """Pose landmarks (33,3) in frame pixels of the people inside one square window."""

@@ -12,12 +12,14 @@ joints and vertices, and the face moves. The network's own feedback loop is unto
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
+from pymafx_ros.pipeline.body_forward import BodyForward
 from pymafx_ros.pipeline.result import ModelInfo
 
 if TYPE_CHECKING:
@@ -62,6 +64,9 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         checkpoint=config.checkpoint,
     )
     profile = pipeline_profile(config.with_vertices)
+    body = BodyForward.from_smplx_layer(
+        model.body_models.smplx_layer, with_mesh=config.with_vertices
+    )
     backend = open_backend(
         model,
         profile,
@@ -73,7 +78,8 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     )
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
     backend.release_model()
-    return backend.predictor(profile), describe_model(info, backend.describe())
+    described = dataclasses.replace(describe_model(info, backend.describe()), body=body)
+    return backend.predictor(profile), described
 
 
 def model_predictor(model: PyMAFX, with_vertices: bool = False) -> Predictor:

@@ -165,3 +165,46 @@ def write_video(path: str, frames: list[np.ndarray], fps: float) -> None:
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
+
+
+def drifting_people(
+    placements: list[tuple[str, int, int, int]],
+    frames: int,
+    size: tuple[int, int],
+    speed_px: float = 2.0,
+    noise_sigma: float = 3.0,
+    seed: int = 0,
+) -> list[Scene]:
+    """A video of photos pasted at (photo, x0, y0, height px), all sliding right by ``speed_px``
+    per frame, with fresh Gaussian pixel noise in every frame; each frame records the noses."""
+    rng = np.random.default_rng(seed)
+    video = []
+    for index in range(frames):
+        shift = round(index * speed_px)
+        moved = [(name, x0 + shift, y0, h) for name, x0, y0, h in placements]
+        scene = compose(f"frame {index}", size, moved)
+        noisy = scene.rgb + rng.normal(0.0, noise_sigma, scene.rgb.shape)
+        video.append(Scene(scene.name, np.clip(noisy, 0, 255).astype(np.uint8), scene.noses))
+    return video
+
+
+def people_clips(frames: int = 24) -> dict[str, list[Scene]]:
+    """The clips of people side by side over time (README, people over time): the issue's
+    astronaut and cameraman, and pairings and a trio the tests had not used."""
+    return {
+        "astronaut + cameraman": drifting_people(
+            [("astronaut", 0, 0, 512), ("cameraman", 600, 0, 512)], frames, (1152, 512)
+        ),
+        "hopper + cameraman (mirrored)": drifting_people(
+            [("hopper", 20, 0, 480), ("cameraman_mirror", 600, 0, 480)], frames, (1120, 480)
+        ),
+        "3: cameraman, hopper (mirrored), astronaut (mirrored)": drifting_people(
+            [
+                ("cameraman", 0, 60, 400),
+                ("hopper_mirror", 440, 60, 400),
+                ("astronaut_mirror", 900, 60, 400),
+            ],
+            frames,
+            (1360, 520),
+        ),
+    }
