@@ -179,16 +179,11 @@ class MultiPersonDetector:
         height, width = rgb.shape[:2]
         found = [landmarks_to_pixels(lm, width, height) for lm in poses.pose_landmarks]
         candidates = _candidates(found, Window(0, 0, max(width, height)), width, height)
-        for windows in self._windows(kind, width, height, candidates):
-            # A fallback framing only when the first window finds nobody.
-            for window in windows:
-                found_here = _candidates(self._search(rgb, window), window, width, height)
-                candidates += found_here
-                if found_here:
-                    break
-        # Best score first; among equals, people seen whole before people a window cut.
-        candidates.sort(key=lambda c: (round(c[1][1], 2), c[2], c[1][0].size), reverse=True)
-        people = _without_duplicates([(pose, body) for pose, body, _ in candidates])
+        grid, expected = self._windows(kind, width, height, candidates)
+        for window in grid:
+            candidates += _candidates(self._search(rgb, window), window, width, height)
+        candidates += self._look_again(rgb, expected, candidates)
+        people = _people_of(candidates)
         people.sort(key=lambda person: (person[1][1], person[1][0].size), reverse=True)
         people = people[: self._max_people]
         self._previous_bodies = [body[0] for _, body in people]
@@ -231,24 +226,44 @@ class MultiPersonDetector:
 
     def _windows(
         self, kind: FrameKind, width: int, height: int, candidates: list[_Candidate]
-    ) -> list[tuple[Window, ...]]:
-        """Groups of windows, each searched until one finds somebody: the grid's windows (one
-        each) for stills, new sequences and every ``grid_interval`` frames; else a window and
-        its fallback around each expected person (live track, previous frame's person) the
-        whole-frame pass did not find again, overlapping ones merged, at most ``max_people``."""
+    ) -> tuple[list[Window], list[PartBox]]:
+        """(grid windows, people to look for again): the grid for stills, new sequences and
+        every ``grid_interval`` frames, each live track expected in the frame (and, between
+        grids, each person of the previous frame)."""
         expected, self._expected = self._expected, []
         if not self._region_search:
-            return []
+            return [], []
         self._frames_since_grid += 1
         if kind is not FrameKind.NEXT or self._frames_since_grid >= self._grid_interval:
             self._frames_since_grid = 0
-            return [(window,) for window in grid_windows(width, height, self._min_person_px)]
+            # A new sequence has no live tracks; on later grid frames the grid's fixed windows
+            # can cut a tracked person the window on his predicted box finds.
+            return grid_windows(width, height, self._min_person_px), expected
+        return [], expected + self._previous_bodies
+
+    def _look_again(
+        self, rgb: np.ndarray, expected: list[PartBox], candidates: list[_Candidate]
+    ) -> list[_Candidate]:
+        """Candidates from windows on the expected people no candidate found (a tight window,
+        its fallback only when that finds nobody), overlapping ones merged, at most
+        ``max_people`` of them."""
+        height, width = rgb.shape[:2]
+        # Against the people the candidates make (a pose straddling two people is dropped as
+        # a duplicate, but would hide the second one's predicted box).
+        people = _people_of(candidates)
         missing = [
             body
-            for body in expected + self._previous_bodies
-            if all(square_iou(body, seen) < FOUND_AGAIN_IOU for _, (seen, _), _ in candidates)
+            for body in expected
+            if all(square_iou(body, seen) < FOUND_AGAIN_IOU for _, (seen, _) in people)
         ]
-        return look_again(missing, width, height)[: self._max_people]
+        found: list[_Candidate] = []
+        for windows in look_again(missing, width, height)[: self._max_people]:
+            for window in windows:
+                here = _candidates(self._search(rgb, window), window, width, height)
+                found += here
+                if here:
+                    break
+        return found
 
     def _search(self, rgb: np.ndarray, window: Window) -> list[np.ndarray]:
         """Pose landmarks (33,3) in frame pixels of the people inside one square window."""
@@ -301,6 +316,15 @@ def _candidates(
         local = parts.maps.coco_body_keypoints(pose)[:, :2] - (window.x0, window.y0)
         found.append((pose, body, fraction_inside(local, window.side, window.side)))
     return found
+
+
+def _people_of(candidates: list[_Candidate]) -> list[tuple[np.ndarray, tuple[PartBox, float]]]:
+    """The people the candidates make: best score first (among equals, people seen whole before
+    people a window cut), duplicates dropped."""
+    ranked = sorted(
+        candidates, key=lambda c: (round(c[1][1], 2), c[2], c[1][0].size), reverse=True
+    )
+    return _without_duplicates([(pose, body) for pose, body, _ in ranked])
 
 
 def _without_duplicates(

@@ -64,9 +64,7 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         checkpoint=config.checkpoint,
     )
     profile = pipeline_profile(config.with_vertices)
-    body = BodyForward.from_smplx_layer(
-        model.body_models.smplx_layer, with_mesh=config.with_vertices
-    )
+    body = model_body(model, config.with_vertices)
     backend = open_backend(
         model,
         profile,
@@ -80,6 +78,12 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     backend.release_model()
     described = dataclasses.replace(describe_model(info, backend.describe()), body=body)
     return backend.predictor(profile), described
+
+
+def model_body(model: PyMAFX, with_vertices: bool) -> BodyForward:
+    """What the pipeline keeps of the model's SMPL-X to recompute every published value from
+    the (filtered) parameters; the whole mesh's skinning data only ``with_vertices``."""
+    return BodyForward.from_smplx_layer(model.body_models.smplx_layer, with_mesh=with_vertices)
 
 
 def model_predictor(model: PyMAFX, with_vertices: bool = False) -> Predictor:

@@ -170,7 +170,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--vertices", action="store_true", help="write vertices as .npz")
     parser.add_argument("--detector", choices=DETECTOR_KINDS, default="mediapipe")
     parser.add_argument("--boxes", type=Path, help="JSON person records (external detector)")
-    parser.add_argument("--max-people", type=int, default=1)
+    parser.add_argument(
+        "--max-people",
+        type=int,
+        default=10,
+        help="most people per frame (default 10: everyone, as the official demo; the node's "
+        "max_people defaults to 1 for speed)",
+    )
     parser.add_argument("--min-score", type=float, default=0.5)
     parser.add_argument(
         "--fov", type=float, default=DEFAULT_FOV_DEG, help="horizontal field of view (deg)"
