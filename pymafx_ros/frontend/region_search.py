@@ -87,10 +87,12 @@ def on_body(body: PartBox, width: int, height: int) -> Window:
     return Window(x0, y0, side)
 
 
-def look_again(bodies: list[PartBox], width: int, height: int) -> list[tuple[Window, Window]]:
-    """For people expected at ``bodies`` but not found: (window, fallback) pairs, the tight
-    in-frame square first (:func:`on_body`) and the grown one second (:func:`around_body`);
-    people whose windows overlap by ``MERGE_OVERLAP`` share one pair."""
+def look_again(bodies: list[PartBox], width: int, height: int) -> list[tuple[Window, ...]]:
+    """For people expected at ``bodies`` but not found: windows to try in turn, the tight
+    in-frame square first (:func:`on_body`), then the grown one (:func:`around_body`): the pose
+    detector's hits on a noisy frame depend on the framing (a third, frame-high square found
+    nobody more on the people clips); people whose windows overlap by ``MERGE_OVERLAP`` share
+    them."""
     groups: list[tuple[Window, PartBox]] = []
     for body in bodies:
         window = on_body(body, width, height)
