@@ -65,6 +65,7 @@ def clips(private_cache, no_network):
         # The clip: the cameraman was published in 4 of 24 frames (grid frames only).
         ("astronaut + cameraman", 2, 0.9),
         ("hopper + cameraman (mirrored)", 10, 0.95),
+        ("3: astronaut (mirrored), hopper, astronaut", 10, 0.95),
     ],
 )
 def test_a_tracked_person_is_published_while_visible(clips, name, max_people, least_share):
