@@ -63,7 +63,7 @@ def clips(private_cache, no_network):
     ("name", "max_people", "least_share"),
     [
         # The clip: the cameraman was published in 4 of 24 frames (grid frames only).
-        ("astronaut + cameraman", 2, 0.9),
+        ("astronaut + cameraman", 2, 0.95),
         ("hopper + cameraman (mirrored)", 10, 0.95),
         ("3: astronaut (mirrored), hopper, astronaut", 10, 0.95),
     ],
