@@ -31,7 +31,7 @@ SMOOTHING_GROUPS = {
     "body": ((0.5, 1.5, 1.0), "body joint rotations 1-21, rad/s"),
     "hands": ((1.0, 1.5, 1.0), "finger joint rotations, rad/s"),
     "face": ((1.0, 1.0, 1.0), "jaw and eye rotations, rad/s"),
-    "position": ((0.5, 4.0, 1.0), "joints, fingertips and translation, m/s"),
+    "position": ((0.5, 8.0, 1.0), "root translation (joints follow the parameters), m/s"),
     "expression": ((1.0, 1.0, 1.0), "expression coefficients, units/s"),
 }
 _ONE_EURO_FIELDS = (

@@ -47,7 +47,7 @@ class SmoothingConfig:
     body: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 1.5, 1.0))
     hands: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.5, 1.0))
     face: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.0, 1.0))
-    position: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 4.0, 1.0))
+    position: OneEuroParams = field(default_factory=lambda: OneEuroParams(0.5, 8.0, 1.0))
     expression: OneEuroParams = field(default_factory=lambda: OneEuroParams(1.0, 1.0, 1.0))
     average_betas: bool = True  # betas: the mean over the track's life instead of per frame
 
