@@ -7,7 +7,8 @@ published in a frame is decided before the model runs. For every clip of
 ``pymafx_ros.tools.scenes.people_clips`` (and a one-person clip for the cost figure) it prints
 one JSON line: frames, people in the clip, frames where every person was published, each
 person's share of frames, detections that were nobody, and the front end's median time per
-frame (ms). Placeholder nothing: this is the real front end on real photos.
+frame (ms, median and mean) and the window pose passes per frame (grid and look-again).
+No model and no placeholder: this is the real front end on real photos.
 
     python benchmarks/people_over_time.py [--frames 24] [--fps 30] [--max-people 10]
 """
@@ -37,6 +38,15 @@ def run_clip(clip: list[Scene], fps: float, max_people: int) -> dict[str, object
     seen = np.zeros(people, dtype=int)
     all_found = false_people = 0
     times = []
+    # Window pose passes per frame (grid and look-again), counted around the detector's search.
+    passes = [0]
+    search = detector._search
+
+    def counted(*args: object, **kwargs: object) -> list[np.ndarray]:
+        passes[0] += 1
+        return search(*args, **kwargs)
+
+    detector._search = counted  # type: ignore[method-assign]
     try:
         for index, scene in enumerate(clip):
             stamp_ms = round(index * 1e3 / fps)
@@ -60,6 +70,8 @@ def run_clip(clip: list[Scene], fps: float, max_people: int) -> dict[str, object
         "share_per_person": [round(float(s) / len(clip), 3) for s in seen],
         "false_people": false_people,
         "frontend_ms_median": round(statistics.median(times), 1),
+        "frontend_ms_mean": round(statistics.mean(times), 1),
+        "window_passes_per_frame": round(passes[0] / len(clip), 2),
     }
 
 
