@@ -168,6 +168,11 @@ class Pipeline:
         parameters; None for an injected model without its body (its values are kept)."""
         forward = self._info.body
         if forward is None:
+            if self.config.tracking.smoothing.enable:
+                LOG.warning(
+                    "the injected model_info has no body (pipeline.body_forward): joints are "
+                    "the model's, not recomputed from the filtered parameters"
+                )
             return None
         with_mesh = self.config.with_vertices
         return lambda person, intrinsics: posed_person(forward, person, intrinsics, with_mesh)
