@@ -20,7 +20,6 @@ Prints the CPU model and flags first, then one JSON line per figure.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -151,46 +150,36 @@ def batch(folder: Path, frames: int, workers: int, overrides: dict) -> dict:
 
 
 def smoothing_figures() -> list[dict]:
-    """Jitter and lag of none / causal / offline on one synthetic clip: a placeholder SMPL-X
-    person swaying 20 cm at 0.5 Hz and turning, 90 frames at 30 Hz, 1 cm joint noise."""
+    """Jitter and lag of none / causal / offline on one synthetic clip (tests/support's
+    ``swaying_track``: a placeholder SMPL-X person swaying and turning, 90 frames at 30 Hz, noise
+    on the root parameters; joints recomputed from the filtered parameters as the node does)."""
     sys.path[:0] = [str(TESTS / "support"), str(TESTS / "ros" / "support")]
-    from fake_pipeline import default_k, make_person
-    from scipy.spatial.transform import Rotation
-    from smplx_doubles import placeholder_smplx
+    from swaying_track import swaying_track
 
+    from pymafx_ros.config import SmoothingConfig
     from pymafx_ros.tracking.offline_smoothing import (
         smooth_track_offline,
         track_jitter_mm,
         track_lag_ms,
     )
-    from pymafx_ros.tracking.person_filter import PersonFilter, SmoothingConfig
+    from pymafx_ros.tracking.person_filter import PersonFilter
 
-    k = default_k(64, 48, 60.0)
-    base = make_person(placeholder_smplx(), k, 64, 48, seed=0)
-    rng = np.random.default_rng(0)
-    stamps = np.arange(90) / 30.0
-    truth, noisy = [], []
-    for t in stamps:
-        sway = np.array([0.2 * np.sin(np.pi * t), 0.0, 0.0])
-        turn = Rotation.from_rotvec([0, 0.3 * np.sin(np.pi * t), 0]).as_matrix()
-        truth.append(base.joints + sway)
-        noisy.append(dataclasses.replace(
-            base, joints=base.joints + sway + rng.normal(0, 0.01, base.joints.shape),
-            transl=base.transl + sway, joint_rotations=turn[None] @ base.joint_rotations,
-        ))  # fmt: skip
+    track = swaying_track()
     config = SmoothingConfig()
     causal = PersonFilter(config)
-    steps = [None] + [1 / 30.0] * (len(stamps) - 1)
+    steps = [None] + [1 / 30.0] * (len(track.stamps_s) - 1)
+    k = track.intrinsics
     outputs = {
-        "none": np.stack([p.joints for p in noisy]),
-        "causal": np.stack([causal(p, dt, k).joints for p, dt in zip(noisy, steps, strict=True)]),
+        "none": np.stack([p.joints for p in track.noisy]),
+        "causal": np.stack([track.posing(causal(p, dt), k).joints
+                            for p, dt in zip(track.noisy, steps, strict=True)]),
         "offline": np.stack([p.joints for p in smooth_track_offline(
-            noisy, list(stamps), [k] * len(stamps), config)]),
+            track.noisy, list(track.stamps_s), [k] * len(steps), config, track.posing)]),
     }  # fmt: skip
-    reference = np.stack(truth)
     return [
-        {"figure": "smoothing", "mode": mode, "jitter_mm": round(track_jitter_mm(stamps, j), 2),
-         "lag_ms": round(track_lag_ms(stamps, reference, j), 1)}
+        {"figure": "smoothing", "mode": mode,
+         "jitter_mm": round(track_jitter_mm(track.stamps_s, j), 2),
+         "lag_ms": round(track_lag_ms(track.stamps_s, track.truth, j), 1)}
         for mode, j in outputs.items()
     ]  # fmt: skip
 

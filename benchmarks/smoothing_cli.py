@@ -91,6 +91,8 @@ def main() -> None:
         for name, extra in (("raw", ["--no-smoothing"]), ("smoothed", [])):
             out = root / name
             common = ["process", str(video), "--out", str(out), "--threads", str(args.threads)]
+            # One person: the single-person front end, as the figures before --max-people 10.
+            common += ["--max-people", "1"]
             if cli(common + extra) != 0:
                 raise SystemExit(f"the CLI failed on the {name} run")
             runs[name] = load(out)

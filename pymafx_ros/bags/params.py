@@ -13,13 +13,13 @@ from typing import Any
 
 import yaml
 
-from pymafx_ros.config import NodeConfig
+from pymafx_ros.config import OFFLINE_MAX_PEOPLE, NodeConfig
 from pymafx_ros.ros.node import NODE_NAME
 from pymafx_ros.ros.parameters import ParameterError, defaults, parameter_specs, validate
 
 # The node parameters the offline tools set differently when no file or flag says otherwise:
 # people are found as `pymafx-ros process` finds them (up to 10, not the node's 1).
-OFFLINE_DEFAULTS: dict[str, Any] = {"max_people": 10}
+OFFLINE_DEFAULTS: dict[str, Any] = {"max_people": OFFLINE_MAX_PEOPLE}
 _NON_NODE = {"use_sim_time", "start_type_description_service"}
 
 

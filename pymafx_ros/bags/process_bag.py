@@ -299,7 +299,11 @@ class BagRun:
             people = [f.result.people[s] for f, (_, s) in zip(frames, places, strict=True)]
             stamps = [stamp_ns(f.message.msg.header) / 1e9 for f in frames]
             smoothed = smooth_track_offline(
-                people, stamps, [f.result.intrinsics for f in frames], config
+                people,
+                stamps,
+                [f.result.intrinsics for f in frames],
+                config,
+                getattr(self.pipeline, "posing", None),
             )
             for (index, slot), person in zip(places, smoothed, strict=True):
                 self._held[index].result.people[slot] = person

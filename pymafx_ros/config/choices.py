@@ -22,6 +22,9 @@ DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 DEVICE_RULE = "use auto, cpu, cuda or cuda:N"
 
 DEFAULT_FOV_DEG = 60.0
+# Offline runs (`pymafx-ros process`, `process-bag`) find everyone, as the official demo
+# processes every detected person; the node keeps max_people 1 for speed.
+OFFLINE_MAX_PEOPLE = 10
 # 10-170 deg, not the 1-179 the pinhole formula survives: below 10 deg the default focal length
 # is a telephoto no uncalibrated webcam has, above 170 deg tan() explodes and the lift places
 # people metres off; both mean a typo, so the node and the core refuse them alike.
@@ -39,7 +42,7 @@ SMOOTHING_GROUPS = {
     "body": ((0.5, 1.5, 1.0), "body joint rotations 1-21 (rad/s)"),
     "hands": ((1.0, 1.5, 1.0), "finger rotations (rad/s)"),
     "face": ((1.0, 1.0, 1.0), "jaw and eye rotations (rad/s)"),
-    "position": ((0.5, 4.0, 1.0), "joints, fingertips, translation (m/s)"),
+    "position": ((0.5, 8.0, 1.0), "root translation; joints follow the parameters (m/s)"),
     "expression": ((1.0, 1.0, 1.0), "expression coefficients"),
 }
 

@@ -14,6 +14,7 @@ from pymafx_ros.config.choices import (
     DEVICE_RULE,
     FOV_RANGE_DEG,
     NODE_DETECTORS,
+    OFFLINE_MAX_PEOPLE,
     PRECISION_CHOICES,
 )
 from pymafx_ros.config.options import nested, option, validate
@@ -56,7 +57,13 @@ class PipelineConfig:
     # Hand/face boxes from the body expert's projection instead of the front end's (None: only
     # for 'full_frame', which sees no parts). Hand visibility is then the model's own.
     parts_from_body: bool | None = None
-    max_people: int = option(1, "most people processed per image", low=1, high=10)
+    max_people: int = option(
+        1,
+        "most people processed per image (1 keeps the node fast; the offline tools default to "
+        "10, everyone)",
+        low=1,
+        high=OFFLINE_MAX_PEOPLE,
+    )
     min_person_score: float = option(
         0.5, "detection score below which a person is ignored", low=0.0, high=1.0
     )

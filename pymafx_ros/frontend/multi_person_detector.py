@@ -3,8 +3,15 @@
 The pose and hand models run once over the whole frame. That pass misses people in a crowd (two
 people side by side often come back as one), so the pose landmarker runs again on square windows
 (``region_search``): a grid over the whole frame for still images, at the start of a sequence and
-every ``grid_interval`` frames, and in between a window around each person of the previous frame
-that the whole-frame pass lost. The pose landmarker can return one person twice (and the windows
+every ``grid_interval`` frames, and in between a window around each person expected in the frame
+that the whole-frame pass did not find: each live track's predicted box (``expect_people``, given
+by the tracking stage before ``detect``) and each person of the previous frame. So a tracked
+person missed once is looked for again in every frame while the track lives. Per missed person
+a tight in-frame window, and a grown one only when that finds nobody, both with a lower pose
+detection threshold (``LOOK_AGAIN_DETECTION``: the track says somebody is there); people whose
+windows overlap share them; at most ``max_people`` people are looked for: a frame costs at most
+2 x ``max_people`` pose passes more than the whole-frame pass and grid (0 while all are found).
+The pose landmarker can return one person twice (and the windows
 overlap), so a pose whose head centre lies within the head width of a better-ranked pose's head
 is dropped; poses seen whole inside their window rank before poses the window cut. Hands go to
 the person and side whose pose wrist is nearest (within one hand length), so sides always follow
@@ -17,6 +24,8 @@ face detector has no tracking and always runs on still crops.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,8 +49,8 @@ from pymafx_ros.frontend.part_matching import match_by_distance
 from pymafx_ros.frontend.region_search import (
     DEFAULT_MIN_PERSON_PX,
     Window,
-    around_body,
     grid_windows,
+    look_again,
 )
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 
@@ -54,6 +63,11 @@ DEFAULT_GRID_INTERVAL = 5
 POSES_PER_WINDOW = 2
 # Body boxes overlapping this much are one person (the usual person non-maximum suppression).
 DUPLICATE_BODY_IOU = 0.6
+# The pose detector's threshold in windows on a live track's predicted box: the track says
+# somebody is there, and on noisy frames the detector's confidence for a person it found a
+# frame before dips below 0.5 (the people clips: the cameraman in 22 of 24 frames at 0.5, in 24
+# at 0.3). People found there still pass the pipeline's min_person_score on their landmarks.
+LOOK_AGAIN_DETECTION = 0.3
 # A previous person counts as found again by the whole-frame pass at this body-box overlap.
 FOUND_AGAIN_IOU = 0.3
 
@@ -142,9 +156,16 @@ class MultiPersonDetector:
         self._region_search = region_search
         self._grid_interval = grid_interval
         self._min_person_px = min_person_px
-        self._regions: object | None = None  # image-mode pose landmarker for the windows
+        # Image-mode pose landmarkers for the windows, by detection threshold.
+        self._regions: dict[float, object] = {}
         self._frames_since_grid = 0
         self._previous_bodies: list[PartBox] = []
+        self._expected: list[PartBox] = []
+
+    def expect_people(self, bodies: Sequence[PartBox]) -> None:
+        """Body boxes (px) the live tracks predict for the next frame: windows go there when
+        the whole-frame pass misses them (used for that one frame)."""
+        self._expected = list(bodies)
 
     def _models_for(self, kind: FrameKind) -> _TaskModels:
         video = kind is not FrameKind.IMAGE
@@ -165,11 +186,11 @@ class MultiPersonDetector:
         height, width = rgb.shape[:2]
         found = [landmarks_to_pixels(lm, width, height) for lm in poses.pose_landmarks]
         candidates = _candidates(found, Window(0, 0, max(width, height)), width, height)
-        for window in self._windows(kind, width, height, candidates):
+        grid, expected = self._windows(kind, width, height, candidates)
+        for window in grid:
             candidates += _candidates(self._search(rgb, window), window, width, height)
-        # Best score first; among equals, people seen whole before people a window cut.
-        candidates.sort(key=lambda c: (round(c[1][1], 2), c[2], c[1][0].size), reverse=True)
-        people = _without_duplicates([(pose, body) for pose, body, _ in candidates])
+        candidates += self._look_again(rgb, expected, candidates)
+        people = _people_of(candidates)
         people.sort(key=lambda person: (person[1][1], person[1][0].size), reverse=True)
         people = people[: self._max_people]
         self._previous_bodies = [body[0] for _, body in people]
@@ -212,42 +233,72 @@ class MultiPersonDetector:
 
     def _windows(
         self, kind: FrameKind, width: int, height: int, candidates: list[_Candidate]
-    ) -> list[Window]:
-        """The grid for stills, new sequences and every ``grid_interval`` frames; else a window
-        around each previous person the whole-frame pass did not find again."""
+    ) -> tuple[list[Window], list[PartBox]]:
+        """(grid windows, people to look for again): the grid for stills, new sequences and
+        every ``grid_interval`` frames, each live track expected in the frame (and, between
+        grids, each person of the previous frame)."""
+        expected, self._expected = self._expected, []
         if not self._region_search:
-            return []
+            return [], []
         self._frames_since_grid += 1
         if kind is not FrameKind.NEXT or self._frames_since_grid >= self._grid_interval:
             self._frames_since_grid = 0
-            return grid_windows(width, height, self._min_person_px)
-        return [
-            around_body(before)
-            for before in self._previous_bodies
-            if all(square_iou(before, body) < FOUND_AGAIN_IOU for _, (body, _), _ in candidates)
-        ]
+            # A new sequence has no live tracks; on later grid frames the grid's fixed windows
+            # can cut a tracked person the window on his predicted box finds.
+            return grid_windows(width, height, self._min_person_px), expected
+        return [], expected + self._previous_bodies
 
-    def _search(self, rgb: np.ndarray, window: Window) -> list[np.ndarray]:
-        """Pose landmarks (33,3) in frame pixels of the people inside one square window."""
+    def _look_again(
+        self, rgb: np.ndarray, expected: list[PartBox], candidates: list[_Candidate]
+    ) -> list[_Candidate]:
+        """Candidates from windows on the expected people no candidate found (a tight window,
+        its fallback only when that finds nobody), overlapping ones merged, at most
+        ``max_people`` of them."""
+        height, width = rgb.shape[:2]
+        # Against the people the candidates make (a pose straddling two people is dropped as
+        # a duplicate, but would hide the second one's predicted box).
+        people = _people_of(candidates)
+        missing = [
+            body
+            for body in expected
+            if all(square_iou(body, seen) < FOUND_AGAIN_IOU for _, (seen, _) in people)
+        ]
+        found: list[_Candidate] = []
+        for windows in look_again(missing, width, height)[: self._max_people]:
+            for window in windows:
+                poses = self._search(rgb, window, min(LOOK_AGAIN_DETECTION, self._settings[1]))
+                here = _candidates(poses, window, width, height)
+                found += here
+                if here:
+                    break
+        return found
+
+    def _search(
+        self, rgb: np.ndarray, window: Window, detection_score: float | None = None
+    ) -> list[np.ndarray]:
+        """Pose landmarks (33,3) in frame pixels of the people inside one square window; the
+        pose detector's threshold is ``min_score`` unless ``detection_score`` is given."""
         import mediapipe as mp
 
-        if self._regions is None:
+        threshold = self._settings[1] if detection_score is None else detection_score
+        if threshold not in self._regions:
             from mediapipe.tasks.python import BaseOptions, vision
 
             from pymafx_ros.frontend import mediapipe_models as models
 
-            self._regions = vision.PoseLandmarker.create_from_options(
+            self._regions[threshold] = vision.PoseLandmarker.create_from_options(
                 vision.PoseLandmarkerOptions(
                     base_options=BaseOptions(
                         model_asset_path=str(models.pose_landmarker_bundle())
                     ),
                     running_mode=vision.RunningMode.IMAGE,
                     num_poses=POSES_PER_WINDOW,
-                    min_pose_detection_confidence=self._settings[1],
+                    min_pose_detection_confidence=threshold,
                 )
             )
         crop = square_crop(rgb, window.x0, window.y0, window.side)
-        result = self._regions.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=crop))
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=crop)
+        result = self._regions[threshold].detect(image)
         poses = []
         for landmarks in result.pose_landmarks:
             pose = landmarks_to_pixels(landmarks, window.side, window.side)
@@ -261,9 +312,9 @@ class MultiPersonDetector:
         for models in self._models.values():
             models.close()
         self._models.clear()
-        if self._regions is not None:
-            self._regions.close()
-            self._regions = None
+        for landmarker in self._regions.values():
+            landmarker.close()
+        self._regions.clear()
 
 
 def _candidates(
@@ -278,6 +329,15 @@ def _candidates(
         local = parts.maps.coco_body_keypoints(pose)[:, :2] - (window.x0, window.y0)
         found.append((pose, body, fraction_inside(local, window.side, window.side)))
     return found
+
+
+def _people_of(candidates: list[_Candidate]) -> list[tuple[np.ndarray, tuple[PartBox, float]]]:
+    """The people the candidates make: best score first (among equals, people seen whole before
+    people a window cut), duplicates dropped."""
+    ranked = sorted(
+        candidates, key=lambda c: (round(c[1][1], 2), c[2], c[1][0].size), reverse=True
+    )
+    return _without_duplicates([(pose, body) for pose, body, _ in ranked])
 
 
 def _without_duplicates(

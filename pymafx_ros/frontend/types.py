@@ -6,8 +6,9 @@ image pixels, where ``size = 200 * scale`` of the release.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -51,4 +52,13 @@ class PersonDetector(Protocol):
 
     def close(self) -> None:
         """Release the detector's resources; it must not be used afterwards."""
+        ...
+
+
+@runtime_checkable
+class LooksAgain(Protocol):
+    """A detector that can be told where tracked people should be in its next frame."""
+
+    def expect_people(self, bodies: Sequence[PartBox]) -> None:
+        """Body boxes (px) where the live tracks predict people in the next ``detect`` frame."""
         ...

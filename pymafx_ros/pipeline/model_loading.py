@@ -12,18 +12,21 @@ joints and vertices, and the face moves. The network's own feedback loop is unto
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
+from pymafx_ros.pipeline.body_forward import BodyForward
 from pymafx_ros.pipeline.result import ModelInfo
 
 if TYPE_CHECKING:
     from pymafx_ros.backends.output import BackendOutput
     from pymafx_ros.config import PipelineConfig
     from pymafx_ros.model.factory import ModelBuildInfo
+    from pymafx_ros.model.pymafx_net import PyMAFX
 
 # The model's prediction: four (B, 3, 224, 224) image batches (body, left hand, right hand,
 # face) and optional hand visibilities vis_lhand/vis_rhand (B,) -> their ``BackendOutput``.
@@ -70,6 +73,7 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         checkpoint=config.checkpoint,
     )
     profile = pipeline_profile(config.with_vertices)
+    body = model_body(model, config.with_vertices)
     options = BackendOptions(
         backend=config.backend,
         precision=config.precision,
@@ -80,7 +84,14 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     backend = open_backend(model, profile, options)
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
     backend.release_model()
-    return backend.predictor(profile), describe_model(info, backend.describe())
+    described = dataclasses.replace(describe_model(info, backend.describe()), body=body)
+    return backend.predictor(profile), described
+
+
+def model_body(model: PyMAFX, with_vertices: bool) -> BodyForward:
+    """What the pipeline keeps of the model's SMPL-X to recompute every published value from
+    the (filtered) parameters; the whole mesh's skinning data only ``with_vertices``."""
+    return BodyForward.from_smplx_layer(model.body_models.smplx_layer, with_mesh=with_vertices)
 
 
 def describe_model(info: ModelBuildInfo, backend: dict[str, str] | None = None) -> ModelInfo:

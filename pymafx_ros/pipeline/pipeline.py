@@ -3,7 +3,9 @@
 Stages (timed per frame): front end (people, hand and face boxes) -> tracking (ids, part boxes
 from tracks) -> crops (one remap per part straight from the frame) -> model (all people in one
 batch per expert) -> lift (translation, axis-angle, global rotations, 2D keypoints) -> tracking
-again (per-track temporal filter). No ROS here: the node and the offline CLI share it.
+again (per-track filter of the SMPL-X parameters; joints, rotations, keypoints, fingertips and
+the mesh recomputed from them with ``body_forward``, so they agree with the parameters). No
+ROS here: the node and the offline CLI share it.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend import PersonDetection, PersonDetector, create_detector
 from pymafx_ros.frontend.external import person_from_record
 from pymafx_ros.frontend.image_input import check_rgb
+from pymafx_ros.frontend.types import LooksAgain
 from pymafx_ros.geometry.camera import Intrinsics, default_intrinsics
 from pymafx_ros.pipeline.assemble import FinalOutput, assemble_people
+from pymafx_ros.pipeline.body_forward import posed_person
 from pymafx_ros.pipeline.device_crops import FrameCrops
 from pymafx_ros.pipeline.device_recovery import DeviceError, DeviceGuard, classify_device_error
 from pymafx_ros.pipeline.devices import describe_device, resolve_device
 from pymafx_ros.pipeline.model_loading import ModelLoader, Predictor, load_model
 from pymafx_ros.pipeline.part_projection import project_parts
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
-from pymafx_ros.tracking.people import PeopleOverTime
+from pymafx_ros.tracking.people import PeopleOverTime, Posing
 
 LOG = logging.getLogger(__name__)
 
@@ -94,7 +98,24 @@ class Pipeline:
         if parts_from_body is None:
             parts_from_body = self.config.detector == "full_frame"
         self._parts_from_body = parts_from_body
-        self._over_time = PeopleOverTime(self.config.tracking)
+        # Public: offline smoothing (bags) recomputes its filtered people the same way.
+        self.posing = self._posing()
+        self._over_time = PeopleOverTime(self.config.tracking, self.posing)
+
+    def _posing(self) -> Posing | None:
+        """Joints, rotations, keypoints, fingertips and vertices from each person's (filtered)
+        parameters with the loaded SMPL-X (``body_forward``), so they agree with the published
+        parameters; None for an injected model without its body (its values are kept)."""
+        forward = self._info.body
+        if forward is None:
+            if self.config.tracking.smoothing.enable:
+                LOG.warning(
+                    "the injected model_info has no body (pipeline.body_forward): joints are "
+                    "the model's, not recomputed from the filtered parameters"
+                )
+            return None
+        with_mesh = self.config.with_vertices
+        return lambda person, intrinsics: posed_person(forward, person, intrinsics, with_mesh)
 
     def _load_first_model(self) -> tuple[Predictor, ModelInfo]:
         """Load on the configured device; a GPU that fails while loading (out of memory, a
@@ -207,6 +228,10 @@ class Pipeline:
         boxes: Sequence[PersonBoxes] | None,
     ) -> list[PersonDetection]:
         if boxes is None:
+            if timestamp_ms is not None and isinstance(self._detector, LooksAgain):
+                # Where the live tracks should be now: the detector looks there again when its
+                # whole-frame pass misses them, so a tracked person is not lost between grids.
+                self._detector.expect_people(self._over_time.predicted_boxes(timestamp_ms / 1e3))
             return self._detector.detect(image, timestamp_ms=timestamp_ms)
         if isinstance(boxes, Mapping):
             raise ValueError("boxes must be a list with one record per person, not one record")

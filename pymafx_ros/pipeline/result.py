@@ -4,12 +4,16 @@ model's description for consumers (joint tree, mesh topology, provenance, backen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.geometry.person import PersonResult
 from pymafx_ros.tracking.quality import TrackQuality
+
+if TYPE_CHECKING:
+    from pymafx_ros.pipeline.body_forward import BodyForward
 
 
 @dataclass
@@ -46,3 +50,6 @@ class ModelInfo:
     placeholder_weights: bool
     # How the model runs: backend, precision, CPU model and flags (``Backend.describe()``).
     backend: dict[str, str] = field(default_factory=dict)
+    # What the pipeline keeps of the loaded SMPL-X to compute every published value from the
+    # (filtered) parameters; None (injected test models): the model's values are published.
+    body: BodyForward | None = field(default=None, repr=False, compare=False)

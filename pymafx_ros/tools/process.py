@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from pymafx_ros.config import OutputOptions, PipelineConfig, find
+from pymafx_ros.config import OFFLINE_MAX_PEOPLE, OutputOptions, PipelineConfig, find
 from pymafx_ros.pipeline.hands import hand_outputs, hand_to_dict
 from pymafx_ros.pipeline.overlay import draw_people
 from pymafx_ros.pipeline.result import FrameResult
@@ -188,7 +188,8 @@ def add_parser(subparsers: Any) -> None:
     pipeline, output = PipelineConfig(), OutputOptions()
     _option(parser, "--detector", pipeline, "detector")
     parser.add_argument("--boxes", type=Path, help="JSON person records (external detector)")
-    _option(parser, "--max-people", pipeline, "max_people")
+    # Offline runs find everyone by default (OFFLINE_MAX_PEOPLE); the node keeps 1 for speed.
+    _option(parser, "--max-people", PipelineConfig(max_people=OFFLINE_MAX_PEOPLE), "max_people")
     _option(parser, "--min-score", pipeline, "min_person_score")
     _option(parser, "--fov", pipeline, "default_fov_deg")
     parser.add_argument("--data", type=Path, help="PyMAF-X data/ folder (default: placeholder)")

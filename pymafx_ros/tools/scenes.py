@@ -165,3 +165,43 @@ def write_video(path: str, frames: list[np.ndarray], fps: float) -> None:
     for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
+
+
+def drifting_people(
+    placements: list[tuple[str, int, int, int]],
+    frames: int,
+    size: tuple[int, int],
+    speed_px: float = 2.0,
+    noise_sigma: float = 3.0,
+    seed: int = 0,
+) -> list[Scene]:
+    """A video of photos pasted at (photo, x0, y0, height px), all sliding right by ``speed_px``
+    per frame, with fresh Gaussian pixel noise in every frame; each frame records the noses."""
+    rng = np.random.default_rng(seed)
+    video = []
+    for index in range(frames):
+        shift = round(index * speed_px)
+        moved = [(name, x0 + shift, y0, h) for name, x0, y0, h in placements]
+        scene = compose(f"frame {index}", size, moved)
+        noisy = scene.rgb + rng.normal(0.0, noise_sigma, scene.rgb.shape)
+        video.append(Scene(scene.name, np.clip(noisy, 0, 255).astype(np.uint8), scene.noses))
+    return video
+
+
+def people_clips(frames: int = 24) -> dict[str, list[Scene]]:
+    """Clips of people side by side over time (docs/people_over_time_figures.md): the issue's
+    astronaut and cameraman, and a pairing and a trio the tests had not used (the installed
+    packages hold no other photos of people: scikit-image's lfw_subset faces are 25 px)."""
+    return {
+        "astronaut + cameraman": drifting_people(
+            [("astronaut", 0, 0, 512), ("cameraman", 600, 0, 512)], frames, (1152, 512)
+        ),
+        "hopper + cameraman (mirrored)": drifting_people(
+            [("hopper", 20, 0, 480), ("cameraman_mirror", 600, 0, 480)], frames, (1120, 480)
+        ),
+        "3: astronaut (mirrored), hopper, astronaut": drifting_people(
+            [("astronaut_mirror", 0, 0, 480), ("hopper", 490, 0, 480), ("astronaut", 920, 0, 480)],
+            frames,
+            (1420, 480),
+        ),
+    }

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pymafx_ros.config import SmoothingConfig
 from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.geometry.person import PersonResult
-from pymafx_ros.tracking.person_filter import PersonFilter, SmoothingConfig
+from pymafx_ros.tracking.people import Posing
+from pymafx_ros.tracking.person_filter import PersonFilter
 from pymafx_ros.tracking.quality import JITTER_WINDOW, high_pass_rms
 
 SMOOTHING_MODES = ("causal", "offline", "none")
@@ -34,25 +36,22 @@ def smooth_track_offline(
     stamps_s: Sequence[float],
     intrinsics: Sequence[Intrinsics],
     config: SmoothingConfig,
+    posing: Posing | None = None,
 ) -> list[PersonResult]:
-    """One track's T frames filtered forward then backward (zero lag); stamps increasing."""
+    """One track's T frames filtered forward then backward (zero lag); stamps increasing. Only
+    the SMPL-X parameters are filtered, as the causal filter does; ``posing`` then recomputes
+    joints, rotations, keypoints and mesh from them (the pipeline's ``posing``)."""
     if not people:
         return []
     forward = PersonFilter(config)
-    ahead = [
-        forward(person, dt, k)
-        for person, dt, k in zip(people, _steps(stamps_s), intrinsics, strict=True)
-    ]
+    ahead = [forward(person, dt) for person, dt in zip(people, _steps(stamps_s), strict=True)]
     backward = PersonFilter(config)
     reversed_steps = _steps([-s for s in reversed(stamps_s)])  # positive steps back in time
     behind = [
-        backward(person, dt, k)
-        for person, dt, k in zip(
-            reversed(ahead), reversed_steps, reversed(intrinsics), strict=True
-        )
+        backward(person, dt) for person, dt in zip(reversed(ahead), reversed_steps, strict=True)
     ][::-1]
     betas = np.mean([p.betas for p in people], axis=0) if config.average_betas else None
-    return [
+    smoothed = [
         dataclasses.replace(
             person,
             betas=(betas.copy() if betas is not None else raw.betas.copy()),
@@ -61,6 +60,9 @@ def smooth_track_offline(
         )
         for person, raw in zip(behind, people, strict=True)
     ]
+    if posing is None:
+        return smoothed
+    return [posing(p, k) for p, k in zip(smoothed, intrinsics, strict=True)]
 
 
 def track_jitter_mm(stamps_s: Sequence[float], joints: np.ndarray) -> float:

@@ -3,13 +3,16 @@
 Before the model: the tracker gives each detection a track (only confirmed tracks go on); for a
 confirmed track, hand and face boxes the detector is unsure of come from the track's previous
 estimate moved with the body, and hand visibilities pass the hysteresis of ``hand_gate``.
-After the model: each person is filtered with their track's filter (``person_filter``) and the
-jitter of the raw and filtered joints is measured, for the diagnostics.
+After the model: each person's parameters are filtered with their track's filter
+(``person_filter``), everything else is recomputed from them (``posing``), and the jitter of the
+raw and published joints is measured, for the diagnostics. Before the detector: the live
+tracks' predicted boxes tell it where to look again (``predicted_boxes``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pymafx_ros.config import TrackingConfig
@@ -48,14 +51,29 @@ class _TrackState:
         self.age_frames = 0
 
 
-class PeopleOverTime:
-    """Track-keyed state of one video stream; one instance per pipeline."""
+# Recomputes what follows from a person's SMPL-X parameters (joints, joint rotations,
+# fingertips, 2D keypoints, vertices) for the frame's intrinsics: ``pipeline.body_forward``.
+Posing = Callable[[PersonResult, Intrinsics], PersonResult]
 
-    def __init__(self, config: TrackingConfig | None = None) -> None:
+
+class PeopleOverTime:
+    """Track-keyed state of one video stream; one instance per pipeline. ``posing`` turns each
+    output person's (filtered) parameters into the values published with them; None keeps the
+    values as given (callers whose people are already consistent and unfiltered)."""
+
+    def __init__(self, config: TrackingConfig | None = None, posing: Posing | None = None) -> None:
         self.config = config or TrackingConfig()
         self.config.validate()
         self._tracker = Tracker(self.config.tracker)
         self._states: dict[str, _TrackState] = {}
+        self._posing = posing
+
+    def predicted_boxes(self, stamp_s: float | None) -> list[PartBox]:
+        """Every live track's body box moved forward to ``stamp_s`` (constant velocity); none
+        for a still image or a new sequence (its tracks all end)."""
+        if stamp_s is None or not self._tracker.continues(stamp_s):
+            return []
+        return [track.predicted(stamp_s)[0] for track in self._tracker.tracks]
 
     def begin_frame(
         self, detections: list[PersonDetection], stamp_s: float | None, parts_from_body: bool
@@ -108,13 +126,14 @@ class PeopleOverTime:
     def finish(
         self, people: list[PersonResult], stamp_s: float | None, intrinsics: Intrinsics
     ) -> list[PersonResult]:
-        """Each person filtered by their track's filter (when smoothing is on), and the tracks'
-        quality figures updated."""
+        """Each person's parameters filtered by their track's filter (when smoothing is on), the
+        values that follow from them recomputed (``posing``), and the tracks' quality figures
+        updated."""
         out = []
         for person in people:
             state = self._states.get(person.track_id)
             if state is None:
-                out.append(person)
+                out.append(self._posed(person, intrinsics))
                 continue
             person = dataclasses.replace(person, age_frames=state.age_frames)
             dt = None
@@ -123,8 +142,9 @@ class PeopleOverTime:
             state.stamp_s = stamp_s
             filtered = person
             if self.config.smoothing.enable:
-                filtered = state.filter(person, dt, intrinsics)
+                filtered = state.filter(person, dt)
                 filtered.smoothed = dt is not None
+            filtered = self._posed(filtered, intrinsics)
             out.append(filtered)
             if stamp_s is not None:
                 enabled = self.config.smoothing.enable
@@ -137,6 +157,9 @@ class PeopleOverTime:
                     rotation_lag_ms=state.filter.rotation_lag_ms if enabled else 0.0,
                 )
         return out
+
+    def _posed(self, person: PersonResult, intrinsics: Intrinsics) -> PersonResult:
+        return person if self._posing is None else self._posing(person, intrinsics)
 
     def quality(self) -> list[TrackQuality]:
         """The quality figures of the live tracks seen in a video so far (none for stills)."""

@@ -1,12 +1,12 @@
-"""Causal temporal filtering of one tracked person's SMPL-X result, driven by image stamps.
+"""Causal temporal filtering of one tracked person's SMPL-X parameters, driven by image stamps.
 
 Per group (parameters in :class:`SmoothingConfig`): local joint rotations on the unit-quaternion
-manifold (root, body, hands, face separately), positions (joints, fingertips, translation) in
-Euclidean space, expression coefficients as points; betas are averaged over the track's life.
-Axis-angle parameters and global joint rotations are rebuilt from the filtered local rotations,
-2D keypoints are the filtered joints projected again, and the mesh (when present) is moved with
-the filtered pelvis. Joints and rotations are filtered separately, so feeding the filtered
-parameters to SMPL-X gives joints close to, not exactly, the filtered joints.
+manifold (root, body, hands, face separately), the root translation as a point (the ``position``
+group), expression coefficients as points; betas are averaged over the track's life. Only the
+parameters are filtered: axis-angle parameters and global joint rotations come from the filtered
+local rotations, and the caller recomputes joints, fingertips, 2D keypoints and the mesh from the
+filtered parameters (``pipeline.body_forward``), so SMPL-X fed the filtered parameters gives
+exactly the published joints.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import dataclasses
 import numpy as np
 
 from pymafx_ros.config import OneEuroParams, SmoothingConfig
-from pymafx_ros.geometry.camera import Intrinsics, project_points
 from pymafx_ros.geometry.person import NUM_JOINTS, PersonResult
 from pymafx_ros.geometry.skeleton import (
     BODY_JOINTS,
@@ -49,8 +48,6 @@ class PersonFilter:
             for index in indices:
                 rows[index] = getattr(config, name)
         self._rotations = RotationFilter(rows)
-        self._joints = PointFilter(config.position)
-        self._fingertips = PointFilter(config.position)
         self._transl = PointFilter(config.position)
         self._expression = PointFilter(config.expression)
         self._average_betas = config.average_betas
@@ -59,8 +56,8 @@ class PersonFilter:
 
     @property
     def lag_ms(self) -> float:
-        """The joint position filter's current delay estimate (ms, mean over joints)."""
-        return 1e3 * float(self._joints.last_lag_s.mean())
+        """The translation filter's current delay estimate (ms, mean over x, y, z)."""
+        return 1e3 * float(self._transl.last_lag_s.mean())
 
     @property
     def rotation_lag_ms(self) -> float:
@@ -68,14 +65,13 @@ class PersonFilter:
         lags = self._rotations.last_lag_s
         return 1e3 * float(lags[ROTATION_GROUPS["body"]].mean()) if len(lags) > 1 else 0.0
 
-    def __call__(
-        self, person: PersonResult, dt: float | None, intrinsics: Intrinsics
-    ) -> PersonResult:
-        """The filtered copy of ``person``; ``dt`` seconds since this track's previous frame
-        (None restarts the filter on this frame)."""
+    def __call__(self, person: PersonResult, dt: float | None) -> PersonResult:
+        """The copy of ``person`` with filtered parameters and the global rotations they give;
+        ``dt`` seconds since this track's previous frame (None restarts the filter on this
+        frame). Joints, fingertips, keypoints and vertices are left for the caller to recompute
+        from the parameters."""
         local = self._rotations(_local_rotations(person), dt)
         axis_angle = self._rotations.rotation.as_rotvec()
-        joints = self._joints(person.joints, dt)
         transl = self._transl(person.transl[None], dt)[0]
         changes: dict[str, object] = dict(
             global_orient=axis_angle[0],
@@ -86,17 +82,10 @@ class PersonFilter:
             left_hand_pose=axis_angle[LEFT_HAND_JOINTS].ravel(),
             right_hand_pose=axis_angle[RIGHT_HAND_JOINTS].ravel(),
             joint_rotations=_global_rotations(local),
-            joints=joints,
             transl=transl,
             expression=self._expression(person.expression[:, None], dt)[:, 0],
-            keypoints_2d=project_points(joints[None], intrinsics)[0],
             betas=self._betas(person.betas),
         )
-        if person.fingertips is not None:
-            changes["fingertips"] = self._fingertips(person.fingertips, dt)
-        if person.vertices is not None:
-            shift = joints[0] - person.joints[0]
-            changes["vertices"] = (person.vertices + shift).astype(person.vertices.dtype)
         return dataclasses.replace(person, **changes)
 
     def _betas(self, betas: np.ndarray) -> np.ndarray:

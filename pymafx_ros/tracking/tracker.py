@@ -74,6 +74,11 @@ class Tracker:
         self._next_number = 1
         self._next_id = 1
 
+    def continues(self, stamp_s: float) -> bool:
+        """True when a frame at ``stamp_s`` continues the current sequence (its tracks live)."""
+        last = self._last_stamp_s
+        return last is not None and 0 < stamp_s - last <= MAX_SEQUENCE_GAP_S
+
     def update(
         self, observations: list[Observation], stamp_s: float | None
     ) -> tuple[list[Track | None], list[Track]]:
@@ -81,9 +86,7 @@ class Tracker:
         ended). ``stamp_s`` None: an independent still image, every observation is a new
         confirmed track and all earlier tracks end."""
         ended: list[Track] = []
-        new_sequence = stamp_s is None or self._last_stamp_s is None
-        if not new_sequence and not (0 < stamp_s - self._last_stamp_s <= MAX_SEQUENCE_GAP_S):
-            new_sequence = True
+        new_sequence = stamp_s is None or not self.continues(stamp_s)
         if new_sequence:
             ended, self.tracks = self.tracks, []
         self._last_stamp_s = stamp_s

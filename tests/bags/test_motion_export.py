@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 from fake_pipeline import default_k, make_person
-from scipy.spatial.transform import Rotation
 from smplx_doubles import placeholder_smplx
+from swaying_track import swaying_track
 
+from pymafx_ros.config import SmoothingConfig
 from pymafx_ros.pipeline.world_body import body_in_world
 from pymafx_ros.tools.motion_export import AmassExporter, camera_pose
 from pymafx_ros.tracking.offline_smoothing import (
@@ -16,7 +17,7 @@ from pymafx_ros.tracking.offline_smoothing import (
     track_jitter_mm,
     track_lag_ms,
 )
-from pymafx_ros.tracking.person_filter import PersonFilter, SmoothingConfig
+from pymafx_ros.tracking.person_filter import PersonFilter
 
 
 def _track(frames: int = 5):
@@ -75,31 +76,23 @@ def test_default_camera_pose_is_level_at_1_5_m_looking_along_x():
 
 
 def test_offline_smoothing_has_no_lag_and_less_jitter_than_causal():
-    _, people = _track(1)
-    rng = np.random.default_rng(0)
-    stamps = np.arange(90) / 30.0
-    truth, noisy = [], []
-    for t in stamps:
-        sway = np.array([0.2 * np.sin(2 * np.pi * 0.5 * t), 0.0, 0.0])
-        turn = Rotation.from_rotvec([0, 0.3 * np.sin(2 * np.pi * 0.5 * t), 0]).as_matrix()
-        clean = people[0].joints + sway
-        truth.append(clean)
-        person = people[0].__class__(**{**people[0].__dict__})
-        person.joints = clean + rng.normal(0, 0.01, clean.shape)
-        person.transl = people[0].transl + sway
-        person.joint_rotations = turn[None] @ people[0].joint_rotations
-        noisy.append(person)
+    track = swaying_track()
     config = SmoothingConfig()
-    k = default_k(64, 48, 60.0)
     causal_filter = PersonFilter(config)
-    steps = [None] + [1 / 30.0] * 89
-    causal = np.stack([causal_filter(p, dt, k).joints for p, dt in zip(noisy, steps, strict=True)])
-    offline = np.stack(
-        [p.joints for p in smooth_track_offline(noisy, list(stamps), [k] * 90, config)]
+    steps = [None] + [1 / 30.0] * (len(track.stamps_s) - 1)
+    causal = np.stack(
+        [
+            track.posing(causal_filter(p, dt), track.intrinsics).joints
+            for p, dt in zip(track.noisy, steps, strict=True)
+        ]
     )
-    raw = np.stack([p.joints for p in noisy])
-    truth = np.stack(truth)
+    smoothed = smooth_track_offline(
+        track.noisy, list(track.stamps_s), [track.intrinsics] * len(steps), config, track.posing
+    )
+    offline = np.stack([p.joints for p in smoothed])
+    raw = np.stack([p.joints for p in track.noisy])
+    stamps = track.stamps_s
     assert track_jitter_mm(stamps, offline) < track_jitter_mm(stamps, causal)
     assert track_jitter_mm(stamps, causal) < track_jitter_mm(stamps, raw)
-    assert track_lag_ms(stamps, truth, causal) > 15.0
-    assert abs(track_lag_ms(stamps, truth, offline)) < 10.0
+    assert track_lag_ms(stamps, track.truth, causal) > 15.0
+    assert abs(track_lag_ms(stamps, track.truth, offline)) < 10.0

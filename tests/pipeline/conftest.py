@@ -50,7 +50,10 @@ def astronaut_640(astronaut) -> np.ndarray:
 @pytest.fixture(scope="session")
 def real_model(seeded_model_build):
     """The real network on placeholder assets with seed-0 weights (the session's one build)."""
-    from pymafx_ros.pipeline.model_loading import describe_model
+    import dataclasses
+
+    from pymafx_ros.pipeline.model_loading import describe_model, model_body
 
     module, info = seeded_model_build
-    return module, describe_model(info)
+    # As load_model: the SMPL-X data every published value is recomputed with.
+    return module, dataclasses.replace(describe_model(info), body=model_body(module, True))

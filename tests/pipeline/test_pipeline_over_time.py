@@ -52,7 +52,8 @@ def test_smoothing_cuts_joint_jitter_and_says_so(layer):
         joints[smoothing] = np.array([r.people[0].joints for r in results])
         tracks = results[-1].tracks
         assert [t.track_id for t in tracks] == ["p1"] and tracks[0].age_frames == FRAMES
-        assert (tracks[0].jitter_mm < tracks[0].jitter_raw_mm) is smoothing
+        # Off: the same joints, recomputed from the parameters (equal to rounding).
+        assert (tracks[0].jitter_mm < 0.95 * tracks[0].jitter_raw_mm) is smoothing
         assert (tracks[0].lag_ms > 0) is smoothing
     stamps = np.arange(FRAMES) / FPS
     raw, smooth = (high_pass_rms(stamps[3:], joints[k][3:]) for k in (False, True))

@@ -10,6 +10,7 @@ import smplx
 
 from pymafx_ros.body_models.placeholder import placeholder_data_dir
 from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
+from pymafx_ros.pipeline.body_forward import BodyForward
 from pymafx_ros.pipeline.result import ModelInfo
 
 # How a consumer evaluates published parameters: axis-angle, full hand poses, no hand mean.
@@ -33,8 +34,9 @@ def placeholder_smplx(batch_size: int = 1) -> smplx.SMPLX:
     return smplx.SMPLX(str(placeholder_smplx_file()), batch_size=batch_size, **SMPLX_FLAGS)
 
 
-def placeholder_model_info(placeholder: bool = True) -> ModelInfo:
-    """What a model on the placeholder SMPL-X reports; ``placeholder`` sets both flags."""
+def placeholder_model_info(placeholder: bool = True, with_body: bool = True) -> ModelInfo:
+    """What a model on the placeholder SMPL-X reports; ``placeholder`` sets both flags;
+    ``with_body`` keeps the SMPL-X data the pipeline recomputes joints with (as load_model)."""
     with np.load(placeholder_smplx_file()) as model:
         faces = model["f"].astype(np.int64)
         num_vertices = int(model["v_template"].shape[0])
@@ -49,6 +51,7 @@ def placeholder_model_info(placeholder: bool = True) -> ModelInfo:
         weights_source="test double",
         placeholder_assets=placeholder,
         placeholder_weights=placeholder,
+        body=BodyForward.from_smplx_layer(placeholder_smplx_layer()) if with_body else None,
     )
 
 

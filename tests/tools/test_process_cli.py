@@ -20,15 +20,20 @@ ON_CPU = ("--device", "cpu")
 @pytest.fixture(scope="module")
 def shared_model(monkeypatch_module, seeded_model_build):
     """Hand the session's real network to every Pipeline the CLI makes (no second build)."""
+    import dataclasses
+
     from eager_predictor import model_predictor
 
     from pymafx_ros.pipeline import pipeline
-    from pymafx_ros.pipeline.model_loading import describe_model
+    from pymafx_ros.pipeline.model_loading import describe_model, model_body
 
     module, info = seeded_model_build
 
     def load(config):
-        return model_predictor(module, config.with_vertices), describe_model(info)
+        # As load_model: the SMPL-X data every published value is recomputed with.
+        body = model_body(module, config.with_vertices)
+        described = dataclasses.replace(describe_model(info), body=body)
+        return model_predictor(module, config.with_vertices), described
 
     monkeypatch_module.setattr(pipeline, "load_model", load)
     return load
@@ -172,7 +177,9 @@ def test_smoothing_cuts_jitter_on_a_noisy_video_of_a_real_photo(shared_model, tm
         joints[name] = np.array([r["people"][0]["joints"] for r in records])
     stamps = np.arange(FRAMES_NOISY) / 30.0
     raw, smoothed = (high_pass_rms(stamps[2:], joints[k][2:]) for k in ("raw", "smoothed"))
-    assert smoothed < 0.8 * raw, (raw, smoothed)
+    # Filtered parameters with joints from them, translation beta 8 (lag under a frame): 19-20 %
+    # less on these 6 frames right after the filter's start (38 % on the 36-frame benchmark).
+    assert smoothed < 0.85 * raw, (raw, smoothed)
     np.testing.assert_allclose(joints["raw"][0], joints["smoothed"][0])  # the filter starts there
 
 

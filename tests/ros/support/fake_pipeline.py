@@ -33,6 +33,7 @@ from pymafx_ros.config import PipelineConfig
 from pymafx_ros.frontend.types import PartBox, PersonDetection
 from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.geometry.person import Box, PersonResult
+from pymafx_ros.pipeline.body_forward import BodyForward, posed_person
 from pymafx_ros.pipeline.device_recovery import DeviceGuard
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
 from pymafx_ros.tracking.people import PeopleOverTime
@@ -153,7 +154,11 @@ class FakePipeline:
         self._info = placeholder_model_info()
         self.frames = 0
         self.tracking = config.tracking
-        self.over_time = PeopleOverTime(self.tracking)
+        # As the real pipeline: filtered parameters, everything else recomputed from them.
+        forward = BodyForward.from_smplx_layer(self.layer)
+        self.over_time = PeopleOverTime(
+            self.tracking, lambda person, k: posed_person(forward, person, k, with_mesh=False)
+        )
         # Core code logs through Python logging; the node forwards it to /rosout.
         logging.getLogger("pymafx_ros.test_double").warning("test double loaded (fake people)")
         device = torch.device(os.environ.get("PYMAFX_TEST_DEVICE", "cpu"))
