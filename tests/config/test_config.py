@@ -151,7 +151,7 @@ def test_parts_validate_alone_with_their_node_names():
 
 def test_smoothing_group_defaults_differ_per_group():
     smoothing = TrackingConfig().smoothing
-    assert smoothing.position == OneEuroParams(0.5, 4.0, 1.0)
+    assert smoothing.position == OneEuroParams(0.5, 8.0, 1.0)
     assert smoothing.face == OneEuroParams(1.0, 1.0, 1.0)
 
 
