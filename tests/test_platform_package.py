@@ -46,7 +46,7 @@ ROSDEP_KEYS = {
 # ROS package names (the key is the module name) when not in this environment's ament index.
 ROS_PACKAGE_NAME = re.compile(r"^(rclpy|rosidl_\w+|ament_\w+|\w+_(msgs|srvs|interfaces))$")
 # Import name -> pip requirement (requirements/python.txt or no-deps.txt, or the optional GPU
-# extras of requirements/gpu.txt, the test tools of dev.txt) for libraries that have no usable
+# extras of gpu.txt and batch.txt, the test tools of dev.txt) for libraries that have no usable
 # rosdep key. Longest dotted prefix wins.
 PIP_ONLY = {
     "torch_tensorrt": "torch-tensorrt",
@@ -58,6 +58,8 @@ PIP_ONLY = {
     "openvino": "openvino",
     # the import-structure test's graph library, installed with import-linter (dev.txt)
     "grimp": "import-linter",
+    # process-bags' cluster runtime, the optional batch extra (requirements/batch.txt)
+    "ray": "ray",
 }
 
 
@@ -119,6 +121,7 @@ def _undeclared(files: list[Path], declared_keys: set[str]) -> list[str]:
         ROOT / "requirements" / "no-deps.txt",
         ROOT / "requirements" / "gpu.txt",
         ROOT / "requirements" / "dev.txt",
+        ROOT / "requirements" / "batch.txt",
     )
     local = _local_modules()
     problems = []
