@@ -268,3 +268,30 @@ def export_head(
         program = torch.export.export(head, example, dynamic_shapes=tuple(shapes))
     LOG.info("exported %s in %.1f s", program_name("head", profile), time.perf_counter() - start)
     return program, head.output_names, aliases
+
+
+def input_ranges(program: ExportedProgram) -> dict[str, tuple[tuple[int, ...], ...]]:
+    """{user input: (min shape, opt shape, max shape)} of a program, as Torch-TensorRT reads
+    them (range bounds; opt = the example's size)."""
+    names = set(program.graph_signature.user_inputs)
+    ranges = {}
+    for node in program.graph.nodes:
+        if node.op != "placeholder" or node.name not in names:
+            continue
+        shapes: list[list[int]] = [[], [], []]
+        for size in node.meta["val"].shape:
+            if isinstance(size, int) or size.node.expr.is_number:  # fixed, or specialised
+                bounds = (int(size),) * 3
+            else:
+                limits = program.range_constraints[size.node.expr]
+                bounds = (int(limits.lower), size.node.hint, int(limits.upper))
+            for shape, value in zip(shapes, bounds, strict=True):
+                shape.append(value)
+        ranges[node.name] = tuple(tuple(shape) for shape in shapes)
+    return ranges
+
+
+def batch_range(program: ExportedProgram) -> BatchRange:
+    """(min, opt, max) of the batch of a program's first input (``input_ranges``)."""
+    low, opt, high = input_ranges(program)[program.graph_signature.user_inputs[0]]
+    return low[0], opt[0], high[0]
