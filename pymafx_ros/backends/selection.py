@@ -12,9 +12,10 @@
   (parity within 1e-4).
 
 An explicit ``bf16`` on a CPU without native bf16 is refused: it would be emulated, slower than
-fp32. ``tensorrt`` runs ``fp16`` (its ``auto``: fp16 encoders, fp32 head) or ``fp32``; ``fp16``
-is offered for it only. ``open_backend`` falls back from a ``tensorrt`` that cannot run here
-(no CUDA, no Torch-TensorRT, no engine) to the next backend with a WARN that names the fix.
+fp32. ``tensorrt`` and ``torch_compile`` (on CUDA) run ``fp16`` (their ``auto`` there: fp16
+encoders, fp32 head) or ``fp32``; eager ``torch`` takes ``fp16`` on CUDA too. ``open_backend``
+falls back from a ``tensorrt`` that cannot run here (no CUDA, no Torch-TensorRT, no engine) to
+the next backend with a WARN that names the fix.
 Every choice is logged with its reason.
 """
 
@@ -76,10 +77,13 @@ def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) 
             precision = "fp16"
             reasons.append("precision auto -> fp16: tensorrt runs fp16 encoders, fp32 head")
         return BackendChoice(backend, precision, "; ".join(reasons) or "as configured")
-    if precision == "fp16":
+    if backend == "torch_compile":
+        return _compiled_precision(precision, on_gpu, device, reasons)
+    if precision == "fp16" and not (backend == "torch" and on_gpu):
         raise BackendUnavailableError(
-            f"precision fp16 runs on backend tensorrt only (CUDA; fp16 encoders, fp32 head), "
-            f"not {backend}: choose backend tensorrt, or precision fp32 / bf16 / auto"
+            f"precision fp16 runs on CUDA only (tensorrt, torch_compile, torch: fp16 encoders, "
+            f"fp32 head), not {backend} on {device}: choose one of them on a GPU, or precision "
+            "fp32 / bf16 / auto"
         )
     if backend != "torch" and on_gpu:
         raise BackendUnavailableError(
@@ -112,6 +116,21 @@ def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) 
     return BackendChoice(backend, precision, reason)
 
 
+def _compiled_precision(
+    precision: str, on_gpu: bool, device: str, reasons: list[str]
+) -> BackendChoice:
+    """torch_compile's precision: fp16 encoders + fp32 head on CUDA (its auto), fp32."""
+    if precision == "auto":
+        precision = "fp16" if on_gpu else "fp32"
+        why = "fp16 encoders, fp32 head on CUDA" if on_gpu else "fp32 on the CPU"
+        reasons.append(f"precision auto -> {precision}: torch_compile runs {why}")
+    elif precision == "bf16" or (precision == "fp16" and not on_gpu):
+        raise BackendUnavailableError(
+            f"backend torch_compile runs fp16 on CUDA or fp32, not {precision} on {device}"
+        )
+    return BackendChoice("torch_compile", precision, "; ".join(reasons) or "as configured")
+
+
 def create_backend(model: PyMAFX, options: BackendOptions | None = None) -> Backend:
     """The backend ``options`` ask for, for ``model`` (plain, eval mode, on ``options.device``);
     logs what was chosen and why.
@@ -132,6 +151,10 @@ def create_backend(model: PyMAFX, options: BackendOptions | None = None) -> Back
         from pymafx_ros.backends.torch_backend import TorchBackend
 
         return TorchBackend(model, choice.precision, cpu)
+    if choice.backend == "torch_compile":
+        from pymafx_ros.backends.compiled_backend import TorchCompileBackend
+
+        return TorchCompileBackend(model, choice.precision, cpu, options.engines.max_people)
     if choice.backend == "tensorrt":
         from pymafx_ros.backends.tensorrt_backend import TensorRTBackend
 

@@ -1,5 +1,6 @@
 """Eager PyTorch: the model itself, prepared for inference (folded BNs, packed oneDNN weights on
-CPU). bf16 runs the three encoders in bfloat16 and everything after them in float32."""
+CPU). bf16 runs the three encoders in bfloat16 and everything after them in float32; fp16
+(CUDA only) the same in float16."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from pymafx_ros.model.pymafx_net import PyMAFX
 
 
 class Bf16Encoder(nn.Module):
-    """An encoder computing in bfloat16 on float32 crops; its maps come back as float32."""
+    """An encoder computing in bfloat16 (or ``dtype``) on float32 crops; float32 maps out."""
 
-    def __init__(self, encoder: nn.Module) -> None:
+    def __init__(self, encoder: nn.Module, dtype: torch.dtype = torch.bfloat16) -> None:
         super().__init__()
-        self.encoder = encoder.to(torch.bfloat16)
+        self.encoder = encoder.to(dtype)
+        self.dtype = dtype
 
     def forward(self, image: Tensor) -> list[Tensor]:
-        return [level.float() for level in self.encoder(image.to(torch.bfloat16))]
+        return [level.float() for level in self.encoder(image.to(self.dtype))]
 
 
 class TorchBackend(Backend):
@@ -33,9 +35,10 @@ class TorchBackend(Backend):
         if model.training:
             raise ValueError("TorchBackend: call model.eval() first")
         model.prepare_for_inference()
-        if precision == "bf16":
+        if precision in ("bf16", "fp16"):
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float16
             for part in list(model.encoders):
-                model.encoders[part] = Bf16Encoder(model.encoders[part])
+                model.encoders[part] = Bf16Encoder(model.encoders[part], dtype)
         self.model = model
 
     def prepare(self, profile: str) -> None:

@@ -96,18 +96,29 @@ class SkinnedBody(nn.Module):
             self.register_buffer("static_index", position[static_vertices], persistent=False)
         if self.has_contour:
             self.register_buffer("contour_index", position[contour_vertices], persistent=False)
+            bins = torch.arange(contour_vertices.shape[0])
+            self.register_buffer("contour_bins", bins, persistent=False)
 
     @staticmethod
     def _landmarks(vertices: Tensor, index: Tensor, bary: Tensor) -> Tensor:
-        """vertices [B,N,3], index [B,L,3] or [L,3], bary the same -> [B,L,3] points."""
-        batch = vertices.shape[0]
-        if index.dim() == 2:
-            index = index.expand(batch, -1, -1)
-            bary = bary.expand(batch, -1, -1)
-        flat = index.flatten(1)  # [B, L*3]
-        corners = torch.gather(vertices, 1, flat.unsqueeze(-1).expand(-1, -1, 3))
-        corners = corners.unflatten(1, (-1, 3))  # [B, L, 3 corners, 3 coords]
-        return (corners * bary.unsqueeze(-1)).sum(dim=2)
+        """vertices [B,N,3], index [L,3], bary [L,3] -> [B,L,3] barycentric points."""
+        # index_select with a constant index, not gather with a batch-expanded one:
+        # Torch-TensorRT converts index_select for a dynamic batch, gather falls back to
+        # PyTorch (a graph break). The same values are read, so the result is bit-identical.
+        corners = vertices.index_select(1, index.flatten()).unflatten(1, index.shape)
+        return (corners * bary.unsqueeze(-1)).sum(dim=2)  # [B, L, 3 corners, 3] -> [B, L, 3]
+
+    def _contour_landmarks(self, vertices: Tensor, row: Tensor) -> Tensor:
+        """vertices [B,N,3], row [B] contour bin -> [B,L',3] that bin's landmarks."""
+        bins, count = self.contour_index.shape[:2]
+        # Every bin's landmarks (79 x 17 points, a few thousand multiply-adds) with constant
+        # indices, then the row picked by a one-hot mask: a per-sample gather would break the
+        # TensorRT graph. Only the picked bin is kept, exactly (x + 0 = x).
+        every_bin = self._landmarks(
+            vertices, self.contour_index.flatten(0, 1), self.contour_bary.flatten(0, 1)
+        ).unflatten(1, (bins, count))  # [B, bins, L', 3]
+        picked = (row.unsqueeze(1) == self.contour_bins).unsqueeze(-1).unsqueeze(-1)
+        return torch.where(picked, every_bin, torch.zeros_like(every_bin)).sum(dim=1)
 
     def forward(self, shape_components: Tensor, full_pose: Tensor) -> dict[str, Tensor]:
         vertices, joints = self.skin(shape_components, full_pose)
@@ -120,9 +131,7 @@ class SkinnedBody(nn.Module):
         if self.has_contour:
             yaw = contour_yaw_degrees(full_pose, self.neck_chain)
             row = contour_bin(yaw)
-            parts.append(
-                self._landmarks(vertices, self.contour_index[row], self.contour_bary[row])
-            )
+            parts.append(self._contour_landmarks(vertices, row))
             out["contour_yaw_deg"] = yaw
         out["joints"] = torch.cat(parts, dim=1)
         if self.with_mesh:

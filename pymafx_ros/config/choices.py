@@ -12,9 +12,10 @@ import re
 DETECTOR_KINDS = ("mediapipe", "full_frame", "external")
 NODE_DETECTORS = ("mediapipe", "full_frame")
 
-BACKEND_NAMES = ("torch", "onnxruntime", "openvino", "tensorrt")
+# torch_compile: torch.compile (inductor) of the model, CUDA graphs on a GPU, no TensorRT.
+BACKEND_NAMES = ("torch", "torch_compile", "onnxruntime", "openvino", "tensorrt")
 BACKEND_CHOICES = ("auto", *BACKEND_NAMES)
-# fp16: the tensorrt backend's encoders (CUDA); bf16: the CPU engines' encoders.
+# fp16: the encoders of tensorrt, torch_compile and torch on CUDA; bf16: the CPU engines'.
 PRECISIONS = ("fp32", "bf16", "fp16")
 PRECISION_CHOICES = ("auto", *PRECISIONS)
 

@@ -90,14 +90,17 @@ class PipelineConfig:
         "else `onnxruntime`, else `torch`; the exported engines build their programs on the "
         "first start (minutes, logged) and load them from the cache afterwards; `tensorrt` "
         "loads engines built ahead of time (`pymafx-ros build-engines`) and, without a "
-        "matching one, CUDA or Torch-TensorRT, warns with the fix and runs `auto` in fp32",
+        "matching one, CUDA or Torch-TensorRT, warns with the fix and runs `auto` in fp32; "
+        "`torch_compile` compiles the model with torch.compile (CUDA graphs on a GPU, no "
+        "TensorRT; minutes on the first start)",
         choices=BACKEND_CHOICES,
     )
     precision: str = option(
         "fp32",
         "`fp32` is exact (parity 1e-4); `bf16` runs the three encoders in bf16 (CPUs with AMX "
         "or AVX512-BF16 only; `openvino`, `torch`), moving joints by millimetres; `fp16` is "
-        "`tensorrt`'s (fp16 encoders, fp32 head); `auto` = `fp16` with `tensorrt`, else `bf16` "
+        "`tensorrt`'s, `torch_compile`'s and `torch`'s on CUDA (fp16 encoders, fp32 head); "
+        "`auto` = `fp16` with `tensorrt` and with `torch_compile` on CUDA, else `bf16` "
         "where the CPU has native bf16 (measured <= 1.8 mm from fp32), else `fp32`",
         choices=PRECISION_CHOICES,
     )

@@ -3,9 +3,13 @@
 Engines are built ahead of time, once per GPU model, TensorRT version, weights, precision and
 ``--max-people`` (minutes each), into the artefact cache the node reads. ``--export-only --out
 DIR`` writes the exported programs the compile step consumes instead, on any machine.
+``--dry-run`` runs Torch-TensorRT's dry run on each program with the build's own arguments
+(seconds each, no engine built) and prints its operators, TensorRT and PyTorch graphs, the
+operators left to PyTorch with their source lines, and each engine's shape ranges.
 
-Exit status: 0 built (or exported); 1 a build failed; 2 bad arguments, or this machine lacks
-what the compile step needs (the message names CUDA and/or torch_tensorrt).
+Exit status: 0 built (or exported; or, with --dry-run, every program is one TensorRT graph);
+1 a build failed (a dry run found a graph break or an error); 2 bad arguments, or this machine
+lacks what the compile step needs (the message names CUDA and/or torch_tensorrt).
 """
 
 from __future__ import annotations
@@ -74,6 +78,13 @@ def add_parser(subparsers: Any) -> None:
         "CUDA or Torch-TensorRT needed)",
     )
     parser.add_argument("--out", type=Path, help="folder for --export-only")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run Torch-TensorRT's dry run with the build's arguments instead of building: per "
+        "program its TensorRT and PyTorch graphs and shape ranges; exit 0 only when every "
+        "program is one TensorRT graph (CUDA and Torch-TensorRT needed, no engine built)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -84,6 +95,8 @@ def _say(step: int, steps: int, text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build (or export) and say where the results went; returns the exit status."""
     options = EngineOptions(args.max_people, False, args.data, args.checkpoint)
+    if args.dry_run and (args.export_only or args.out is not None):
+        raise ValueError("--dry-run checks the build here; it takes no --export-only / --out")
     if args.export_only:
         if args.out is None:
             raise ValueError("--export-only needs --out DIR (where the programs go)")
@@ -125,6 +138,22 @@ def _export(args: argparse.Namespace, options: EngineOptions) -> int:
     return 0
 
 
+def _missing(args: argparse.Namespace, compiler: Any) -> bool:
+    """Says (exit status 2) what this machine lacks for the compile step; False: nothing."""
+    import torch
+
+    missing = compiler.missing(torch.device(args.device))
+    if missing:
+        what = "run Torch-TensorRT's dry run" if args.dry_run else "build TensorRT engines"
+        print(
+            f"{PROG}: error: cannot {what} here: missing "
+            + "; missing ".join(missing)
+            + f". `{PROG} --export-only --out DIR` writes the exported programs without them.",
+            file=sys.stderr,
+        )
+    return bool(missing)
+
+
 def _build(args: argparse.Namespace, options: EngineOptions) -> int:
     import torch
 
@@ -134,15 +163,10 @@ def _build(args: argparse.Namespace, options: EngineOptions) -> int:
 
     device = torch.device(args.device)
     compiler = default_compiler()
-    missing = compiler.missing(device)
-    if missing:
-        print(
-            f"{PROG}: error: cannot build TensorRT engines here: missing "
-            + "; missing ".join(missing)
-            + f". `{PROG} --export-only --out DIR` writes the exported programs without them.",
-            file=sys.stderr,
-        )
+    if _missing(args, compiler):
         return 2
+    if args.dry_run:
+        return _dry_run(args, compiler, device)
     start = time.perf_counter()
     store = EngineStore(_source(args, device), compiler, device, args.precision, args.max_people)
     names = compile_input_names(args.profiles)
@@ -172,3 +196,40 @@ def _build(args: argparse.Namespace, options: EngineOptions) -> int:
         flush=True,
     )
     return 0
+
+
+def _dry_run(args: argparse.Namespace, compiler: Any, device: Any) -> int:
+    """Torch-TensorRT's dry run of every program the build would compile; prints each
+    report and returns 0 when all are one TensorRT graph, else 1."""
+    import functools
+
+    from pymafx_ros.backends.tensorrt.compile_inputs import compile_input_names
+    from pymafx_ros.backends.tensorrt.dryrun import all_one_graph, dry_run
+    from pymafx_ros.backends.tensorrt.input_shapes import (
+        engine_profiles,
+        engine_program,
+        program_precision,
+    )
+
+    source = _source(args, device)
+    names = compile_input_names(args.profiles)
+    reports = []
+    for step, name in enumerate(names, start=1):
+        precision = program_precision(name, args.precision)
+        _say(step, len(names), f"dry run of {name} ({precision})")
+        program, _, _ = engine_program(source, name, args.precision, args.max_people)
+        profiles = engine_profiles(name, args.max_people)
+        call = functools.partial(
+            compiler.compile, profiles=profiles, precision=precision, device=device
+        )
+        report = dry_run(call, name, precision, program)
+        reports.append(report)
+        print("\n".join(report.lines()), flush=True)
+    whole = sum(report.one_graph for report in reports)
+    print(
+        f"programs {len(reports)}, one TensorRT graph {whole}, graph breaks "
+        f"{sum(report.torch_graphs for report in reports)}, errors "
+        f"{sum(bool(report.error) for report in reports)}",
+        flush=True,
+    )
+    return 0 if all_one_graph(reports) else 1

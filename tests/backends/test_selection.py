@@ -61,7 +61,10 @@ def test_auto_precision_uses_bf16_only_with_native_support(installed):
         ("openvino", "bf16", "cpu", PLAIN, "native bf16"),
         ("onnxruntime", "bf16", "cpu", AMX, "fp32 only"),
         ("tensorrt", "bf16", "cuda", AMX, "fp16 or fp32 engines"),
-        ("torch", "fp16", "cuda", AMX, "fp16 runs on backend tensorrt only"),
+        ("torch", "fp16", "cpu", AMX, "fp16 runs on CUDA only"),
+        ("openvino", "fp16", "cpu", AMX, "fp16 runs on CUDA only"),
+        ("torch_compile", "fp16", "cpu", AMX, "fp16 on CUDA or fp32"),
+        ("torch_compile", "bf16", "cpu", AMX, "fp16 on CUDA or fp32"),
         ("openvino", "fp32", "cuda", AMX, "runs on the CPU"),
         ("torch", "bf16", "cuda", AMX, "CPU inference only"),
     ],
@@ -71,9 +74,19 @@ def test_impossible_combinations_are_refused(backend, precision, device, cpu, me
         choose_backend(backend, precision, device, cpu)
 
 
+def test_torch_compile_runs_fp16_encoders_on_cuda_and_fp32_on_the_cpu():
+    on_gpu = choose_backend("torch_compile", "auto", "cuda:0", AMX)
+    assert (on_gpu.backend, on_gpu.precision) == ("torch_compile", "fp16")
+    assert "fp16 encoders, fp32 head on CUDA" in on_gpu.reason
+    assert choose_backend("torch_compile", "auto", "cpu", AMX).precision == "fp32"
+    assert choose_backend("torch_compile", "fp32", "cuda", PLAIN).precision == "fp32"
+    assert choose_backend("torch", "fp16", "cuda", PLAIN).precision == "fp16"  # eager fp16
+
+
 def test_unknown_names_list_the_choices():
     # The names are options: the config checks them once, before any backend is chosen.
-    with pytest.raises(ValueError, match=r"'backend' is 'tvm'.*torch, onnxruntime, openvino"):
+    names = r"torch, torch_compile, onnxruntime, openvino"
+    with pytest.raises(ValueError, match=rf"'backend' is 'tvm'.*{names}"):
         PipelineConfig(backend="tvm").validate()
     with pytest.raises(ValueError, match=r"'precision' is 'fp8'.*auto, fp32, bf16, fp16"):
         PipelineConfig(precision="fp8").validate()

@@ -137,8 +137,9 @@ def test_tensorrt_takes_fp16_or_fp32_and_fp16_is_its_own():
     assert choose_backend("tensorrt", "fp32", "cpu", PLAIN).backend == "tensorrt"
     with pytest.raises(BackendUnavailableError, match="fp16 or fp32"):
         choose_backend("tensorrt", "bf16", "cuda", PLAIN)
-    with pytest.raises(BackendUnavailableError, match="fp16 runs on backend tensorrt only"):
-        choose_backend("torch", "fp16", "cuda", PLAIN)
+    # fp16 encoders are CUDA's: tensorrt, torch_compile and eager torch there, no CPU engine.
+    with pytest.raises(BackendUnavailableError, match="fp16 runs on CUDA only"):
+        choose_backend("openvino", "fp16", "cpu", PLAIN)
 
 
 # --------------------------------------------------------------------------- fallbacks

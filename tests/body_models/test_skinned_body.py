@@ -89,3 +89,47 @@ def test_flame_and_mano_equal_smplx(family):
 def test_contour_bin_follows_smplx_rule():
     yaw = torch.tensor([0.0, 0.49, 0.51, 38.6, 39.0, 55.0, -0.4, -0.6, -1.0, -39.0, -39.6, -80.0])
     assert contour_bin(yaw).tolist() == [0, 0, 1, 39, 39, 39, 0, 40, 40, 78, 78, 78]
+
+
+def _gathered_landmarks(vertices, index, bary):
+    """The landmarks as they were computed before (a batch-expanded gather): the reference the
+    TensorRT-friendly formulation must equal bit for bit."""
+    if index.dim() == 2:
+        index = index.expand(vertices.shape[0], -1, -1)
+        bary = bary.expand(vertices.shape[0], -1, -1)
+    flat = index.flatten(1)
+    corners = torch.gather(vertices, 1, flat.unsqueeze(-1).expand(-1, -1, 3))
+    return (corners.unflatten(1, (-1, 3)) * bary.unsqueeze(-1)).sum(dim=2)
+
+
+def test_landmarks_equal_the_gather_bit_for_bit_and_export_without_gather(family):
+    """Torch-TensorRT's gather converter has no dynamic-batch support (a graph break in every
+    head): the landmarks are read with index_select and a one-hot bin pick instead, which
+    must give the very same floats and leave no gather in the exported graph."""
+    body = SkinnedBody(family.smplx_layer, with_mesh=False)
+    generator = torch.Generator().manual_seed(11)
+    batch = 9
+    shape = torch.randn(batch, 60, generator=generator)
+    pose = rot6d_to_rotmat(
+        torch.randn(batch, 55, 6, generator=generator) * 0.1
+        + torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+    )
+    pose[:, 12] = _head_turns(batch)
+    with torch.inference_mode():
+        out = body(shape, pose)
+        vertices, _ = body.skin(shape, pose)
+        row = contour_bin(out["contour_yaw_deg"])
+        expected = torch.cat(
+            [
+                _gathered_landmarks(vertices, body.static_index, body.static_bary),
+                _gathered_landmarks(vertices, body.contour_index[row], body.contour_bary[row]),
+            ],
+            dim=1,
+        )
+    count = expected.shape[1]
+    assert torch.equal(out["joints"][:, -count:], expected)
+    people = torch.export.Dim("people", min=1, max=64)
+    program = torch.export.export(body, (shape, pose), dynamic_shapes=({0: people}, {0: people}))
+    operators = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
+    assert "aten.gather.default" not in operators
+    assert "aten.index_select.default" in operators

@@ -99,3 +99,47 @@ def test_export_only_writes_programs_that_load_and_compute_the_model(
     assert len(outputs) == len(head["outputs"]) and "smplx_joints" in head["outputs"]
     joints = outputs[head["outputs"].index("smplx_joints")]
     assert joints.shape == (1, 144, 3) and torch.isfinite(joints).all()
+    # Torch-TensorRT takes each engine's min / opt / max from the program's own batch ranges
+    # (range bounds, the example's size), not from the profiles passed with it: they must agree.
+    for name, entry in manifest["programs"].items():
+        program = torch.export.load(out / entry["file"])
+        profiles = [text.rsplit(":", 1)[0] for text in entry["inputs"]]
+        assert _program_ranges(program) == profiles, name
+    assert manifest["programs"]["head_joints"]["program_ranges"]["hand_map0"] == (
+        "1x256x14x14/2x256x14x14/2x256x14x14"
+    )
+
+
+def _program_ranges(program) -> list[str]:
+    """'name:min/opt/max' of each user input, as Torch-TensorRT reads a program: a dynamic
+    size's range bounds and its example value (the hint)."""
+    described = []
+    for name in program.graph_signature.user_inputs:
+        node = next(n for n in program.graph.nodes if n.op == "placeholder" and n.name == name)
+        shapes: list[list[str]] = [[], [], []]
+        for size in node.meta["val"].shape:
+            if isinstance(size, int):
+                values = (size, size, size)
+            else:
+                bounds = program.range_constraints[size.node.expr]
+                values = (int(bounds.lower), size.node.hint, int(bounds.upper))
+            for shape, value in zip(shapes, values, strict=True):
+                shape.append(str(value))
+        described.append(f"{name}:" + "/".join("x".join(s) or "scalar" for s in shapes))
+    return described
+
+
+@pytest.mark.skipif(CAN_BUILD, reason="this machine has CUDA and Torch-TensorRT")
+def test_dry_run_without_cuda_or_torch_tensorrt_exits_2_naming_what_it_needs():
+    result = _cli("--dry-run", "--max-people", "3")
+    assert result.returncode == 2, result.stderr
+    assert "cannot run Torch-TensorRT's dry run here: missing" in result.stderr
+    if importlib.util.find_spec("torch_tensorrt") is None:
+        assert "missing torch_tensorrt: Torch-TensorRT is not installed" in result.stderr
+    assert "--export-only --out DIR" in result.stderr and result.stdout == ""
+
+
+def test_dry_run_takes_no_export_arguments(capsys, monkeypatch):
+    monkeypatch.setattr("pymafx_ros.model.factory.build_model", _no_model)
+    assert main(["build-engines", "--dry-run", "--export-only", "--out", "x"]) == 2
+    assert "--dry-run checks the build here" in capsys.readouterr().err

@@ -18,10 +18,14 @@ Head inputs: the nine pyramid maps, ``hand_rows`` [B,2] int64, ``vis_hands`` [B,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import torch
+import torch.fx.experimental._config as fx_config
 from torch import nn
 from torch.export import Dim, ExportedProgram
 
@@ -41,7 +45,50 @@ LEVEL_SIZES = (14, 28, 56)
 # Sizes the programs are exported for (TensorRT needs bounds; ONNX/OpenVINO keep them free).
 MAX_PEOPLE = 64
 MAX_HAND_ROWS = 2 * MAX_PEOPLE
+# A batch dimension's (min, opt, max). The CPU programs keep the sizes free: people 1..64 and
+# hand rows 0..128 (example sizes 2 and 3); the TensorRT programs are bounded by max_people
+# (``batch_ranges``) because Torch-TensorRT takes each engine's profile from these ranges.
+BatchRange = tuple[int, int, int]
+FREE_PEOPLE: BatchRange = (1, 2, MAX_PEOPLE)
+FREE_HAND_ROWS: BatchRange = (0, 3, MAX_HAND_ROWS)
+FREE_CROPS: BatchRange = (1, 2, MAX_HAND_ROWS)
 HEAD_CONTROL_INPUTS = ("hand_rows", "vis_hands", "predict_visibility")
+
+
+def batch_ranges(max_people: int, head: bool = False) -> tuple[BatchRange, BatchRange]:
+    """(people, hand rows) of an engine for up to ``max_people``: people 1/1/N (the head's
+    1/2/N, ``head``), hands 1/2/2N (one person with both hands visible is the common case)."""
+    if not 1 <= max_people <= MAX_PEOPLE:
+        raise ValueError(f"max_people must lie in [1, {MAX_PEOPLE}], got {max_people}")
+    # The head cannot be exported at 1 person with a dynamic batch: torch's own matmul and
+    # cat decompositions guard on a size of 1 and specialise it. So its engine is tuned for 2
+    # (opt only picks TensorRT's kernels; every size in 1..N runs).
+    people = (1, min(2, max_people) if head else 1, max_people)
+    # TensorRT cannot build a profile whose smallest batch is 0 (no_hand_inputs pads one row).
+    return people, (1, min(2, 2 * max_people), 2 * max_people)
+
+
+def batch_dim(name: str, batch: BatchRange) -> Any:
+    """The ``torch.export`` dimension of ``batch`` (``Dim.STATIC`` when min == max)."""
+    low, _, high = batch
+    return Dim.STATIC if low == high else Dim(name, min=low, max=high)
+
+
+@contextlib.contextmanager
+def keep_size_one_dynamic(*batches: BatchRange) -> Iterator[None]:
+    """Trace (export, or Torch-TensorRT's lowering) where dynamic batches have a size-1
+    example: it stays a dynamic dimension."""
+    # torch.export specialises a size-1 example to the constant 1 (0/1 specialisation); the
+    # example size is what Torch-TensorRT tunes an engine for (its "opt"), and 1 person is
+    # the common case. Size-oblivious reasoning keeps such a dimension symbolic (the graph is
+    # then valid for every size in its range, which the tests check at both ends). Torch-
+    # TensorRT re-traces the program while lowering it, so its compile call needs this too:
+    # without it, the dry run shows an encoder for 1..3 people built for exactly 1.
+    if any(low < high and opt == 1 for low, opt, high in batches):
+        with fx_config.patch(backed_size_oblivious=True):
+            yield
+    else:
+        yield
 
 
 def map_input_names(part: str) -> tuple[str, ...]:
@@ -171,21 +218,25 @@ def head_output_names(
 
 
 def export_encoder(
-    model: PyMAFX, part: str, phase_deconvolutions: bool = False
+    model: PyMAFX,
+    part: str,
+    phase_deconvolutions: bool = False,
+    crops: BatchRange = FREE_CROPS,
 ) -> ExportedProgram:
-    """``torch.export`` of one encoder of the plain (not prepared) model, free batch size;
-    ``phase_deconvolutions``: its deconvolutions as ``PhaseDeconvolution``s (for bf16 CPUs)."""
+    """``torch.export`` of one encoder of the plain (not prepared) model, [N,3,224,224] -> its
+    maps with N in ``crops`` (min, opt = the example, max); ``phase_deconvolutions``: its
+    deconvolutions as ``PhaseDeconvolution``s (for bf16 CPUs)."""
     if model.prepared_for_inference:
         raise ValueError(
             "export the model as loaded: prepare_for_inference() packs CPU-only weights"
         )
-    batch = Dim(f"{part}_crops", min=1, max=MAX_HAND_ROWS)
-    example = torch.zeros(2, 3, CROP_SIZE, CROP_SIZE, device=model_device(model))
+    batch = batch_dim(f"{part}_crops", crops)
+    example = torch.zeros(crops[1], 3, CROP_SIZE, CROP_SIZE, device=model_device(model))
     start = time.perf_counter()
     encoder = model.encoders[part]
     if phase_deconvolutions:
         encoder = with_phase_deconvolutions(encoder)
-    with torch.no_grad():
+    with torch.no_grad(), keep_size_one_dynamic(crops):
         program = torch.export.export(
             EncoderProgram(encoder).eval(), (example,), dynamic_shapes=({0: batch},)
         )
@@ -194,25 +245,53 @@ def export_encoder(
 
 
 def export_head(
-    model: PyMAFX, profile: OutputProfile
+    model: PyMAFX,
+    profile: OutputProfile,
+    people: BatchRange = FREE_PEOPLE,
+    hand_rows: BatchRange = FREE_HAND_ROWS,
 ) -> tuple[ExportedProgram, tuple[str, ...], dict[str, str]]:
     """``torch.export`` of the head for an output profile -> (program, output names, aliases;
-    see ``head_output_names``). People and hand rows are free dimensions (hand rows may be
-    0)."""
+    see ``head_output_names``), with [B,...] people and [H,...] hand rows in these ranges
+    (min, opt = the example, max; by default free, hand rows may be 0)."""
     if model.prepared_for_inference:
         raise ValueError(
             "export the model as loaded: prepare_for_inference() packs CPU-only weights"
         )
     head = HeadProgram(model, profile).eval()
     head.output_names, aliases = head_output_names(model, profile)
-    people = Dim("people", min=1, max=MAX_PEOPLE)
-    hands = Dim("hand_rows", min=0, max=MAX_HAND_ROWS)
-    shapes = [{0: people}] * 3 + [{0: hands}] * 3 + [{0: people}] * 3
-    shapes += [{0: people}, {0: people}, None]
+    bodies, hands = batch_dim("people", people), batch_dim("hand_rows", hand_rows)
+    shapes = [{0: bodies}] * 3 + [{0: hands}] * 3 + [{0: bodies}] * 3
+    shapes += [{0: bodies}, {0: bodies}, None]
+    example = example_head_inputs(people[1], hand_rows[1], model_device(model))
     start = time.perf_counter()
-    with torch.no_grad():
-        program = torch.export.export(
-            head, example_head_inputs(2, 3, model_device(model)), dynamic_shapes=tuple(shapes)
-        )
+    with torch.no_grad(), keep_size_one_dynamic(people, hand_rows):
+        program = torch.export.export(head, example, dynamic_shapes=tuple(shapes))
     LOG.info("exported %s in %.1f s", program_name("head", profile), time.perf_counter() - start)
     return program, head.output_names, aliases
+
+
+def input_ranges(program: ExportedProgram) -> dict[str, tuple[tuple[int, ...], ...]]:
+    """{user input: (min shape, opt shape, max shape)} of a program, as Torch-TensorRT reads
+    them (range bounds; opt = the example's size)."""
+    names = set(program.graph_signature.user_inputs)
+    ranges = {}
+    for node in program.graph.nodes:
+        if node.op != "placeholder" or node.name not in names:
+            continue
+        shapes: list[list[int]] = [[], [], []]
+        for size in node.meta["val"].shape:
+            if isinstance(size, int) or size.node.expr.is_number:  # fixed, or specialised
+                bounds = (int(size),) * 3
+            else:
+                limits = program.range_constraints[size.node.expr]
+                bounds = (int(limits.lower), size.node.hint, int(limits.upper))
+            for shape, value in zip(shapes, bounds, strict=True):
+                shape.append(value)
+        ranges[node.name] = tuple(tuple(shape) for shape in shapes)
+    return ranges
+
+
+def batch_range(program: ExportedProgram) -> BatchRange:
+    """(min, opt, max) of the batch of a program's first input (``input_ranges``)."""
+    low, opt, high = input_ranges(program)[program.graph_signature.user_inputs[0]]
+    return low[0], opt[0], high[0]

@@ -25,7 +25,11 @@ from pymafx_ros.backends.artefact_cache import ArtefactCache, EntryKey
 from pymafx_ros.backends.export.programs import (
     DECONVOLUTION_PARTS,
     ENCODER_PARTS,
+    FREE_CROPS,
+    FREE_HAND_ROWS,
+    FREE_PEOPLE,
     HEAD_INPUTS,
+    batch_ranges,
     example_head_inputs,
     export_encoder,
     export_head,
@@ -107,7 +111,8 @@ class ProgramSource:
         }
         LOG.debug("model fingerprint in %.1f s: %s", time.perf_counter() - start, self.inputs)
         self._programs: dict[
-            tuple[str, bool], tuple[ExportedProgram, tuple[str, ...], dict[str, str]]
+            tuple[str, bool, int | None],
+            tuple[ExportedProgram, tuple[str, ...], dict[str, str]],
         ] = {}
 
     def release_model(self) -> None:
@@ -117,12 +122,16 @@ class ProgramSource:
         self._programs.clear()
 
     def exported_program(
-        self, name: str, phase_deconvolutions: bool = False
+        self, name: str, phase_deconvolutions: bool = False, max_people: int | None = None
     ) -> tuple[ExportedProgram, tuple[str, ...], dict[str, str]]:
         """(``ExportedProgram``, output names, aliases) of ``<part>_encoder`` or
         ``head_<profile>``; ``phase_deconvolutions`` applies to encoders (see
-        ``phase_deconv``)."""
-        entry = (name, phase_deconvolutions and name.endswith("_encoder"))
+        ``phase_deconv``). ``max_people``: batches bounded as a TensorRT engine's profile
+        (``programs.batch_ranges``); None: free (the CPU engines')."""
+        entry = (name, phase_deconvolutions and name.endswith("_encoder"), max_people)
+        head = name.startswith("head_")
+        free = (FREE_PEOPLE, FREE_HAND_ROWS)
+        people, hands = batch_ranges(max_people, head) if max_people is not None else free
         if entry not in self._programs and self.model is None:
             raise RuntimeError(
                 f"program {name} is not cached and the model was released; create the backend "
@@ -134,7 +143,8 @@ class ProgramSource:
                 if part not in ENCODER_PARTS:
                     raise ValueError(f"no program {name!r}")
                 outputs = tuple(f"{part}_map{level}" for level in range(3))
-                program = export_encoder(self.model, part, entry[1])
+                batch = (hands if part == "hand" else people) if max_people else FREE_CROPS
+                program = export_encoder(self.model, part, entry[1], batch)
                 self._programs[entry] = (program, outputs, {})
             else:
                 profile = name.removeprefix("head_")
@@ -142,7 +152,9 @@ class ProgramSource:
                     raise ValueError(
                         f"no program {name!r}; head profiles: {', '.join(PROFILE_NAMES)}"
                     )
-                self._programs[entry] = export_head(self.model, profile)
+                self._programs[entry] = export_head(
+                    self.model, profile, people=people, hand_rows=hands
+                )
         return self._programs[entry]
 
     def onnx(self, name: str, phase_deconvolutions: bool = False) -> OnnxProgram:

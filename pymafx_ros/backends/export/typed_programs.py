@@ -11,9 +11,9 @@ import copy
 
 import torch
 from torch import Tensor, nn
-from torch.export import Dim, ExportedProgram
+from torch.export import ExportedProgram
 
-from pymafx_ros.backends.export.programs import MAX_HAND_ROWS
+from pymafx_ros.backends.export.programs import batch_dim, batch_range, keep_size_one_dynamic
 
 _DTYPES = {"fp16": torch.float16, "fp32": torch.float32}
 
@@ -33,13 +33,15 @@ class _TypedEncoder(nn.Module):
 def typed_encoder_program(program: ExportedProgram, precision: str) -> ExportedProgram:
     """An encoder ``ExportedProgram`` [N,3,224,224] -> maps, computing in ``precision``: the
     program itself for fp32, else its graph re-exported with weights and activations in that
-    dtype (a copy: ``program`` keeps its fp32 weights)."""
+    dtype and the same batch range (a copy: ``program`` keeps its fp32 weights)."""
     dtype = _DTYPES[precision]
     if dtype == torch.float32:
         return program
     # deepcopy: .to() converts parameters in place, which would change ``program`` too.
     typed = _TypedEncoder(copy.deepcopy(program.module()), dtype).eval()
     (example,), _ = program.example_inputs
-    batch = Dim("crops", min=1, max=MAX_HAND_ROWS)
-    with torch.no_grad():
-        return torch.export.export(typed, (example,), dynamic_shapes=({0: batch},))
+    crops = batch_range(program)
+    with torch.no_grad(), keep_size_one_dynamic(crops):
+        return torch.export.export(
+            typed, (example,), dynamic_shapes=({0: batch_dim("crops", crops)},)
+        )

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import torch
 
+from pymafx_ros.backends.export.programs import input_ranges
 from pymafx_ros.backends.export.source import ProgramSource
-from pymafx_ros.backends.export.typed_programs import typed_encoder_program
 from pymafx_ros.backends.tensorrt.input_shapes import (
     engine_names,
     engine_profiles,
+    engine_program,
     program_precision,
 )
 
@@ -65,15 +66,18 @@ def write_compile_inputs(
         if progress is not None:
             progress(step, len(names), f"exporting {name} ({engine_precision})")
         start = time.perf_counter()
-        program, outputs, aliases = source.exported_program(name)
-        if name.endswith("_encoder"):
-            program = typed_encoder_program(program, engine_precision)
+        program, outputs, aliases = engine_program(source, name, precision, max_people)
         path = out / f"{name}.{engine_precision}.pt2"
         torch.export.save(program, path)
         programs[name] = {
             "file": path.name,
             "precision": engine_precision,
             "inputs": [p.describe() for p in engine_profiles(name, max_people)],
+            # What Torch-TensorRT builds the profiles from: the program's own ranges.
+            "program_ranges": {
+                input_name: "/".join("x".join(map(str, shape)) or "scalar" for shape in shapes)
+                for input_name, shapes in input_ranges(program).items()
+            },
             "outputs": list(outputs),
             "aliases": aliases,
         }

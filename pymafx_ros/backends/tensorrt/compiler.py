@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import torch
 from torch.export import ExportedProgram
 
+from pymafx_ros.backends.export.programs import keep_size_one_dynamic
 from pymafx_ros.backends.export.source import library_versions
 from pymafx_ros.backends.tensorrt.input_shapes import InputProfile
 
@@ -80,7 +81,10 @@ class TorchTensorRTCompiler:
         profiles: tuple[InputProfile, ...],
         precision: str,
         device: torch.device,
+        **settings: Any,
     ) -> Any:
+        """``torch_tensorrt.dynamo.compile`` of ``program`` for ``profiles``; ``settings`` go
+        to it too (``dryrun=True`` for ``build-engines --dry-run``)."""
         import torch_tensorrt
 
         inputs = [
@@ -95,15 +99,11 @@ class TorchTensorRTCompiler:
             )
             for p in profiles
         ]
-        # Strongly typed: the graph's dtypes are what runs (fp16 only where the program has
-        # it). TF32 is off: fp32 here means fp32 (the head's rotations and skinning).
-        return torch_tensorrt.dynamo.compile(
-            program,
-            arg_inputs=inputs,
-            device=device,
-            disable_tf32=True,
-            truncate_double=True,
-        )
+        batches = [(p.min[0], p.opt[0], p.max[0]) for p in profiles if p.min]
+        with keep_size_one_dynamic(*batches):
+            return torch_tensorrt.dynamo.compile(
+                program, arg_inputs=inputs, **compile_settings(device, **settings)
+            )
 
     def save(self, engine: Any, path: Path) -> None:
         import torch_tensorrt
@@ -116,6 +116,27 @@ class TorchTensorRTCompiler:
         import torch_tensorrt
 
         return torch_tensorrt.load(str(path)).module()
+
+
+def compile_device(device: torch.device) -> torch.device:
+    """``device`` with its index: ``cuda`` is the current CUDA device (``cuda:N``)."""
+    # Torch-TensorRT turns an index-less device into Device(gpu_id=None), which its own
+    # to_torch_device rejects (TypeError) before any conversion: always name the GPU.
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+def compile_settings(device: torch.device, **extra: Any) -> dict[str, Any]:
+    """The keyword arguments every engine is compiled with (besides the inputs)."""
+    # Strongly typed: the graph's dtypes are what runs (fp16 only where the program has it).
+    # TF32 off: fp32 here means fp32 (the head's rotations and skinning).
+    return {
+        "device": compile_device(device),
+        "disable_tf32": True,
+        "truncate_double": True,
+        **extra,
+    }
 
 
 def _tensorrt_version(installed: str) -> str:

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torch.export import ExportedProgram
+
 from pymafx_ros.backends.export.programs import (
     CROP_SIZE,
     ENCODER_PARTS,
     HEAD_INPUTS,
     LEVEL_SIZES,
-    MAX_HAND_ROWS,
+    batch_ranges,
     map_input_names,
 )
+from pymafx_ros.backends.export.source import ProgramSource
+from pymafx_ros.backends.export.typed_programs import typed_encoder_program
 from pymafx_ros.backends.tensorrt.options import ENGINE_PRECISIONS
 from pymafx_ros.model.pymafx_net import BODY_LEVEL_CHANNELS, PART_LEVEL_CHANNELS
 
@@ -58,28 +62,19 @@ def program_precision(name: str, precision: str) -> str:
     return precision if name.endswith("_encoder") else "fp32"
 
 
-def _people_range(max_people: int) -> tuple[int, int, int]:
-    return 1, 1, max_people
-
-
-def _hand_range(max_people: int) -> tuple[int, int, int]:
-    # One person with both hands visible is the common case the engine is tuned for.
-    return 1, min(2, 2 * max_people), 2 * max_people
-
-
 def engine_profiles(name: str, max_people: int) -> tuple[InputProfile, ...]:
     """Input profiles of ``<part>_encoder`` or ``head_<profile>`` for up to ``max_people``
-    people: bodies and faces 1..max_people, hand crops / rows 1..2*max_people."""
-    if not 1 <= max_people <= MAX_HAND_ROWS // 2:
-        raise ValueError(f"max_people must lie in [1, {MAX_HAND_ROWS // 2}], got {max_people}")
+    people: bodies and faces 1..max_people, hand crops / rows 1..2*max_people. The programs
+    compiled for them are exported with the same ranges (``engine_program``): Torch-TensorRT
+    takes each engine's min / opt / max from the program, not from these."""
+    people, hands = batch_ranges(max_people, head=name.startswith("head_"))
     if name.endswith("_encoder"):
         part = name.removesuffix("_encoder")
         if part not in ENCODER_PARTS:
             raise ValueError(f"no program {name!r}")
-        low, opt, high = _hand_range(max_people) if part == "hand" else _people_range(max_people)
+        low, opt, high = hands if part == "hand" else people
         image = (3, CROP_SIZE, CROP_SIZE)
         return (InputProfile("image", (low, *image), (opt, *image), (high, *image)),)
-    people, hands = _people_range(max_people), _hand_range(max_people)
     profiles = []
     for part in ENCODER_PARTS:
         batch = hands if part == "hand" else people
@@ -99,3 +94,14 @@ def engine_profiles(name: str, max_people: int) -> tuple[InputProfile, ...]:
 
 def describe_profiles(profiles: tuple[InputProfile, ...]) -> str:
     return ";".join(profile.describe() for profile in profiles)
+
+
+def engine_program(
+    source: ProgramSource, name: str, precision: str, max_people: int
+) -> tuple[ExportedProgram, tuple[str, ...], dict[str, str]]:
+    """(program, output names, aliases) an engine is compiled from: batches bounded as its
+    profiles (``max_people``), an encoder typed in its precision."""
+    program, outputs, aliases = source.exported_program(name, max_people=max_people)
+    if name.endswith("_encoder"):
+        program = typed_encoder_program(program, program_precision(name, precision))
+    return program, outputs, aliases

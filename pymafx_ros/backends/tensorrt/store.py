@@ -19,12 +19,12 @@ import torch
 
 from pymafx_ros.backends.artefact_cache import ArtefactCache, EntryKey
 from pymafx_ros.backends.export.source import ProgramSource
-from pymafx_ros.backends.export.typed_programs import typed_encoder_program
 from pymafx_ros.backends.tensorrt.compiler import Engine, EngineCompiler
 from pymafx_ros.backends.tensorrt.input_shapes import (
     InputProfile,
     describe_profiles,
     engine_profiles,
+    engine_program,
     program_precision,
 )
 
@@ -89,9 +89,9 @@ class EngineStore:
         profiles = engine_profiles(name, self.max_people)
 
         def compile_into(folder: Path) -> None:
-            program, outputs, aliases = self.source.exported_program(name)
-            if name.endswith("_encoder"):
-                program = typed_encoder_program(program, precision)
+            program, outputs, aliases = engine_program(
+                self.source, name, self.precision, self.max_people
+            )
             start = time.perf_counter()
             LOG.info(
                 "compiling %s (%s; %s) on %s: minutes",

@@ -6,16 +6,26 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import sys
+import types
 
 import pytest
 import torch
+from engine_doubles import PlainPrograms
 
-from pymafx_ros.backends.export.programs import HEAD_INPUTS, export_encoder
+from pymafx_ros.backends.artefact_cache import ArtefactCache
+from pymafx_ros.backends.export.programs import (
+    HEAD_INPUTS,
+    export_encoder,
+    input_ranges,
+    keep_size_one_dynamic,
+)
+from pymafx_ros.backends.export.source import ProgramSource
 from pymafx_ros.backends.export.typed_programs import typed_encoder_program
 from pymafx_ros.backends.tensorrt.compiler import TorchTensorRTCompiler
 from pymafx_ros.backends.tensorrt.input_shapes import engine_profiles, program_precision
 from pymafx_ros.backends.tensorrt.options import EngineOptions, build_command
-from pymafx_ros.backends.tensorrt.store import engine_key
+from pymafx_ros.backends.tensorrt.store import ENGINE_FILE, EngineStore, engine_key
 from pymafx_ros.backends.tensorrt_backend import no_hand_inputs
 
 
@@ -149,3 +159,92 @@ def test_the_compile_step_names_what_a_machine_lacks(monkeypatch):
     assert [p.split(":")[0] for p in compiler.missing(torch.device("cuda:0"))] == [
         "torch_tensorrt"
     ]
+
+
+def _size_oblivious() -> bool:
+    from torch.fx.experimental import _config
+
+    return bool(_config.backed_size_oblivious)
+
+
+def _fake_torch_tensorrt(monkeypatch) -> list[dict]:
+    """A torch_tensorrt stand-in that records the keyword arguments of each compile call."""
+    calls: list[dict] = []
+    module = types.ModuleType("torch_tensorrt")
+    module.Input = lambda **spec: spec
+    # Records too whether the call runs with size-1 batches kept dynamic (see below).
+    module.dynamo = types.SimpleNamespace(
+        compile=lambda program, **kw: calls.append({**kw, "oblivious": _size_oblivious()})
+    )
+    monkeypatch.setitem(sys.modules, "torch_tensorrt", module)
+    return calls
+
+
+def test_the_compile_call_names_the_gpu_by_index(monkeypatch):
+    """Torch-TensorRT turns an index-less cuda device into Device(gpu_id=None), which its own
+    to_torch_device rejects before converting anything: the device goes with its index."""
+    calls = _fake_torch_tensorrt(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    compiler = TorchTensorRTCompiler()
+    profiles = engine_profiles("face_encoder", 2)
+    compiler.compile(object(), profiles, "fp16", torch.device("cuda"))
+    assert calls[0]["device"] == torch.device("cuda:1")  # the current device, by its index
+    compiler.compile(object(), profiles, "fp16", torch.device("cuda:0"), dryrun=True)
+    assert calls[1]["device"] == torch.device("cuda:0")
+    assert all(call["disable_tf32"] and call["truncate_double"] for call in calls)
+    assert calls[1]["dryrun"] is True and "dryrun" not in calls[0]
+    # A face engine tuned for 1 face of up to 2 compiles with size 1 kept dynamic, the head
+    # (tuned for 2 people) as it is.
+    assert calls[0]["oblivious"] and not _size_oblivious()
+    compiler.compile(object(), engine_profiles("head_mesh", 2), "fp32", torch.device("cuda"))
+    assert not calls[2]["oblivious"]
+    (image,) = calls[0]["arg_inputs"]
+    assert (image["min_shape"], image["opt_shape"], image["max_shape"]) == (
+        (1, 3, 224, 224),
+        (1, 3, 224, 224),
+        (2, 3, 224, 224),
+    )
+
+
+def _batch_range(program) -> tuple[int, int, int]:
+    """(min, opt, max) of a program's first input's batch as Torch-TensorRT reads it: the
+    range's bounds and the example's size."""
+    (name,) = program.graph_signature.user_inputs
+    node = next(n for n in program.graph.nodes if n.name == name)
+    size = node.meta["val"].shape[0]
+    if isinstance(size, int):
+        return size, size, size
+    bounds = program.range_constraints[size.node.expr]
+    return int(bounds.lower), size.node.hint, int(bounds.upper)
+
+
+@pytest.mark.parametrize(
+    ("name", "precision", "max_people", "expected"),
+    [("face_encoder", "fp16", 2, (1, 1, 2)), ("hand_encoder", "fp32", 3, (1, 2, 6))],
+)
+def test_engines_are_compiled_from_programs_bounded_as_their_profiles(
+    seeded_model, tmp_path, name, precision, max_people, expected
+):
+    """Torch-TensorRT ignores the profiles passed with an ExportedProgram and builds each
+    engine for the program's own batch range: the programs must carry the profiles."""
+    source = ProgramSource(seeded_model, ArtefactCache(tmp_path))
+    store = EngineStore(source, PlainPrograms(), torch.device("cpu"), precision, max_people)
+    program = torch.export.load(store.build(name) / ENGINE_FILE)
+    (profile,) = engine_profiles(name, max_people)
+    assert (profile.min[0], profile.opt[0], profile.max[0]) == expected
+    assert _batch_range(program) == expected
+    crops = torch.randn(expected[2], 3, 224, 224, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():  # the largest batch runs, and equals the smallest row by row
+        largest = program.module()(crops)
+        smallest = program.module()(crops[:1])
+    for many, one in zip(largest, smallest, strict=True):
+        torch.testing.assert_close(many[:1], one, atol=1e-3, rtol=1e-3)
+    # Torch-TensorRT re-traces the program while lowering it (run_decompositions): a size-1
+    # example is specialised to the constant 1 there unless the compile call keeps it dynamic.
+    # (Fresh copies: a re-trace records its specialisation in the program's shape env.)
+    with keep_size_one_dynamic(expected):
+        lowered = torch.export.load(store.folder(name) / ENGINE_FILE).run_decompositions()
+    assert [shape[0] for shape in input_ranges(lowered)["image"]] == list(expected)
+    if expected[1] == 1:
+        plain = torch.export.load(store.folder(name) / ENGINE_FILE).run_decompositions()
+        assert input_ranges(plain)["image"][2][0] == 1
