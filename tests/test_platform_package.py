@@ -58,6 +58,7 @@ PIP_ONLY = {
     "openvino": "openvino",
     # the import-structure test's graph library, installed with import-linter (dev.txt)
     "grimp": "import-linter",
+    "packaging": "packaging",
     # process-bags' cluster runtime, the optional batch extra (requirements/batch.txt)
     "ray": "ray",
 }
