@@ -33,6 +33,7 @@ from pymafx_ros.backends.export.programs import (
     HeadProgram,
     head_output_names,
 )
+from pymafx_ros.backends.export.typed_programs import TypedEncoder
 from pymafx_ros.backends.interface import Backend, check_profile
 from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.backends.output import BackendOutput
@@ -83,18 +84,6 @@ def inductor(module: nn.Module, cuda_graphs: bool) -> Callable[..., Any]:
     """``torch.compile`` with inductor, static shapes, CUDA graphs when asked."""
     mode = "reduce-overhead" if cuda_graphs else None
     return torch.compile(module, backend="inductor", mode=mode, dynamic=False, fullgraph=True)
-
-
-class TypedEncoder(nn.Module):
-    """An encoder computing in ``dtype`` on fp32 crops [N,3,224,224]; fp32 maps out."""
-
-    def __init__(self, encoder: nn.Module, dtype: torch.dtype) -> None:
-        super().__init__()
-        self.encoder = encoder.to(dtype)
-        self.dtype = dtype
-
-    def forward(self, image: Tensor) -> tuple[Tensor, ...]:
-        return tuple(level.float() for level in self.encoder(image.to(self.dtype)))
 
 
 class TorchCompileBackend(Backend):

@@ -18,7 +18,7 @@ from pymafx_ros.backends.export.programs import batch_dim, batch_range, keep_siz
 _DTYPES = {"fp16": torch.float16, "fp32": torch.float32}
 
 
-class _TypedEncoder(nn.Module):
+class TypedEncoder(nn.Module):
     """An encoder computing in ``dtype`` on fp32 crops; its maps come back as fp32."""
 
     def __init__(self, encoder: nn.Module, dtype: torch.dtype) -> None:
@@ -38,7 +38,7 @@ def typed_encoder_program(program: ExportedProgram, precision: str) -> ExportedP
     if dtype == torch.float32:
         return program
     # deepcopy: .to() converts parameters in place, which would change ``program`` too.
-    typed = _TypedEncoder(copy.deepcopy(program.module()), dtype).eval()
+    typed = TypedEncoder(copy.deepcopy(program.module()), dtype).eval()
     (example,), _ = program.example_inputs
     crops = batch_range(program)
     with torch.no_grad(), keep_size_one_dynamic(crops):
