@@ -56,6 +56,8 @@ PIP_ONLY = {
     "onnx": "onnx",
     "onnxscript": "onnxscript",
     "openvino": "openvino",
+    "nncf": "nncf",
+    "psutil": "psutil",
     # the import-structure test's graph library, installed with import-linter (dev.txt)
     "grimp": "import-linter",
     "packaging": "packaging",
