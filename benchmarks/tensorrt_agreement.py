@@ -37,8 +37,8 @@ import tempfile
 from pathlib import Path
 
 import torch
-from bf16_accuracy import fixture_inputs, photo_inputs
 from model_gpu import astronaut_crops, tf32
+from precision_accuracy import fixture_inputs, photo_inputs
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
 from pymafx_ros.backends.export.programs import HeadProgram, export_head

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.bags import commands as bag_commands
-from pymafx_ros.tools import build_engines, check, process
+from pymafx_ros.tools import build_engines, calibrate, check, process
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_parser(subparsers)
     check.add_parser(subparsers)
     build_engines.add_parser(subparsers)
+    calibrate.add_parser(subparsers)
     bag_commands.add_parsers(subparsers)
     return parser
 

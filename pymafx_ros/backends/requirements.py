@@ -8,7 +8,7 @@ from types import ModuleType
 from pymafx_ros.backends.names import BackendUnavailableError
 
 # Tested versions (constraints.txt pins them for `make setup`).
-TESTED_VERSIONS = {"onnxruntime": "1.32.0", "openvino": "2026.4.0"}
+TESTED_VERSIONS = {"onnxruntime": "1.32.0", "openvino": "2026.4.0", "nncf": "3.4.0"}
 
 
 def import_optional(module: str, package: str) -> ModuleType:

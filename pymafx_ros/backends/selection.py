@@ -11,7 +11,11 @@
   on joints (bf16 measured at most 1.8 mm from fp32, README "Benchmarks"); ``fp32`` is exact
   (parity within 1e-4).
 
-An explicit ``bf16`` on a CPU without native bf16 is refused: it would be emulated, slower than
+``int8`` (encoders quantized by NNCF, head fp32) runs on ``openvino`` on a CPU with int8 dot
+products (AVX512-VNNI, AVX-VNNI or AMX-INT8) and is chosen explicitly. ONNX Runtime is not
+offered int8: its CPU kernels run NNCF's QDQ models as fp32 around int8 convolutions without
+OpenVINO's fused int8 pipeline (see docs/backends.md). An explicit ``bf16`` on a CPU without
+native bf16 is refused: it would be emulated, slower than
 fp32. ``tensorrt`` and ``torch_compile`` (on CUDA) run ``fp16`` (their ``auto`` there: fp16
 encoders, fp32 head) or ``fp32``; eager ``torch`` takes ``fp16`` on CUDA too. ``open_backend``
 falls back from a ``tensorrt`` that cannot run here (no CUDA, no Torch-TensorRT, no engine) to
@@ -37,6 +41,7 @@ from pymafx_ros.model.pymafx_net import PyMAFX
 LOG = logging.getLogger(__name__)
 
 BF16_BACKENDS = ("openvino", "torch")
+INT8_BACKENDS = ("openvino",)
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,10 @@ def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) 
         reasons.append(f"backend auto -> {backend}: {why}")
     if backend == "tensorrt":
         # Whether CUDA, Torch-TensorRT and an engine are there is the backend's to say.
-        if precision == "bf16":
+        if precision in ("bf16", "int8"):
             raise BackendUnavailableError(
-                "backend tensorrt builds fp16 or fp32 engines; bf16 is for the CPU engines"
+                f"backend tensorrt builds fp16 or fp32 engines; {precision} is for the CPU "
+                "engines (int8: backend openvino on the CPU)"
             )
         if precision == "auto":
             precision = "fp16"
@@ -85,6 +91,8 @@ def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) 
             f"fp32 head), not {backend} on {device}: choose one of them on a GPU, or precision "
             "fp32 / bf16 / auto"
         )
+    if precision == "int8":
+        _check_int8(backend, on_gpu, device, cpu)
     if backend != "torch" and on_gpu:
         raise BackendUnavailableError(
             f"backend {backend} runs on the CPU; with device {device} use backend torch or auto"
@@ -116,6 +124,26 @@ def choose_backend(backend: str, precision: str, device: str, cpu: CpuFeatures) 
     return BackendChoice(backend, precision, reason)
 
 
+def _check_int8(backend: str, on_gpu: bool, device: str, cpu: CpuFeatures) -> None:
+    """Refuse int8 where it cannot run well: another backend, a GPU, no int8 dot products."""
+    if on_gpu:
+        raise BackendUnavailableError(
+            f"precision int8 runs on the CPU (backend openvino), not on {device}: use device "
+            "cpu, or fp16 on the GPU (backend tensorrt or torch_compile)"
+        )
+    if backend not in INT8_BACKENDS:
+        raise BackendUnavailableError(
+            f"backend {backend} does not run int8; int8 encoders run on backend "
+            f"{' or '.join(INT8_BACKENDS)} (pip install openvino nncf)"
+        )
+    if not cpu.native_int8:
+        raise BackendUnavailableError(
+            "precision int8 needs a CPU with int8 dot products (AVX512-VNNI, AVX-VNNI or "
+            f"AMX-INT8); this one ({cpu.describe()}) would run it no faster than fp32: use "
+            "fp32, bf16 where the CPU has it, or auto"
+        )
+
+
 def _compiled_precision(
     precision: str, on_gpu: bool, device: str, reasons: list[str]
 ) -> BackendChoice:
@@ -124,7 +152,7 @@ def _compiled_precision(
         precision = "fp16" if on_gpu else "fp32"
         why = "fp16 encoders, fp32 head on CUDA" if on_gpu else "fp32 on the CPU"
         reasons.append(f"precision auto -> {precision}: torch_compile runs {why}")
-    elif precision == "bf16" or (precision == "fp16" and not on_gpu):
+    elif precision in ("bf16", "int8") or (precision == "fp16" and not on_gpu):
         raise BackendUnavailableError(
             f"backend torch_compile runs fp16 on CUDA or fp32, not {precision} on {device}"
         )
@@ -167,7 +195,9 @@ def create_backend(model: PyMAFX, options: BackendOptions | None = None) -> Back
         return OnnxRuntimeBackend(model, choice.precision, cpu, options.cache, options.num_threads)
     from pymafx_ros.backends.openvino_backend import OpenVinoBackend
 
-    return OpenVinoBackend(model, choice.precision, cpu, options.cache, options.num_threads)
+    return OpenVinoBackend(
+        model, choice.precision, cpu, options.cache, options.num_threads, options.calibration
+    )
 
 
 def open_backend(model: PyMAFX, profile: str, options: BackendOptions | None = None) -> Backend:

@@ -15,8 +15,9 @@ NODE_DETECTORS = ("mediapipe", "full_frame")
 # torch_compile: torch.compile (inductor) of the model, CUDA graphs on a GPU, no TensorRT.
 BACKEND_NAMES = ("torch", "torch_compile", "onnxruntime", "openvino", "tensorrt")
 BACKEND_CHOICES = ("auto", *BACKEND_NAMES)
-# fp16: the encoders of tensorrt, torch_compile and torch on CUDA; bf16: the CPU engines'.
-PRECISIONS = ("fp32", "bf16", "fp16")
+# fp16: the encoders of tensorrt, torch_compile and torch on CUDA; bf16: the CPU engines';
+# int8: OpenVINO's encoders quantized after training (NNCF) on a calibration set.
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 PRECISION_CHOICES = ("auto", *PRECISIONS)
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")

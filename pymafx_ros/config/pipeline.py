@@ -100,6 +100,8 @@ class PipelineConfig:
         "`fp32` is exact (parity 1e-4); `bf16` runs the three encoders in bf16 (CPUs with AMX "
         "or AVX512-BF16 only; `openvino`, `torch`), moving joints by millimetres; `fp16` is "
         "`tensorrt`'s, `torch_compile`'s and `torch`'s on CUDA (fp16 encoders, fp32 head); "
+        "`int8` runs the three encoders quantized by NNCF (`openvino` on CPUs with VNNI or "
+        "AMX-INT8; calibrated on built-in photos, or on your frames by `pymafx-ros calibrate`); "
         "`auto` = `fp16` with `tensorrt` and with `torch_compile` on CUDA, else `bf16` "
         "where the CPU has native bf16 (measured <= 1.8 mm from fp32), else `fp32`",
         choices=PRECISION_CHOICES,

@@ -56,6 +56,7 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     from pymafx_ros.backends.selection import choose_backend, open_backend
     from pymafx_ros.backends.tensorrt.options import EngineOptions
     from pymafx_ros.model.factory import build_model
+    from pymafx_ros.pipeline.calibration import calibration_for
 
     # A backend/precision this machine cannot run fails here, before the model is built (the
     # names themselves were checked by the config; open_backend resolves the same choice).
@@ -80,6 +81,7 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
         device=config.device,
         num_threads=config.num_threads,
         engines=engines,
+        calibration=calibration_for,
     )
     backend = open_backend(model, profile, options)
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
