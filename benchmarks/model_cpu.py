@@ -2,13 +2,15 @@
 eager torch measured in the same run (placeholder assets, seeded weights: they time like real
 ones).
 
-    python benchmarks/model_cpu.py --backend openvino [--precision bf16] [--backend torch ...]
+    python benchmarks/model_cpu.py --backend openvino [--precision bf16|int8] [--backend torch ...]
         [--official OFFICIAL/bench_official.py] [--repeats 10] [--warmup 2] [--threads 2]
 
 ``OFFICIAL`` is a checkout of the official PyMAF-X code holding the timing harness
 ``bench_official.py``; neither is part of this repository.
 
-``--backend NAME[:PRECISION]`` may be repeated (``--precision`` is the default precision);
+``--backend NAME[:PRECISION]`` (e.g. ``openvino:int8``) may be repeated (``--precision`` is the
+default precision; int8 encoders use the calibration recorded for the weights, else the
+built-in set, quantized on the first run);
 eager ``torch`` fp32 is always timed too, as the reference of ``ratio_vs_torch``. With
 ``--official`` the official code's harness (same settings, both hands visible) gives
 ``ratio_vs_official``. Every backend is timed in a process of its own (engines' idle threads
@@ -48,6 +50,7 @@ from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.model.factory import build_model
 from pymafx_ros.model.hand_rows import all_hands_rows
+from pymafx_ros.pipeline.calibration import calibration_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL_STAGES = (
@@ -156,7 +159,10 @@ def _worker(entry: str, args: argparse.Namespace) -> None:
     """Time one backend's stages in this process; print {"stage", "times"} lines."""
     name, _, precision = entry.partition(":")
     model, _ = build_model()
-    backend = create_backend(model, BackendOptions(name, precision, num_threads=args.threads))
+    options = BackendOptions(
+        name, precision, num_threads=args.threads, calibration=calibration_for
+    )
+    backend = create_backend(model, options)
     # torch_compile compiles each profile for minutes on a CPU: the two the pipeline runs.
     compiled = name == "torch_compile"
     for profile in ("joints", "mesh") if compiled else ("joints", "mesh", "release"):

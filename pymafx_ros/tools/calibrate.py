@@ -68,12 +68,19 @@ def split_frames(
 
 
 def read_frames(path: Path, max_frames: int) -> list[np.ndarray]:
-    """Up to ``max_frames`` RGB frames of a video or folder, spread evenly over it."""
+    """Up to ``max_frames`` RGB frames of a video or folder, spread evenly over it (the first
+    ones of a video that does not say its length); only the picked frames are kept."""
+    if max_frames < 2:
+        raise ValueError(f"--max-frames must be 2 or more, got {max_frames}")
     source = open_input(path)
-    frames = [rgb for _, rgb in source.frames()]
-    if len(frames) > max_frames:
-        picks = np.linspace(0, len(frames) - 1, max_frames).round().astype(int)
-        frames = [frames[i] for i in picks]
+    count = source.frame_count or max_frames
+    picks = set(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int).tolist())
+    frames = []
+    for index, (_, rgb) in enumerate(source.frames()):
+        if index in picks:
+            frames.append(rgb)
+        if len(frames) == len(picks):
+            break
     return frames
 
 
@@ -103,10 +110,10 @@ def held_out_cost(
 
 def calibrate(args: argparse.Namespace) -> dict[str, Any]:
     """Cut, quantize, measure and record; returns the record (also written to the cache)."""
-    cpu = detect_cpu_features()
-    choose_backend("openvino", "int8", "cpu", cpu)  # refuses a CPU without int8 dot products
     frames = read_frames(args.frames, args.max_frames)
     calibration_frames, held = split_frames(frames, args.held_out_every)
+    cpu = detect_cpu_features()
+    choose_backend("openvino", "int8", "cpu", cpu)  # refuses a CPU without int8 dot products
     variants = BOX_VARIANTS if len(calibration_frames) < FEW_FRAMES else BOX_VARIANTS[:1]
     detector = create_detector("mediapipe", max_people=MAX_PEOPLE, min_score=0.5)
     try:
@@ -114,7 +121,8 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
             crops = cut_calibration_crops(calibration_frames, detector, variants)
         except ValueError as error:
             raise InputError(f"{args.frames}: {error}") from error
-        calibration = CalibrationSet(crops, normalise, f"pymafx-ros calibrate {args.frames}")
+        source = f"pymafx-ros calibrate {args.frames}"
+        calibration = CalibrationSet(crops, normalise, source).spread(args.max_crops)
         model, _ = build_model(args.data, args.checkpoint)
         options = BackendOptions("openvino", "fp32", num_threads=args.threads, cpu=cpu)
         fp32 = create_backend(model, options)
@@ -174,6 +182,13 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         default=4,
         help="hold out every Nth frame to measure the cost (default 4)",
+    )
+    parser.add_argument(
+        "--max-crops",
+        type=int,
+        default=300,
+        help="most calibration crops per encoder, spread over the frames (default 300; fewer "
+        "quantize faster)",
     )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.set_defaults(run=run)

@@ -9,7 +9,10 @@ forward of the ``in_img_*`` crops; ``{S}_in_*`` / ``{S}_out_*`` a regressor step
 arrays present in the fixture are compared. Exit status 1 if an output exceeds the tolerance.
 
 ``--backend onnxruntime|openvino`` replays the fixture through that backend's exported programs
-(``--precision bf16`` reports the errors without gating them). Those programs compute the final
+(``--precision bf16|int8`` reports the errors without gating them, and what the precision
+costs in mm against the fixture's fp32 meshes: the release's 49 joints and the 10475 SMPL-X
+vertices, mean and max; int8 uses the calibration recorded for the weights, else the built-in
+set). Those programs compute the final
 mesh only, from crops, so they check every ``{S}_m3_*`` output of the forward sections; the
 earlier iterations, the intermediates and the regressor-alone sections (which start from
 given features) are skipped and say so: the same model code is checked on them through torch.
@@ -33,11 +36,13 @@ import torch
 from pymafx_ros.backends.interface import Backend
 from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.backends.options import BackendOptions
+from pymafx_ros.backends.precision_cost import distances_mm
 from pymafx_ros.backends.selection import create_backend
 from pymafx_ros.config import PRECISIONS
 from pymafx_ros.model.factory import STATE_DICT_TABLE, build_model
 from pymafx_ros.model.pymafx_net import NUM_ITERATIONS, PyMAFX
 from pymafx_ros.model.regressor import STATE_NAMES
+from pymafx_ros.pipeline.calibration import calibration_for
 
 PARITY_BACKENDS = ("torch", "onnxruntime", "openvino")
 
@@ -71,7 +76,8 @@ class ParityReport:
     outputs: list[Comparison]
     features: list[Comparison]
     skipped: list[str] = field(default_factory=list)  # what was not compared, and why
-    gated: bool = True  # False for bf16: errors are reported, not held to the tolerance
+    gated: bool = True  # False for bf16/int8: errors are reported, not held to the tolerance
+    costs: list[str] = field(default_factory=list)  # reduced precisions: mm against fp32
 
     @property
     def failures(self) -> list[Comparison]:
@@ -163,6 +169,16 @@ def _final_section(
         vis = {side: torch.from_numpy(arrays[f"in_{side}"]) for side in ("vis_lhand", "vis_rhand")}
     final_group = f"m{NUM_ITERATIONS}"
     mesh = backend.predict(*images, **vis, profile="release", run_hidden_hands=True).as_dict()
+    costs = []
+    if backend.precision != "fp32":
+        for name, label in (("pred_joints", "joints (49)"), ("smplx_verts", "vertices")):
+            if f"{section}_m{NUM_ITERATIONS}_{name}" in arrays and name in mesh:
+                reference = arrays[f"{section}_m{NUM_ITERATIONS}_{name}"]
+                mm = distances_mm(mesh[name], reference)
+                costs.append(
+                    f"{section} {backend.precision} vs fixture fp32, {label}: "
+                    f"mean {mm.mean():.3f} mm, max {mm.max():.3f} mm"
+                )
     outputs, skipped = [], set()
     for key, expected in arrays.items():
         match = _MESH_KEY.match(key)
@@ -181,7 +197,7 @@ def _final_section(
         )
     if any(_FEATURE_KEY.match(k) and k.startswith(f"{section}_") for k in arrays):
         notes.append(f"{section} intermediates: not outputs of the exported programs")
-    return ParityReport(outputs, [], notes)
+    return ParityReport(outputs, [], notes, costs=costs)
 
 
 def _regressor_section(
@@ -250,7 +266,8 @@ def run_parity(
 
     ``backend`` None checks the model itself (after ``prepare_for_inference()`` when
     ``prepared``); a backend name checks that backend (``torch`` prepares the model and, for
-    bf16, runs its encoders in bf16). bf16 errors are reported, not gated.
+    bf16, runs its encoders in bf16). bf16 and int8 errors are reported, not gated, with their
+    cost in mm against the fixture (``ParityReport.costs``).
     """
     arrays, meta = read_fixture(Path(fixture))
     if model is None:
@@ -262,7 +279,8 @@ def run_parity(
     report = ParityReport([], [], gated=precision == "fp32")
     runner: Backend | None = None
     if backend is not None:
-        runner = create_backend(model, BackendOptions(backend, precision))
+        options = BackendOptions(backend, precision, calibration=calibration_for)
+        runner = create_backend(model, options)
         if backend == "torch":
             model = runner.model
             runner = None
@@ -290,6 +308,7 @@ def run_parity(
         report.outputs += part.outputs
         report.features += part.features
         report.skipped += part.skipped
+        report.costs += part.costs
     return report
 
 
@@ -326,6 +345,7 @@ def format_report(report: ParityReport, with_features: bool = True) -> str:
             )
         lines.append("")
     lines += [f"skipped: {note}" for note in report.skipped]
+    lines += [f"cost: {line}" for line in report.costs]
     failures = report.failures
     if not report.gated:
         worst = max((c.error for c in report.outputs), default=0.0)
@@ -370,7 +390,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "--precision",
         choices=PRECISIONS,
         default="fp32",
-        help="backend precision; bf16 errors are reported, not held to the tolerance",
+        help="backend precision; bf16/int8 errors and their cost in mm are reported, not held "
+        "to the tolerance",
     )
     parser.set_defaults(run=run)
 

@@ -67,7 +67,7 @@ def test_the_node_declares_51_options_and_keeps_the_rest_to_python():
 BAD = [
     ("detector", "yolo", "'detector' is 'yolo'; choose one of mediapipe, full_frame, external"),
     ("backend", "tvm", "'backend' is 'tvm'; choose one of auto, torch, torch_compile"),
-    ("precision", "fp8", "'precision' is 'fp8'; choose one of auto, fp32, bf16, fp16"),
+    ("precision", "fp8", "'precision' is 'fp8'; choose one of auto, fp32, bf16, fp16, int8"),
     ("max_people", 0, "'max_people' is 0; allowed [1, 10]"),
     ("max_people", 11, "'max_people' is 11; allowed [1, 10]"),
     ("num_threads", -1, "'num_threads' is -1; allowed [0, 256]"),
