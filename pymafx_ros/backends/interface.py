@@ -39,6 +39,8 @@ class Backend(ABC):
     name: str = ""
     # Why this backend runs instead of the one asked for ('' when it is the one asked for).
     fallback: str = ""
+    # How ``precision: auto`` chose this precision where it timed candidates ('' otherwise).
+    auto_precision: str = ""
 
     def __init__(self, precision: str, cpu: CpuFeatures) -> None:
         if precision not in PRECISIONS:
@@ -77,7 +79,8 @@ class Backend(ABC):
 
     def describe(self) -> dict[str, str]:
         """Backend, precision and CPU facts, for logs and diagnostics (and ``fallback``: why
-        this backend runs instead of the one asked for, when it does)."""
+        this backend runs instead of the one asked for, when it does; ``precision_auto``: the
+        timings and choice of ``precision: auto``, when it timed candidates)."""
         values = {
             "backend": self.name,
             "precision": self.precision,
@@ -86,4 +89,6 @@ class Backend(ABC):
         }
         if self.fallback:
             values["fallback"] = self.fallback
+        if self.auto_precision:
+            values["precision_auto"] = self.auto_precision
         return values

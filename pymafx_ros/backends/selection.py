@@ -6,16 +6,19 @@
   are built ahead of time for one GPU and ``max_people``); on the CPU ``openvino`` when
   installed (fastest in fp32 and the only exported engine with bf16), else ``onnxruntime``
   when installed, else ``torch``;
-* precision ``auto``: ``bf16`` when the CPU has native bf16 (AMX or AVX512-BF16) and the chosen
-  backend runs bf16 (openvino, torch), else ``fp32``: the fastest precision within a 5 mm bound
-  on joints (bf16 measured at most 1.8 mm from fp32, README "Benchmarks"); ``fp32`` is exact
-  (parity within 1e-4).
+* precision ``auto``: the fastest precision within a 5 mm bound on joints. By the flags:
+  ``bf16`` when the CPU has native bf16 (AMX or AVX512-BF16) and the chosen backend runs bf16
+  (openvino, torch), else ``fp32`` (bf16 measured at most 1.8 mm from fp32, README
+  "Benchmarks"; ``fp32`` is exact, parity within 1e-4). Where more than one precision qualifies
+  on ``openvino`` with int8 among them (int8 on a CPU with int8 dot products when
+  ``pymafx-ros calibrate`` recorded a cost within the bound for the loaded weights),
+  ``create_backend`` times them once per CPU and keeps the fastest (``auto_precision``); where
+  int8 runs but is not in the running, the diagnostics say why.
 
 ``int8`` (encoders quantized by NNCF, head fp32) runs on ``openvino`` on a CPU with int8 dot
-products (AVX512-VNNI, AVX-VNNI or AMX-INT8) and is chosen explicitly. ONNX Runtime is not
-offered int8: its CPU kernels run NNCF's QDQ models as fp32 around int8 convolutions without
-OpenVINO's fused int8 pipeline (see docs/backends.md). An explicit ``bf16`` on a CPU without
-native bf16 is refused: it would be emulated, slower than
+products (AVX512-VNNI, AVX-VNNI or AMX-INT8). ONNX Runtime is not offered int8 (its kernels on
+NNCF's QDQ models were not measured; OpenVINO is the runtime NNCF's int8 models target). An
+explicit ``bf16`` on a CPU without native bf16 is refused: it would be emulated, slower than
 fp32. ``tensorrt`` and ``torch_compile`` (on CUDA) run ``fp16`` (their ``auto`` there: fp16
 encoders, fp32 head) or ``fp32``; eager ``torch`` takes ``fp16`` on CUDA too. ``open_backend``
 falls back from a ``tensorrt`` that cannot run here (no CUDA, no Torch-TensorRT, no engine) to
@@ -168,6 +171,26 @@ def create_backend(model: PyMAFX, options: BackendOptions | None = None) -> Back
     options = options or BackendOptions()
     cpu = options.cpu or detect_cpu_features()
     choice = choose_backend(options.backend, options.precision, options.device, cpu)
+    decision = None
+    if options.precision == "auto" and choice.backend == "openvino":
+        from pymafx_ros.backends.auto_precision import decide
+
+        decision = decide(model, cpu, replace(options, cpu=cpu), choice.backend)
+        if "int8" in decision.costs_mm:  # int8 was in the running: say how it went
+            reason = f"{choice.reason}; with int8: {decision.describe()}"
+            choice = BackendChoice(choice.backend, decision.precision, reason)
+        else:
+            decision = None
+    backend = _create(model, options, choice, cpu)
+    if decision is not None:
+        backend.auto_precision = decision.describe()
+    return backend
+
+
+def _create(
+    model: PyMAFX, options: BackendOptions, choice: BackendChoice, cpu: CpuFeatures
+) -> Backend:
+    """The backend of a resolved ``choice``, logged."""
     LOG.info(
         "inference backend %s, precision %s (%s); CPU %s",
         choice.backend,

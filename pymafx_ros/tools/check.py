@@ -26,7 +26,10 @@ BACKENDS = {
     "tensorrt": "TensorRT",
 }
 # CPU flags (as /proc/cpuinfo names them) that decide which fast kernels can run.
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+CPU_FLAGS = (
+    "avx2", "fma", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16",
+    "amx_tile", "amx_bf16", "amx_int8",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,27 @@ def torch_report() -> tuple[list[str], bool]:
     return lines, True
 
 
+def precision_lines() -> list[str]:
+    """What ``precision: auto`` and int8 would do here: the int8 and bf16 flags, and the timing
+    decisions cached on this machine (timings and choice), without timing anything now."""
+    from pymafx_ros.backends.auto_precision import DecisionCache
+    from pymafx_ros.backends.cpu_features import detect_cpu_features
+
+    cpu = detect_cpu_features()
+    int8 = cpu.int8_flag() or "no: no int8 dot products (VNNI / AMX-INT8)"
+    lines = [
+        f"precision int8 (openvino): {int8}; bf16: {'yes' if cpu.native_bf16 else 'no'}",
+    ]
+    decisions = DecisionCache().decisions()
+    if not decisions:
+        lines.append(
+            "precision auto: no timing cached yet (the node times fp32/bf16/int8 once on its "
+            "first start with precision auto when int8 may win)"
+        )
+    lines += [f"precision auto (cached): {decision.describe()}" for decision in decisions]
+    return lines
+
+
 def _file_lines(data: str | None, checkpoint: str | None, reports: list[FileReport]) -> list[str]:
     lines = ["Model files"]
     if not data:
@@ -126,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     features = ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in flags.items())
     lines.append(f"  CPU: {model}" + (f"; {features}" if features else ""))
     lines += [f"  {line}" for line in torch_lines]
+    lines += [f"  {line}" for line in precision_lines()]
 
     problems = [f"{r.path}: {r.problem}" for r in reports if not r.ok]
     if not any(b.name == "torch" and b.version for b in backends):

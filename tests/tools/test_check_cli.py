@@ -61,3 +61,15 @@ def test_cpu_flags_from_cpuinfo(tmp_path):
     model, flags = cpu_flags(info)
     assert model == "Test CPU" and flags["avx2"] and flags["fma"] and not flags["avx512f"]
     assert cpu_flags(tmp_path / "none")[1] == {}
+
+
+def test_precision_auto_decisions_are_shown(capsys, tmp_path, monkeypatch):
+    from pymafx_ros.backends.auto_precision import AutoDecision, DecisionCache
+
+    monkeypatch.setenv("PYMAFX_CACHE_DIR", str(tmp_path))
+    code, out = check(capsys)
+    assert "precision int8 (openvino):" in out and "no timing cached yet" in out
+    decision = AutoDecision("int8", "fastest within 5.0 mm", {"fp32": 90.0, "int8": 40.0})
+    DecisionCache().save("k", decision)
+    code, out = check(capsys)
+    assert "precision auto (cached): int8: encoders fp32 90.0 ms, int8 40.0 ms" in out
