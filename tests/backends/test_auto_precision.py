@@ -89,9 +89,7 @@ def _options():
     return BackendOptions("openvino", "auto", num_threads=2, calibration=lambda _weights: None)
 
 
-def test_int8_is_timed_only_with_a_cost_within_the_bound(
-    tmp_path, seeded_model, recorded
-):
+def test_int8_is_timed_only_with_a_cost_within_the_bound(tmp_path, seeded_model, recorded):
     def no_timing(precision):
         raise AssertionError(f"{precision} was timed although int8 cannot win")
 

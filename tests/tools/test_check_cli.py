@@ -68,8 +68,10 @@ def test_precision_auto_decisions_are_shown(capsys, tmp_path, monkeypatch):
 
     monkeypatch.setenv("PYMAFX_CACHE_DIR", str(tmp_path))
     code, out = check(capsys)
+    assert code == 0
     assert "precision int8 (openvino):" in out and "no timing cached yet" in out
     decision = AutoDecision("int8", "fastest within 5.0 mm", {"fp32": 90.0, "int8": 40.0})
     DecisionCache().save("k", decision)
     code, out = check(capsys)
+    assert code == 0
     assert "precision auto (cached): int8: encoders fp32 90.0 ms, int8 40.0 ms" in out
