@@ -103,7 +103,10 @@ class PipelineConfig:
         "`int8` runs the three encoders quantized by NNCF (`openvino` on CPUs with VNNI or "
         "AMX-INT8; calibrated on built-in photos, or on your frames by `pymafx-ros calibrate`); "
         "`auto` = `fp16` with `tensorrt` and with `torch_compile` on CUDA, else `bf16` "
-        "where the CPU has native bf16 (measured <= 1.8 mm from fp32), else `fp32`",
+        "where the CPU has native bf16 (measured <= 1.8 mm from fp32), else `fp32`; on "
+        "`openvino` with int8 dot products, int8 competes once `pymafx-ros calibrate` recorded "
+        "a cost <= 5 mm for the loaded weights: the candidates are then timed once per CPU and "
+        "the fastest runs (cached; diagnostics `precision_auto`)",
         choices=PRECISION_CHOICES,
     )
     build_engines_on_start: bool = option(

@@ -47,6 +47,7 @@ def test_too_few_frames_to_hold_any_out(tmp_path, store_dir, capsys):
     assert "at least 4 frames" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # quantizes the three encoders on its own crops: minutes on two loaded cores
 @pytest.mark.skipif(
     not detect_cpu_features().native_int8, reason="this CPU has no int8 dot products"
 )
