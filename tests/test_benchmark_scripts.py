@@ -117,3 +117,24 @@ def test_pipeline_benchmark_prints_frames_per_second_per_case():
         assert record["frames_per_s"] > 0 and record["backend"] == "torch"
         assert record["precision"] == "fp32" and record["cpu"]
         assert set(record["stages"]) == {"frontend", "tracking", "crops", "model", "lift", "total"}
+
+
+def test_precision_accuracy_benchmark_says_what_cannot_run():
+    """A pair the backend cannot run prints why (and nothing is timed or built for it)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/precision_accuracy.py",
+            *("--backend", "onnxruntime", "--precision", "int8", "--precision", "bf16"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    notes = {r["precision"]: r["note"] for r in records if "precision" in r}
+    assert "openvino" in notes["int8"] and "bf16" in notes["bf16"]
