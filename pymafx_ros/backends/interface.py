@@ -86,6 +86,7 @@ class Backend(ABC):
             "precision": self.precision,
             "cpu": self.cpu.describe(),
             "native_bf16": str(self.cpu.native_bf16).lower(),
+            "native_int8": str(self.cpu.native_int8).lower(),
         }
         if self.fallback:
             values["fallback"] = self.fallback

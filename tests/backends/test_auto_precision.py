@@ -128,3 +128,15 @@ def test_a_cached_decision_is_reused_without_timing(tmp_path, seeded_model, reco
     # Another CPU (here: no bf16) is timed on its own.
     decide(seeded_model, VNNI_ONLY, _options(), "openvino", timer, store, cache)
     assert timed[3:] == ["fp32", "int8"]
+
+
+def test_the_backend_says_why_auto_left_int8_out(tmp_path, seeded_model, monkeypatch):
+    from pymafx_ros.backends import calibration
+    from pymafx_ros.backends.selection import create_backend
+
+    monkeypatch.setattr(calibration, "default_calibration_dir", lambda: tmp_path / "none")
+    options = BackendOptions("openvino", "auto", cpu=BOTH, calibration=lambda _weights: None)
+    backend = create_backend(seeded_model, options)
+    facts = backend.describe()
+    assert facts["precision"] == "bf16" and facts["native_int8"] == "true"
+    assert "int8 has no measured cost" in facts["precision_auto"]
