@@ -61,8 +61,8 @@ class OpenVinoBackend(ExportedBackend):
             self._calibration = self._calibration_provider(self.source.inputs["weights"])
         return self._calibration
 
-    def _quantized(self, program: OnnxProgram) -> tuple[Path, str]:
-        """(IR path, cache entry name) of ``program`` quantized on the calibration set."""
+    def _quantized(self, program: OnnxProgram) -> tuple[Path, EntryKey]:
+        """(IR path, cache key) of ``program`` quantized on the calibration set."""
         calibration = self.calibration
         key = quantized_key(program, calibration.digest)
 
@@ -71,7 +71,7 @@ class OpenVinoBackend(ExportedBackend):
 
         describe = f"int8 {program.key.program} (calibration {calibration.digest})"
         folder = self.source.cache.get_or_build(key, build, describe)
-        return folder / QUANTIZED_FILE, key.folder_name
+        return folder / QUANTIZED_FILE, key
 
     def _config(self, precision: str, cache_dir: Path) -> dict[str, str]:
         config = {
@@ -84,10 +84,14 @@ class OpenVinoBackend(ExportedBackend):
         return config
 
     def load(self, program: OnnxProgram, precision: str) -> Runner:
-        path, entry = program.path, program.key.folder_name
+        path, source = program.path, program.key
         if precision == "int8":
-            path, entry = self._quantized(program)
-        inputs = {**program.key.inputs, "onnx_entry": entry, "openvino": self.ov.__version__}
+            path, source = self._quantized(program)
+        inputs = {
+            **program.key.inputs,
+            "onnx_entry": source.folder_name,
+            "openvino": self.ov.__version__,
+        }
         key = EntryKey("openvino", program.key.program, precision, inputs)
 
         def build(folder: Path) -> None:
@@ -99,6 +103,8 @@ class OpenVinoBackend(ExportedBackend):
             compiled = self.core.compile_model(str(path), "CPU", self._config(precision, folder))
         except RuntimeError as error:
             cache.discard(key, f"OpenVINO could not load it: {error}")
+            if source is not program.key:  # the quantized IR may be what is broken
+                cache.discard(source, f"OpenVINO could not load it: {error}")
             raise
         request = compiled.create_infer_request()
         outputs = [compiled.output(name) for name in program.outputs]
