@@ -44,5 +44,13 @@ def test_bf16_is_reported_not_gated_or_refused_with_a_reason():
     if detect_cpu_features().native_bf16:
         assert result.returncode == 0, result.stderr[-3000:]
         assert "REPORTED (not gated)" in result.stdout
+        # what it costs in mm against the fixture's fp32 meshes, per forward section
+        assert "cost: A bf16 vs fixture fp32, joints (49): mean" in result.stdout
+        assert "cost: B bf16 vs fixture fp32, vertices: mean" in result.stdout
     else:
         assert result.returncode == 2 and "native bf16" in result.stderr
+
+
+def test_int8_is_refused_on_a_backend_that_cannot_run_it():
+    result = _parity("--backend", "onnxruntime", "--precision", "int8")
+    assert result.returncode == 2 and "openvino" in result.stderr
