@@ -16,8 +16,9 @@
   int8 runs but is not in the running, the diagnostics say why.
 
 ``int8`` (encoders quantized by NNCF, head fp32) runs on ``openvino`` on a CPU with int8 dot
-products (AVX512-VNNI, AVX-VNNI or AMX-INT8). ONNX Runtime is not offered int8 (its kernels on
-NNCF's QDQ models were not measured; OpenVINO is the runtime NNCF's int8 models target). An
+products (AVX512-VNNI, AVX-VNNI or AMX-INT8). ONNX Runtime is not offered int8: NNCF 3.4.0's
+ONNX backend does not import on this Python 3.11 (a ``TensorProto.DataType | np.dtype``
+annotation raises TypeError), so there is no NNCF QDQ model to run. An
 explicit ``bf16`` on a CPU without native bf16 is refused: it would be emulated, slower than
 fp32. ``tensorrt`` and ``torch_compile`` (on CUDA) run ``fp16`` (their ``auto`` there: fp16
 encoders, fp32 head) or ``fp32``; eager ``torch`` takes ``fp16`` on CUDA too. ``open_backend``
