@@ -14,7 +14,8 @@ programs on disk) and the CPU. Placeholder assets and seeded weights unless --da
 --checkpoint are given (they are the same size).
 
     source scripts/env.sh
-    python benchmarks/memory_breakdown.py --backend openvino --precision fp32 [--max-people 2]
+    python benchmarks/memory_breakdown.py --backend openvino --precision fp32 [--max-people 2] \
+        [--vertices]   # the mesh too, as the node with its default markers
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-people", type=int, default=2)
+    parser.add_argument(
+        "--vertices",
+        action="store_true",
+        help="the mesh too, as the node with its default markers (the mesh head, skinning data)",
+    )
     parser.add_argument("--warmup", type=int, default=6, help="frames before 'after warm-up'")
     parser.add_argument("--resets", type=int, default=10, help="loops of three frames")
     parser.add_argument("--data", default=None, help="PyMAF-X data/ (default: placeholders)")
@@ -128,6 +134,7 @@ def main() -> None:
         data_dir=args.data,
         checkpoint=args.checkpoint,
         device="cpu",
+        with_vertices=args.vertices,
     )
     model, info = build_model(data_dir=args.data, checkpoint=args.checkpoint, device="cpu")
     weights = sum(t.numel() * t.element_size() for t in model.state_dict().values()) / 2**20
@@ -178,6 +185,7 @@ def main() -> None:
         "backend": backend.name,
         "precision": backend.precision,
         "max_people": args.max_people,
+        "with_vertices": args.vertices,
         "threads": args.threads,
         "steps": steps.records,
         "torch_weights_mb": round(weights),

@@ -155,6 +155,7 @@ class NodeStats:
             self.info.update(info)
 
     def snapshot(self) -> StatsSnapshot:
+        rss = resident_mb()
         with self._lock:
             now = self._clock()
             latency = {}
@@ -189,8 +190,8 @@ class NodeStats:
                 tracks=list(self.tracks),
                 world=self.world,
                 world_ok=self.world_ok,
-                rss_mb=resident_mb(),
-                peak_rss_mb=peak_resident_mb(),
+                rss_mb=rss,
+                peak_rss_mb=max(peak_resident_mb(), rss),
             )
 
 
