@@ -117,3 +117,24 @@ def test_pipeline_benchmark_prints_frames_per_second_per_case():
         assert record["frames_per_s"] > 0 and record["backend"] == "torch"
         assert record["precision"] == "fp32" and record["cpu"]
         assert set(record["stages"]) == {"frontend", "tracking", "crops", "model", "lift", "total"}
+
+
+def test_memory_breakdown_prints_rss_per_step_and_one_json_summary():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/memory_breakdown.py", "--backend", "torch",
+         "--max-people", "1", "--warmup", "2", "--resets", "1", "--threads", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )  # fmt: skip
+    (summary,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    steps = [record["step"] for record in summary["steps"]]
+    assert steps[:3] == ["python", "imports", "torch model built"]
+    assert "freed memory returned" in steps and steps[-1] == "after 1 stamp resets"
+    assert all(record["rss_mb"] > 0 for record in summary["steps"])
+    assert summary["backend"] == "torch" and summary["torch_weights_mb"] > 500
+    assert summary["rss_after_warmup_mb"] > 0 and summary["cpu"]

@@ -41,7 +41,8 @@ def _madvise() -> Callable[..., int] | None:
 def read_only_mappings(
     folder: Path, maps: Path = Path("/proc/self/maps")
 ) -> list[tuple[int, int]]:
-    """(start, end) addresses of this process's read-only mappings of files under ``folder``."""
+    """(start, end) addresses of this process's read-only, non-executable mappings of files
+    under ``folder``."""
     try:
         lines = maps.read_text().splitlines()
     except OSError:
@@ -50,7 +51,9 @@ def read_only_mappings(
     found = []
     for line in lines:
         fields = line.split(maxsplit=5)
-        if len(fields) == 6 and "w" not in fields[1] and fields[5].startswith(prefix):
+        # Data only: neither written nor executed (compiled kernels' code stays put).
+        permissions = fields[1] if len(fields) == 6 else "w"
+        if "w" not in permissions and "x" not in permissions and fields[5].startswith(prefix):
             start, end = (int(value, 16) for value in fields[0].split("-"))
             found.append((start, end))
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mmap
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,3 +60,17 @@ def test_the_runner_releases_after_each_new_input_shape_only(mapped_blob, monkey
         (out,) = run([np.ones((batch, 3), np.float32)])
         assert out.shape == (batch, 3) and out[0, 0] == 2
     assert calls == [folder, folder]
+
+
+def test_only_read_only_data_mappings_under_the_folder_are_chosen(tmp_path):
+    maps = tmp_path / "maps"
+    maps.write_text(
+        "1000-2000 r--s 00000000 fe:00 1 /cache/openvino-x/a.blob\n"
+        "2000-3000 r-xp 00000000 fe:00 2 /cache/inductor/kernel.so\n"
+        "3000-4000 rw-p 00000000 fe:00 3 /cache/openvino-x/b.blob\n"
+        "4000-5000 r--p 00000000 fe:00 4 /elsewhere/c.blob\n"
+        "5000-6000 rw-p 00000000 00:00 0\n"
+    )
+    assert read_only_mappings(tmp_path.parent / "nowhere", maps) == []
+    chosen = read_only_mappings(Path("/cache"), maps)
+    assert chosen == [(0x1000, 0x2000)]
