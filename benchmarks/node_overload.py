@@ -12,6 +12,8 @@ and prints one JSON line:
   frames_dropped     frames the node replaced while busy (newest-frame slot), same window
   latency_ms_p50/p95/max   image stamp -> people message received here, per processed frame
   rss_mb_start/end   the node's resident memory after the warm-up and at the end
+  rss_mb_peak        the most it held (VmHWM: the model build, before the engine took over)
+  rss_mb_diagnostics what the node's diagnostics said last ('resident memory (MB)')
   plus what the run was: rate asked and achieved, size, threads, CPU.
 
 What must hold (the issue's limits): rss growth <= 100 MB, p95 <= 3 x p50, processed stamps
@@ -90,11 +92,12 @@ def camera_frames(width: int, height: int, count: int = 8) -> list[np.ndarray]:
     return frames
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (``VmRSS``) or its peak so far (``VmHWM``), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
 
 
 def node_command(args: argparse.Namespace) -> list[str]:
@@ -239,6 +242,8 @@ def main() -> int:
             "latency_ms_max": round(float(latency.max()), 1),
             "rss_mb_start": round(rss_start, 1),
             "rss_mb_end": round(rss_end, 1),
+            "rss_mb_peak": round(rss_mb(node.pid, "VmHWM"), 1),
+            "rss_mb_diagnostics": bench.last_diagnostics.get("resident memory (MB)", ""),
             "processed_in_camera_order": order == sorted(order),
             "rate_hz": args.rate,
             "achieved_rate_hz": round(achieved, 1),

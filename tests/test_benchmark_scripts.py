@@ -138,3 +138,24 @@ def test_precision_accuracy_benchmark_says_what_cannot_run():
     records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     notes = {r["precision"]: r["note"] for r in records if "precision" in r}
     assert "openvino" in notes["int8"] and "bf16" in notes["bf16"]
+
+
+def test_memory_breakdown_prints_rss_per_step_and_one_json_summary():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "benchmarks/memory_breakdown.py", "--backend", "torch",
+         "--max-people", "1", "--warmup", "2", "--resets", "1", "--threads", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )  # fmt: skip
+    (summary,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    steps = [record["step"] for record in summary["steps"]]
+    assert steps[:3] == ["python", "imports", "torch model built"]
+    assert "freed memory returned" in steps and steps[-1] == "after 1 stamp resets"
+    assert all(record["rss_mb"] > 0 for record in summary["steps"])
+    assert summary["backend"] == "torch" and summary["torch_weights_mb"] > 500
+    assert summary["rss_after_warmup_mb"] > 0 and summary["cpu"]

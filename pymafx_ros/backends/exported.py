@@ -19,6 +19,7 @@ from pymafx_ros.backends.cpu_features import CpuFeatures
 from pymafx_ros.backends.export.programs import ENCODER_PARTS, LEVEL_SIZES
 from pymafx_ros.backends.export.source import OnnxProgram, ProgramSource
 from pymafx_ros.backends.interface import check_profile
+from pymafx_ros.backends.mapped_weights import releasing_after_new_shapes
 from pymafx_ros.backends.staged import Crops, StagedBackend
 from pymafx_ros.model.hand_rows import HandRows
 from pymafx_ros.model.pymafx_net import PART_LEVEL_CHANNELS, PyMAFX
@@ -64,6 +65,8 @@ class ExportedBackend(StagedBackend):
                 self.source.cache.discard(program.key, f"{self.name} could not load it: {error}")
                 program = self.source.onnx(name, self.phase_deconvolutions)
                 runner = self.load(program, precision)
+            # The engine's mapped weights are dead weight once packed (``mapped_weights``).
+            runner = releasing_after_new_shapes(runner, self.source.cache.root)
             LOG.info(
                 "%s ready: %s (%s) in %.1f s",
                 self.name,

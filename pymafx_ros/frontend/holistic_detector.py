@@ -3,7 +3,8 @@
 Only ``model_complexity=1`` is bundled with the wheel (``lite``/``heavy`` would be downloaded).
 Holistic derives each hand from the pose's wrist on the same side, so its left hand is the
 person's own left, as the pose labels are. Frames with a timestamp go through a tracking graph,
-frames without one through a still-image graph (each created at first use).
+frames without one through a still-image graph (each created at first use, once: a new
+sequence makes the tracking graph forget its person, see ``frame_clock``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 from pymafx_ros.frontend import person_parts as parts
 from pymafx_ros.frontend.frame_clock import (
     DEFAULT_TRACKING_THRESHOLD,
+    FORGET_FRAME,
     FrameClock,
     FrameKind,
     as_stamp,
@@ -63,7 +65,8 @@ class HolisticDetector:
         kind = self._clock.classify(timestamp_ms)
         graph = self._graph(still_image=kind is FrameKind.IMAGE)
         if kind is FrameKind.RESTART and self._tracking_has_state:
-            graph.reset()
+            # Not graph.reset(): it rebuilds the graph, whose old memory is never given back.
+            graph.process(FORGET_FRAME)
         self._tracking_has_state |= kind is not FrameKind.IMAGE
         result = graph.process(rgb)
         if result.pose_landmarks is None:

@@ -20,7 +20,8 @@ hands are missed: they get best-guess boxes from the pose with visibility 0. The
 sees at 128 px, too coarse for a whole frame, so it runs on a crop around each person's head
 (``face_search``).
 Frames with a timestamp use the video (tracking) mode, frames without one the image mode; the
-face detector has no tracking and always runs on still crops.
+face detector has no tracking and always runs on still crops. Every model is created once: a new
+sequence makes the video models forget their tracks (``frame_clock``), it does not recreate them.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from pymafx_ros.frontend.box_rules import fraction_inside, square_iou
 from pymafx_ros.frontend.face_search import FoundFace, find_face, square_crop
 from pymafx_ros.frontend.frame_clock import (
     DEFAULT_TRACKING_THRESHOLD,
+    FORGET_FRAME,
     FrameClock,
     FrameKind,
+    GraphTimeline,
     as_stamp,
 )
 from pymafx_ros.frontend.image_input import check_rgb
@@ -86,6 +89,7 @@ class _TaskModels:
 
         mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
         self.video = video
+        self._timeline = GraphTimeline()
         self.pose = vision.PoseLandmarker.create_from_options(
             vision.PoseLandmarkerOptions(
                 base_options=BaseOptions(model_asset_path=str(models.pose_landmarker_bundle())),
@@ -119,11 +123,23 @@ class _TaskModels:
 
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         if self.video:
+            assert timestamp_ms is not None
+            stamp = self._timeline.stamp(timestamp_ms)
             return (
-                self.pose.detect_for_video(image, timestamp_ms),
-                self.hands.detect_for_video(image, timestamp_ms),
+                self.pose.detect_for_video(image, stamp),
+                self.hands.detect_for_video(image, stamp),
             )
         return self.pose.detect(image), self.hands.detect(image)
+
+    def forget_tracks(self) -> None:
+        """Drop the video models' tracks (a new sequence) without recreating them: see
+        ``frame_clock.FORGET_FRAME``."""
+        import mediapipe as mp
+
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=FORGET_FRAME)
+        stamp = self._timeline.forget_stamp()
+        self.pose.detect_for_video(image, stamp)
+        self.hands.detect_for_video(image, stamp)
 
     def close(self) -> None:
         for model in (self.pose, self.hands, self.faces):
@@ -169,11 +185,11 @@ class MultiPersonDetector:
 
     def _models_for(self, kind: FrameKind) -> _TaskModels:
         video = kind is not FrameKind.IMAGE
-        if kind is FrameKind.RESTART and video in self._models:
-            # Tasks video mode cannot forget its tracks or go back in time: start it anew.
-            self._models.pop(video).close()
         if video not in self._models:
             self._models[video] = _TaskModels(video, *self._settings)
+        elif kind is FrameKind.RESTART:
+            # Kept, not recreated: a recreated graph's memory is never given back.
+            self._models[video].forget_tracks()
         return self._models[video]
 
     def detect(self, rgb: np.ndarray, timestamp_ms: int | None = None) -> list[PersonDetection]:

@@ -13,6 +13,7 @@ joints and vertices, and the face moves. The network's own feedback loop is unto
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from pymafx_ros.geometry.skeleton import SMPLX_JOINT_NAMES, SMPLX_PARENTS
 from pymafx_ros.pipeline.body_forward import BodyForward
+from pymafx_ros.pipeline.memory import return_freed_memory
 from pymafx_ros.pipeline.result import ModelInfo
 
 if TYPE_CHECKING:
@@ -86,6 +88,9 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     backend = open_backend(model, profile, options)
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
     backend.release_model()
+    # What building and exporting freed (over a gigabyte) stays resident unless handed back.
+    gc.collect()
+    return_freed_memory()
     described = dataclasses.replace(describe_model(info, backend.describe()), body=body)
     return backend.predictor(profile), described
 

@@ -16,6 +16,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from std_msgs.msg import Header
 
+from pymafx_ros.pipeline.memory import peak_resident_mb, resident_mb
 from pymafx_ros.tracking.quality import TrackQuality
 
 RATE_WINDOW_S = 5.0
@@ -64,6 +65,8 @@ class StatsSnapshot:
     tracks: list[TrackQuality] = field(default_factory=list)  # live tracks
     world: str = ""  # what ~/world_bodies is doing, or why not
     world_ok: bool | None = None  # None: no world_frame set
+    rss_mb: float = 0.0  # the node's resident memory when the snapshot was taken
+    peak_rss_mb: float = 0.0  # the most it has held since it started
 
 
 class NodeStats:
@@ -152,6 +155,7 @@ class NodeStats:
             self.info.update(info)
 
     def snapshot(self) -> StatsSnapshot:
+        rss = resident_mb()
         with self._lock:
             now = self._clock()
             latency = {}
@@ -186,6 +190,8 @@ class NodeStats:
                 tracks=list(self.tracks),
                 world=self.world,
                 world_ok=self.world_ok,
+                rss_mb=rss,
+                peak_rss_mb=max(peak_resident_mb(), rss),
             )
 
 
@@ -243,6 +249,8 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("frames failed", sum(snap.failed.values())),
         *((f"frames failed: {kind}", n) for kind, n in sorted(snap.failed.items())),
         ("inference thread restarts", snap.thread_restarts),
+        ("resident memory (MB)", snap.rss_mb),
+        ("peak resident memory (MB)", snap.peak_rss_mb),
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
         ("backend fallback", info.get("backend_fallback") or "none"),

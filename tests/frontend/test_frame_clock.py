@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pymafx_ros.frontend.frame_clock import MAX_TRACKING_GAP_MS, FrameClock, FrameKind, as_stamp
+from pymafx_ros.frontend.frame_clock import (
+    MAX_TRACKING_GAP_MS,
+    RESTART_GAP_MS,
+    FrameClock,
+    FrameKind,
+    GraphTimeline,
+    as_stamp,
+)
 
 
 def test_stamps_classify_frames():
@@ -37,3 +44,14 @@ def test_stamps_become_whole_milliseconds_or_errors():
     for bad in ("12", True, float("nan")):
         with pytest.raises(ValueError, match="timestamp_ms"):
             as_stamp(bad)
+
+
+def test_the_graph_timeline_keeps_increasing_over_replays_and_forget_frames():
+    timeline = GraphTimeline()
+    given = [timeline.stamp(t) for t in (1000, 1033, 1066)]
+    assert given == [1000, 1033, 1066]  # a first sequence keeps its own stamps
+    forget = timeline.forget_stamp()
+    replay = [timeline.stamp(t) for t in (1000, 1033, 1066)]  # the bag again
+    assert forget == 1067 and replay[0] == forget + RESTART_GAP_MS
+    assert np.diff(replay).tolist() == [33, 33]  # time steps within a sequence kept
+    assert timeline.stamp(1066) > replay[-1]  # a repeated stamp too

@@ -135,23 +135,6 @@ def test_tracking_survives_missing_repeated_and_backward_stamps(holistic, multi,
         assert counts == [1] * 7
 
 
-def test_a_stamp_going_back_drops_the_tracking_state(holistic, multi, astronaut, monkeypatch):
-    # A bag played in a loop: the video graphs must forget the people they were tracking.
-    multi.detect(astronaut, 1000)
-    tracking = multi._models[True]
-    multi.detect(astronaut, 1033)
-    assert multi._models[True] is tracking  # the next frame: same tracking graphs
-    multi.detect(astronaut, 500)
-    assert multi._models[True] is not tracking  # back in time: new graphs
-    holistic.detect(astronaut, 1000)
-    resets: list[int] = []
-    graph = holistic._graphs[False]
-    monkeypatch.setattr(graph, "reset", lambda: resets.append(1))
-    holistic.detect(astronaut, 1033)
-    holistic.detect(astronaut, 500)
-    assert resets == [1]
-
-
 def test_multi_person_path_finds_the_astronaut_with_her_face(multi, astronaut):
     (person,) = multi.detect(astronaut)
     assert_astronaut(person)

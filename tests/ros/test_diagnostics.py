@@ -77,3 +77,12 @@ def test_rejections_are_counted_by_kind():
     given = values(statuses(stats)["input"])
     assert given["messages rejected"] == "3" and given["rejected: size"] == "2"
     assert given["rejected: encoding"] == "1" and given["frames ignored (paused)"] == "1"
+
+
+def test_resident_memory_and_its_peak_are_reported_in_mb():
+    held = bytearray(64 * 2**20)  # 64 MB touched: resident now, and in the peak
+    held[::4096] = b"\x01" * len(held[::4096])
+    inference = values(statuses(NodeStats())["inference"])
+    rss = float(inference["resident memory (MB)"])
+    assert 64 < rss <= float(inference["peak resident memory (MB)"])
+    del held
