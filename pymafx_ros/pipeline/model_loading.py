@@ -84,7 +84,9 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     backend = open_backend(model, profile, options)
     del model  # an exported engine holds its own weights: the torch copy (~1 GB) can go
     backend.release_model()
-    described = dataclasses.replace(describe_model(info, backend.describe()), body=body)
+    # Which experts run is the pipeline's choice (it crops only theirs), reported with the rest.
+    facts = {**backend.describe(), "experts": config.experts}
+    described = dataclasses.replace(describe_model(info, facts), body=body)
     return backend.predictor(profile), described
 
 
