@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # the real model
 PEOPLE = [person_at(200, 300, 300, vis=(0.9, 0.8, 0.9)), person_at(440, 300, 300)]
 
 
-def _run(real_model, frame, monkeypatch, experts: str, frames: int = 1):
+def _run(real_model, frame, monkeypatch, experts: str, frames: int = 1, smoothing: bool = True):
     """(people of the last frame, encoder batch sizes per expert, boxes cropped per call)."""
     module, info = real_model
     calls: dict[str, list[int]] = {"body": [], "hand": [], "face": []}
@@ -39,6 +39,7 @@ def _run(real_model, frame, monkeypatch, experts: str, frames: int = 1):
         lambda self, boxes, device: cropped.append(len(boxes)) or original(self, boxes, device),
     )
     config = PipelineConfig(detector="external", device="cpu", max_people=2, experts=experts)
+    config.tracking.smoothing.enable = smoothing
     pipeline = Pipeline(config, model=model_predictor(module), model_info=info)
     try:
         for index in range(frames):
@@ -63,6 +64,14 @@ def test_without_the_face_expert_the_face_is_neutral_and_flagged(
             assert np.array_equal(getattr(person, name), np.zeros_like(getattr(person, name)))
         assert person_to_dict(person)["face_estimated"] is False
     assert people[0].left_hand_valid and people[0].right_hand_valid
+
+
+def test_the_raw_estimate_is_exactly_neutral_too(real_model, astronaut_640, monkeypatch):
+    people, _, _ = _run(real_model, astronaut_640, monkeypatch, "body,hands", smoothing=False)
+    for person in people:
+        assert not person.smoothed and not person.face_estimated
+        for name in ("jaw_pose", "leye_pose", "reye_pose", "expression"):
+            assert np.array_equal(getattr(person, name), np.zeros_like(getattr(person, name)))
 
 
 def test_body_only_runs_neither_hands_nor_face(real_model, astronaut_640, monkeypatch):

@@ -9,16 +9,16 @@ from scipy.spatial.transform import Rotation
 from pymafx_ros.config import SmoothingConfig
 from pymafx_ros.geometry.person import Box, PersonResult
 from pymafx_ros.geometry.skeleton import JAW, RIGHT_EYE, SMPLX_PARENTS
+from pymafx_ros.pipeline.kinematics import smplx_pose
 from pymafx_ros.tracking.person_filter import PersonFilter
 
 
 def _person(local_axis_angle: np.ndarray) -> PersonResult:
     """A person with these 55 local rotations (axis-angle), a neutral face, not estimated."""
-    local = Rotation.from_rotvec(local_axis_angle).as_matrix()
-    rotations = local.copy()
-    for joint, parent in enumerate(SMPLX_PARENTS):
-        if parent >= 0:
-            rotations[joint] = rotations[parent] @ local[joint]
+    # Global rotations as the pipeline computes them (their rounding is what the filter sees).
+    # float32 matrices, as the model gives them (not exactly orthonormal in float64).
+    local = Rotation.from_rotvec(local_axis_angle).as_matrix().astype(np.float32)
+    rotations = smplx_pose(local[None]).global_rotations[0]
     box = Box(0.0, 0.0, 10.0, 10.0)
     zeros = np.zeros
     return PersonResult(
