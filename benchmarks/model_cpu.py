@@ -4,6 +4,7 @@ ones).
 
     python benchmarks/model_cpu.py --backend openvino [--precision bf16|int8] [--backend torch ...]
         [--official OFFICIAL/bench_official.py] [--repeats 10] [--warmup 2] [--threads 2]
+        [--experts body,hands,face]
 
 ``OFFICIAL`` is a checkout of the official PyMAF-X code holding the timing harness
 ``bench_official.py``; neither is part of this repository.
@@ -28,6 +29,10 @@ batch of one person:
 * full_forward_one_hand_hidden: profile ``mesh``, the left hand below the gate (not run);
 * full_forward_release: every output of the release's final mesh (profile ``release``).
 
+``--experts body,hands`` (or ``body``) times the full-forward stages and the head with the face
+expert (and the hands) left out, as the node's ``experts`` parameter runs them; the encoder
+stages are timed regardless.
+
 Ratios are of minimum times (the least disturbed on a shared machine).
 """
 
@@ -48,6 +53,7 @@ import torch
 from pymafx_ros.backends.cpu_features import detect_cpu_features
 from pymafx_ros.backends.options import BackendOptions
 from pymafx_ros.backends.selection import create_backend
+from pymafx_ros.config import EXPERT_SETS
 from pymafx_ros.model.factory import build_model
 from pymafx_ros.model.hand_rows import all_hands_rows
 from pymafx_ros.pipeline.calibration import calibration_for
@@ -78,14 +84,17 @@ def _inputs() -> dict[str, torch.Tensor]:
     return {"body": body, "lhand": lhand, "rhand": rhand, "face": face}
 
 
-def _stages(backend, x: dict[str, torch.Tensor]) -> dict[str, Callable[[], object]]:
-    crops = (x["body"], x["lhand"], x["rhand"], x["face"])
+def _stages(backend, x: dict[str, torch.Tensor], experts: str) -> dict[str, Callable[[], object]]:
+    runs = experts.split(",")
+    hand_crops = (x["lhand"], x["rhand"]) if "hands" in runs else (None, None)
+    crops = (x["body"], *hand_crops, x["face"] if "face" in runs else None)
     visible = {"vis_lhand": torch.tensor([0.8]), "vis_rhand": torch.tensor([0.8])}
     one_hidden = {"vis_lhand": torch.tensor([0.05]), "vis_rhand": torch.tensor([0.8])}
     hands = torch.cat([x["rhand"], torch.flip(x["lhand"], [3])])
     rows = all_hands_rows(1)
     vis = torch.tensor([[0.8, 0.8]])
     flag = torch.tensor(False)
+    run_face = torch.tensor(["face" in runs])
 
     def full(profile: str, vis_inputs: dict[str, torch.Tensor]) -> Callable[[], object]:
         return lambda: backend.predict(*crops, **vis_inputs, profile=profile)
@@ -98,19 +107,19 @@ def _stages(backend, x: dict[str, torch.Tensor]) -> dict[str, Callable[[], objec
     if backend.name == "torch":
         model = backend.model
         with torch.inference_mode():
-            pyramids = model.encode(x["body"], hands, x["face"])
+            pyramids = model.encode(x["body"], hands, crops[3])
 
         def encoder(part: str, images: torch.Tensor) -> Callable[[], object]:
             return lambda: model.encoders[part](images)
 
         def head() -> object:
             with torch.inference_mode():
-                return model.refine(pyramids, rows, vis, flag, "joints")
+                return model.refine(pyramids, rows, vis, flag, "joints", run_face=run_face)
 
     else:
         maps = backend.encode("body", x["body"]) + backend.encode("hand", hands)
-        maps += backend.encode("face", x["face"])
-        control = [rows.numpy(), vis.numpy(), flag.numpy()]
+        maps += backend.encode("face", x["face"]) if "face" in runs else backend.no_face_maps(1)
+        control = [rows.numpy(), vis.numpy(), flag.numpy(), run_face.numpy()]
 
         def encoder(part: str, images: torch.Tensor) -> Callable[[], object]:
             return lambda: backend.encode(part, images)
@@ -170,7 +179,7 @@ def _worker(entry: str, args: argparse.Namespace) -> None:
     del model
     backend.release_model()
     gc.collect()
-    for stage, run in _stages(backend, _inputs()).items():
+    for stage, run in _stages(backend, _inputs(), args.experts).items():
         times = _timed(run, args.warmup, args.repeats)
         print(json.dumps({"stage": stage, "times": times}), flush=True)
 
@@ -179,7 +188,7 @@ def _run_worker(entry: str, args: argparse.Namespace) -> dict[str, list[float]]:
     command = [
         sys.executable, str(Path(__file__).resolve()), "--worker", entry,
         "--repeats", str(args.repeats), "--warmup", str(args.warmup),
-        "--threads", str(args.threads),
+        "--threads", str(args.threads), "--experts", args.experts,
     ]  # fmt: skip
     stdout = _checked_stdout(command, f"backend {entry}")
     lines = [json.loads(line) for line in stdout if line.startswith("{")]
@@ -195,6 +204,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per stage and round")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--experts",
+        default=EXPERT_SETS[0],
+        choices=EXPERT_SETS,
+        help="experts of the full-forward stages and the head (the node's experts parameter)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # NAME:PRECISION, internal
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -228,6 +243,7 @@ def main() -> None:
             "min_ms": round(min(times), 1),
             "samples": len(times),
             "threads": args.threads,
+            "experts": args.experts,
             "backend": name,
             "precision": precision,
             "cpu": cpu.model,

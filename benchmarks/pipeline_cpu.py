@@ -12,6 +12,10 @@ time the model's worst case.
 
     python benchmarks/pipeline_cpu.py [--backend auto] [--precision fp32] [--repeats 5]
         [--threads 2] [--device cpu] [--with-vertices] [--hands-visible]
+        [--experts body,hands,face]
+
+``--experts body,hands`` leaves the face expert out (``body`` the hands too), as the node's
+``experts`` parameter does.
 
 Placeholder weights time exactly like real ones (same network).
 """
@@ -28,7 +32,7 @@ import numpy as np
 import torch
 
 from pymafx_ros.backends.cpu_features import detect_cpu_features
-from pymafx_ros.config import BACKEND_CHOICES, PRECISION_CHOICES, PipelineConfig
+from pymafx_ros.config import BACKEND_CHOICES, EXPERT_SETS, PRECISION_CHOICES, PipelineConfig
 from pymafx_ros.frontend import PersonDetection, create_detector
 from pymafx_ros.frontend.default_parts import default_parts
 from pymafx_ros.frontend.types import PartBox
@@ -114,6 +118,7 @@ def main() -> None:
     parser.add_argument("--precision", default="fp32", choices=PRECISION_CHOICES)
     parser.add_argument("--with-vertices", action="store_true", help="the SMPL-X mesh too")
     parser.add_argument("--hands-visible", action="store_true", help="force both hands visible")
+    parser.add_argument("--experts", default=EXPERT_SETS[0], choices=EXPERT_SETS)
     args = parser.parse_args()
     config = PipelineConfig(
         detector="external",
@@ -123,6 +128,7 @@ def main() -> None:
         backend=args.backend,
         precision=args.precision,
         with_vertices=args.with_vertices,
+        experts=args.experts,
     )
     pipeline = Pipeline(config)
     backend = pipeline.model_info.backend
@@ -130,6 +136,7 @@ def main() -> None:
     context = {
         "backend": backend.get("backend"),
         "precision": backend.get("precision"),
+        "experts": args.experts,
         "with_vertices": args.with_vertices,
         "cpu": cpu.model,
         "cpu_flags": " ".join(cpu.reported_flags()),

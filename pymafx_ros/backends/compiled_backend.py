@@ -37,11 +37,13 @@ from pymafx_ros.backends.export.typed_programs import TypedEncoder
 from pymafx_ros.backends.interface import Backend, check_profile
 from pymafx_ros.backends.names import BackendUnavailableError
 from pymafx_ros.backends.output import BackendOutput
+from pymafx_ros.model.face_expert import absent_face_maps
 from pymafx_ros.model.hand_rows import (
     hands_to_run,
     release_visibility,
     select_hands,
     visibility_inputs,
+    without_hands,
 )
 from pymafx_ros.model.output_profile import PROFILE_NAMES
 from pymafx_ros.model.pymafx_net import PART_LEVEL_CHANNELS, PyMAFX
@@ -158,7 +160,8 @@ class TorchCompileBackend(Backend):
                 maps = self._maps(crops[:people], crops[:0], crops[:people], people)
                 rows = torch.full((people, 2), 2 * people, device=self.device)
                 flag = torch.tensor(False, device=self.device)
-                self._heads[profile][0](*maps, rows, crops.new_zeros(people, 2), flag)
+                faces = torch.ones(people, dtype=torch.bool, device=self.device)
+                self._heads[profile][0](*maps, rows, crops.new_zeros(people, 2), flag, faces)
         LOG.info(
             "torch_compile %s (%s) compiled in %.1f s: people buckets %s, hand rows %s",
             profile,
@@ -172,8 +175,11 @@ class TorchCompileBackend(Backend):
         if self.cuda_graphs:  # the previous call's graph outputs may be overwritten now
             torch.compiler.cudagraph_mark_step_begin()
 
-    def _maps(self, body: Tensor, hand_images: Tensor, face: Tensor, people: int) -> list[Tensor]:
-        """The nine maps for ``people`` padded people and 2*``people`` hand rows."""
+    def _maps(
+        self, body: Tensor, hand_images: Tensor, face: Tensor | None, people: int
+    ) -> list[Tensor]:
+        """The nine maps for ``people`` padded people and 2*``people`` hand rows (zero face
+        maps without face crops: the face encoder is not called)."""
         maps = list(self.encoders["body"](pad_rows(body, people)))
         count = hand_images.shape[0]
         if count:
@@ -188,14 +194,16 @@ class TorchCompileBackend(Backend):
         # The head is compiled for two hand rows per padded person: rows past the encoder's
         # are zero maps no person points to.
         maps += [pad_rows(level, 2 * people) for level in hand_maps]
+        if face is None:
+            return maps + absent_face_maps(people, hand_maps)
         return maps + list(self.encoders["face"](pad_rows(face, people)))
 
     def predict(
         self,
         img_body: Tensor,
-        img_lhand: Tensor,
-        img_rhand: Tensor,
-        img_face: Tensor,
+        img_lhand: Tensor | None,
+        img_rhand: Tensor | None,
+        img_face: Tensor | None,
         vis_lhand: Tensor | None = None,
         vis_rhand: Tensor | None = None,
         profile: str = "joints",
@@ -204,9 +212,14 @@ class TorchCompileBackend(Backend):
         if check_profile(profile) not in self._heads:
             self.prepare(profile)
         head, outputs, aliases = self._heads[profile]
+        if img_lhand is None or img_rhand is None:  # no hand expert (``PyMAFX.predict``)
+            img_lhand, img_rhand, vis_lhand, vis_rhand = without_hands(
+                img_body, img_lhand, img_rhand
+            )
+            run_hidden_hands = False
         crops = [c.to(self.device, non_blocking=True) for c in (img_body, img_lhand, img_rhand)]
         body, lhand, rhand = crops
-        face = img_face.to(self.device, non_blocking=True)
+        face = None if img_face is None else img_face.to(self.device, non_blocking=True)
         batch = body.shape[0]
         people = bucket_of(batch, self.people)
         given = vis_lhand is not None
@@ -221,7 +234,8 @@ class TorchCompileBackend(Backend):
             not_run = 2 * people
             rows = torch.where(hands.rows == hands.images.shape[0], not_run, hands.rows)
             rows = pad_rows(rows, people, not_run)
-            results = head(*maps, rows, pad_rows(vis_hands, people), predict_visibility)
+            run_face = torch.full((people,), face is not None, device=self.device)
+            results = head(*maps, rows, pad_rows(vis_hands, people), predict_visibility, run_face)
             # Cut the padding off; clone: CUDA graph outputs are reused by the next call.
             out = {
                 name: value[:batch].clone() if value.dim() and value.shape[0] == people else value

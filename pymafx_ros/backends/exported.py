@@ -88,12 +88,16 @@ class ExportedBackend(StagedBackend):
     def encode(self, part: str, images: Tensor) -> list[np.ndarray]:
         """One encoder program on crops [N,3,224,224] -> its three maps (numpy)."""
         if images.shape[0] == 0:  # no hand to run: empty maps, the encoder is never called
-            return [
-                np.zeros((0, channels, size, size), np.float32)
-                for channels, size in zip(PART_LEVEL_CHANNELS, LEVEL_SIZES, strict=True)
-            ]
+            return self.no_face_maps(0)
         runner, _ = self._runner(f"{part}_encoder")
         return runner([_numpy(images)])
+
+    def no_face_maps(self, people: int) -> list[np.ndarray]:
+        """Zero part maps [people,C,S,S] (hand and face maps have the same shapes)."""
+        return [
+            np.zeros((people, channels, size, size), np.float32)
+            for channels, size in zip(PART_LEVEL_CHANNELS, LEVEL_SIZES, strict=True)
+        ]
 
     def no_hand_maps(self, hands: HandRows) -> tuple[list[np.ndarray], Tensor]:
         """Empty hand maps [0,C,S,S] and the rows as they are (every hand "not run")."""

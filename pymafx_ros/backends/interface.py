@@ -6,7 +6,10 @@ cropped, right hand, face) and optional detector hand confidences [B], and retur
 *profile* (``model.output_profile``: ``joints``, ``mesh`` or ``release``, the same name
 ``PyMAFX.predict`` takes).
 
-Hands at or below the visibility gate skip the hand expert unless ``run_hidden_hands``.
+Hands at or below the visibility gate skip the hand expert unless ``run_hidden_hands``. Crops
+given as None leave their expert out (the ``experts`` option): no hand crops run no hand (both
+hands not visible), no face crops run no face encoder (the initial, neutral face; see
+``model.face_expert``).
 """
 
 from __future__ import annotations
@@ -63,9 +66,9 @@ class Backend(ABC):
     def predict(
         self,
         img_body: torch.Tensor,
-        img_lhand: torch.Tensor,
-        img_rhand: torch.Tensor,
-        img_face: torch.Tensor,
+        img_lhand: torch.Tensor | None,
+        img_rhand: torch.Tensor | None,
+        img_face: torch.Tensor | None,
         vis_lhand: torch.Tensor | None = None,
         vis_rhand: torch.Tensor | None = None,
         profile: str = "joints",

@@ -4,8 +4,9 @@ output profile, and name its outputs as the release does.
 
 ``PyMAFX.predict`` does the same in one module; here each stage is a separate program, so an
 engine only says how it places the crops, runs one encoder or the head, and what it passes when
-no hand is run (``StagedBackend``'s abstract methods). Hands at or below the visibility gate
-are not encoded at all (OpenVINO rejects an empty batch, and it is wasted work).
+no hand or no face is run (``StagedBackend``'s abstract methods). Hands at or below the
+visibility gate are not encoded at all (OpenVINO rejects an empty batch, and it is wasted work),
+nor are faces without face crops (``face_expert``: zero maps, ``run_face`` False).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pymafx_ros.model.hand_rows import (
     release_visibility,
     select_hands,
     visibility_inputs,
+    without_hands,
 )
 
 # The four crop batches [B,3,224,224]: body, left hand (as cropped), right hand, face.
@@ -47,6 +49,10 @@ class StagedBackend(Backend):
         """(hand maps, hand_rows [B,2]) for a batch whose hands all skip the expert."""
 
     @abstractmethod
+    def no_face_maps(self, people: int) -> list[Any]:
+        """Zero face maps [people,C,S,S] for a batch whose faces skip the expert."""
+
+    @abstractmethod
     def run_head(self, profile: str, inputs: list[Any]) -> Sequence[Any]:
         """The head of ``profile`` on inputs in ``programs.HEAD_INPUTS`` order -> its outputs."""
 
@@ -65,16 +71,24 @@ class StagedBackend(Backend):
     def predict(
         self,
         img_body: Tensor,
-        img_lhand: Tensor,
-        img_rhand: Tensor,
-        img_face: Tensor,
+        img_lhand: Tensor | None,
+        img_rhand: Tensor | None,
+        img_face: Tensor | None,
         vis_lhand: Tensor | None = None,
         vis_rhand: Tensor | None = None,
         profile: str = "joints",
         run_hidden_hands: bool = False,
     ) -> BackendOutput:
         check_profile(profile)
-        body, lhand, rhand, face = self.place_crops((img_body, img_lhand, img_rhand, img_face))
+        if img_lhand is None or img_rhand is None:  # no hand expert (``PyMAFX.predict``)
+            img_lhand, img_rhand, vis_lhand, vis_rhand = without_hands(
+                img_body, img_lhand, img_rhand
+            )
+            run_hidden_hands = False
+        face_given = img_face is not None
+        # Without face crops the body crops stand in for the shape check and are never encoded.
+        crops = (img_body, img_lhand, img_rhand, img_face if face_given else img_body)
+        body, lhand, rhand, face = self.place_crops(crops)
         given = vis_lhand is not None
         vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, body)
         run = hands_to_run(vis_lhand, vis_rhand, body.shape[0], everyone=run_hidden_hands)
@@ -85,8 +99,11 @@ class StagedBackend(Backend):
                 hand_maps, rows = self.no_hand_maps(hands)
             else:
                 hand_maps, rows = self.encode("hand", hands.images), hands.rows
-            maps += hand_maps + self.encode("face", face)
-            control = self.engine_inputs(rows, vis_hands, predict_visibility)
+            people = body.shape[0]
+            maps += hand_maps
+            maps += self.encode("face", face) if face_given else self.no_face_maps(people)
+            run_face = torch.full((people,), face_given, dtype=torch.bool, device=body.device)
+            control = self.engine_inputs(rows, vis_hands, predict_visibility, run_face)
             results = self.run_head(profile, maps + control)
         # Outside inference mode: the exported engines' numpy outputs become ordinary tensors.
         outputs, aliases = self.head_names(profile)

@@ -156,6 +156,12 @@ class TensorRTBackend(StagedBackend):
     def no_hand_maps(self, hands: HandRows) -> tuple[list[Tensor], Tensor]:
         return no_hand_inputs(hands.rows)
 
+    def no_face_maps(self, people: int) -> list[Tensor]:
+        return [
+            torch.zeros(people, width, size, size, device=self.device)
+            for width, size in zip(PART_LEVEL_CHANNELS, LEVEL_SIZES, strict=True)
+        ]
+
     def run_head(self, profile: str, inputs: list[Tensor]) -> tuple[Tensor, ...]:
         return self._run(f"head_{profile}", *inputs)
 

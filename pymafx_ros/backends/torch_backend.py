@@ -47,9 +47,9 @@ class TorchBackend(Backend):
     def predict(
         self,
         img_body: Tensor,
-        img_lhand: Tensor,
-        img_rhand: Tensor,
-        img_face: Tensor,
+        img_lhand: Tensor | None,
+        img_rhand: Tensor | None,
+        img_face: Tensor | None,
         vis_lhand: Tensor | None = None,
         vis_rhand: Tensor | None = None,
         profile: str = "joints",

@@ -33,6 +33,7 @@ NODE_FLAGS = (
     ("threads", "num_threads", int, "CPU threads for inference (0: library default)"),
     ("backend", "backend", str, "inference engine (see the node's 'backend' parameter)"),
     ("precision", "precision", str, "fp32, bf16, fp16 or auto"),
+    ("experts", "experts", str, "body,hands,face (default), body,hands (no face expert) or body"),
     ("world_frame", "world_frame", str, "TF frame (from the bag's /tf, /tf_static) for "
      "~/world_bodies and the motion files"),
 )  # fmt: skip

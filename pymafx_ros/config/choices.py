@@ -32,6 +32,10 @@ OFFLINE_MAX_PEOPLE = 10
 # people metres off; both mean a typo, so the node and the core refuse them alike.
 FOV_RANGE_DEG = (10.0, 170.0)
 
+# The experts PyMAF-X runs: the body always; the hand and the face experts can be left out (a
+# left-out part is published with the release's neutral values and flagged not estimated).
+EXPERT_SETS = ("body,hands,face", "body,hands", "body")
+
 INPUT_TRANSPORTS = ("raw", "compressed")
 INPUT_RELIABILITIES = ("best_effort", "reliable")
 TF_JOINT_SETS = ("body", "body_hands", "all")

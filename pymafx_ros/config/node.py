@@ -17,7 +17,7 @@ from pymafx_ros.config.choices import (
     WRIST_FRAMES,
 )
 from pymafx_ros.config.options import nested, option, validate, with_values
-from pymafx_ros.config.pipeline import PipelineConfig
+from pymafx_ros.config.pipeline import PipelineConfig, check_experts
 
 
 @dataclass(frozen=True)
@@ -136,5 +136,6 @@ class NodeConfig:
         """The node's config from parameter name -> value (missing names keep their default),
         validated with the node's choices; raises ConfigError naming the first bad one."""
         config = with_values(cls(), values)
+        check_experts(config.pipeline.experts)
         validate(config, node=True)
         return config

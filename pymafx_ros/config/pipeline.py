@@ -12,12 +12,13 @@ from pymafx_ros.config.choices import (
     DETECTOR_KINDS,
     DEVICE_PATTERN,
     DEVICE_RULE,
+    EXPERT_SETS,
     FOV_RANGE_DEG,
     NODE_DETECTORS,
     OFFLINE_MAX_PEOPLE,
     PRECISION_CHOICES,
 )
-from pymafx_ros.config.options import nested, option, validate
+from pymafx_ros.config.options import ConfigError, nested, option, validate
 from pymafx_ros.config.tracking import TrackingConfig
 
 
@@ -109,6 +110,14 @@ class PipelineConfig:
         "the fastest runs (cached; diagnostics `precision_auto`)",
         choices=PRECISION_CHOICES,
     )
+    experts: str = option(
+        EXPERT_SETS[0],
+        "experts run per person (the body always): `body,hands,face`; `body,hands` leaves the "
+        "face expert out (about a sixth of the model's work: no face crop, neutral jaw, eyes "
+        "and expression, `face_estimated` false); `body` also the hand expert (mean hand "
+        "poses, the body's own arms, hands not valid)",
+        choices=EXPERT_SETS,
+    )
     build_engines_on_start: bool = option(
         False,
         "with backend `tensorrt`, build missing engines while loading (minutes, progress in "
@@ -119,4 +128,27 @@ class PipelineConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad option."""
+        check_experts(self.experts)
         validate(self)
+
+    @property
+    def runs_hands(self) -> bool:
+        """Whether the hand expert runs (``experts``)."""
+        return "hands" in self.experts.split(",")
+
+    @property
+    def runs_face(self) -> bool:
+        """Whether the face expert runs (``experts``)."""
+        return "face" in self.experts.split(",")
+
+
+def check_experts(experts: object) -> None:
+    """ConfigError unless ``experts`` is one of ``EXPERT_SETS``, with a message that says why
+    (the generic choices message would run the comma-separated sets together)."""
+    if experts in EXPERT_SETS:
+        return
+    sets = ", ".join(f"'{s}'" for s in EXPERT_SETS)
+    why = ""
+    if isinstance(experts, str) and "body" not in experts.replace(" ", "").split(","):
+        why = "the body expert always runs (the hands and the face are placed on the body); "
+    raise ConfigError(f"'experts' is {experts!r}; {why}choose one of {sets}")

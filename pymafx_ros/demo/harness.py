@@ -55,6 +55,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "has native bf16, joints within ~1 mm of fp32), the node's own default is fp32",
     )
     parser.add_argument(
+        "--experts",
+        default=os.environ.get("PYMAFX_EXPERTS", "body,hands,face"),
+        help="the node's experts parameter: body,hands,face, body,hands (no face expert) or body",
+    )
+    parser.add_argument(
         "--num-threads",
         type=int,
         default=None,
@@ -154,6 +159,7 @@ class Demo:
         args = ["--params-file", str(params), "-p", f"detector:={o.detector}"]
         args += ["-p", f"device:={o.device}", "-p", f"num_threads:={o.num_threads}"]
         args += ["-p", f"backend:={o.backend}", "-p", f"precision:={o.precision}"]
+        args += ["-p", f"experts:={o.experts}"]
         if o.data_dir:
             args += ["-p", f"data_dir:={o.data_dir}"]
         if o.checkpoint:

@@ -77,6 +77,9 @@ class PersonResult:
     track_id: str = ""  # the tracker's id (REP-155 syntax, p1, p2, ...), never reused in a run
     age_frames: int = 0  # frames since the track was born
     smoothed: bool = False  # the values went through the track's temporal filter
+    # False when the face expert was left out (``experts``): jaw, eyes and expression are then
+    # the release's neutral ones (identity rotations, zero expression), not an estimate.
+    face_estimated: bool = True
 
     def is_finite(self) -> bool:
         """True when every numeric field is finite (non-finite people must never be published)."""

@@ -121,3 +121,17 @@ def hands_to_run(
             HAND_VISIBILITY_THRESHOLD
         )
     return torch.ones(batch, 2, dtype=torch.bool)
+
+
+def without_hands(
+    img_body: Tensor, img_lhand: Tensor | None, img_rhand: Tensor | None
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(img_lhand, img_rhand, vis_lhand, vis_rhand) for a call that runs no hand: crops that
+    are never read (a zero-stride view of img_body's shape, no memory) and scores 0, so
+    ``hands_to_run`` selects no hand and both hands are not visible (the mean hand pose and
+    the body's own arms)."""
+    if img_lhand is not None or img_rhand is not None:
+        raise ValueError("give both hand crop batches or neither (None: no hand is run)")
+    unread = img_body.new_zeros(()).expand(img_body.shape)
+    scores = torch.zeros(img_body.shape[0])
+    return unread, unread, scores, scores

@@ -22,6 +22,7 @@ from pymafx_ros.body_models.assets import PyMafxAssets
 from pymafx_ros.body_models.layers import BodyModelFamily
 from pymafx_ros.body_models.smpl_body import build_smpl_body_model
 from pymafx_ros.model.alignment_attention import AlignmentAttention
+from pymafx_ros.model.face_expert import absent_face_maps, face_flags, hold_face
 from pymafx_ros.model.hand_integration import HAND_VISIBILITY_THRESHOLD
 from pymafx_ros.model.hand_rows import (
     all_hands_rows,
@@ -30,6 +31,7 @@ from pymafx_ros.model.hand_rows import (
     release_visibility,
     select_hands,
     visibility_inputs,
+    without_hands,
 )
 from pymafx_ros.model.hrnet import HRNetW48Encoder
 from pymafx_ros.model.loop_points import LoopPoints
@@ -141,14 +143,16 @@ class PyMAFX(nn.Module):
 
     # ----------------------------------------------------------------- encoders
     def encode(
-        self, img_body: torch.Tensor, img_hands: torch.Tensor, img_face: torch.Tensor
+        self, img_body: torch.Tensor, img_hands: torch.Tensor, img_face: torch.Tensor | None
     ) -> dict[str, list[torch.Tensor]]:
-        """Feature pyramids (coarse to fine) of body [B], hand rows [H] and face [B] crops."""
-        return {
-            "body": self.encoders["body"](img_body),
-            "hand": self.encoders["hand"](img_hands),
-            "face": self.encoders["face"](img_face),
-        }
+        """Feature pyramids (coarse to fine) of body [B], hand rows [H] and face [B] crops;
+        without face crops the face encoder is not run (zero maps, see ``face_expert``)."""
+        hand = self.encoders["hand"](img_hands)
+        if img_face is None:
+            face = absent_face_maps(img_body.shape[0], hand)
+        else:
+            face = self.encoders["face"](img_face)
+        return {"body": self.encoders["body"](img_body), "hand": hand, "face": face}
 
     def prepare_for_inference(self) -> None:
         """Speed the encoders up for eager eval-mode inference on CPU (outputs equal to float
@@ -252,6 +256,7 @@ class PyMAFX(nn.Module):
         keep_all: bool = False,
         probe: Tensors | None = None,
         steps: nn.ModuleList | None = None,
+        run_face: torch.Tensor | None = None,
     ) -> list[Tensors]:
         """The feedback loop on encoder pyramids (see ``encode``) -> the final ``mesh_out``
         (with ``hand_visibility`` [B,2] scores), preceded by the init mesh and the meshes of
@@ -260,10 +265,12 @@ class PyMAFX(nn.Module):
 
         hand_rows [B,2], vis_hands [B,2] (left, right), predict_visibility: 0-d bool (use the
         visibility head instead of vis_hands). ``profile`` (``output_profile``) applies to the
-        final mesh.
+        final mesh. ``run_face`` [B] bool: a person whose face is not run keeps the initial face
+        state (``face_expert.hold_face``); None: every face runs.
         """
         batch = pyramids["body"][0].shape[0]
         state = self.regressor[0].init_state(batch)
+        initial = state
         hand_state = self.regressor[0].init_hand_state(pyramids["hand"][0].shape[0])
         outputs_list = []
         if keep_all:
@@ -282,6 +289,7 @@ class PyMAFX(nn.Module):
                 )
             else:
                 state, hand_state, body_hidden, hand_hidden = steps[t](features, state, hand_state)
+            state = hold_face(state, initial, run_face)
             if t < NUM_ITERATIONS - 1:
                 points = self.loop_points.people(state, regressor.init_rhand)
                 points["hand"] = self.loop_points.hands(hand_state)
@@ -310,21 +318,25 @@ class PyMAFX(nn.Module):
         img_body: torch.Tensor,
         img_hands: torch.Tensor,
         hand_rows: torch.Tensor,
-        img_face: torch.Tensor,
+        img_face: torch.Tensor | None,
         vis_hands: torch.Tensor,
         predict_visibility: torch.Tensor,
         profile: OutputProfile = "joints",
     ) -> Tensors:
         """The whole inference as one function of tensors (what the backends export).
 
-        img_body, img_face [B,3,224,224]; img_hands [H,3,224,224] hand rows (right crops as
-        they are, left crops mirrored; see ``hand_rows.select_hands``); hand_rows [B,2] int64;
-        vis_hands [B,2] float scores (left, right) and predict_visibility 0-d bool, see
-        ``refine``. Returns the final mesh of ``profile`` (``output_profile``).
+        img_body, img_face [B,3,224,224] (img_face None: the face expert is left out, see
+        ``face_expert``); img_hands [H,3,224,224] hand rows (right crops as they are, left
+        crops mirrored; see ``hand_rows.select_hands``); hand_rows [B,2] int64; vis_hands
+        [B,2] float scores (left, right) and predict_visibility 0-d bool, see ``refine``.
+        Returns the final mesh of ``profile`` (``output_profile``).
         """
         _check_rows(img_body, img_hands, hand_rows, img_face, vis_hands)
         pyramids = self.encode(img_body, img_hands, img_face)
-        return self.refine(pyramids, hand_rows, vis_hands, predict_visibility, profile)[-1]
+        run_face = face_flags(img_face, img_body)
+        return self.refine(
+            pyramids, hand_rows, vis_hands, predict_visibility, profile, run_face=run_face
+        )[-1]
 
     # ----------------------------------------------------------------- the release's calls
     def forward(
@@ -360,9 +372,9 @@ class PyMAFX(nn.Module):
     def predict(
         self,
         img_body: torch.Tensor,
-        img_lhand: torch.Tensor,
-        img_rhand: torch.Tensor,
-        img_face: torch.Tensor,
+        img_lhand: torch.Tensor | None,
+        img_rhand: torch.Tensor | None,
+        img_face: torch.Tensor | None,
         vis_lhand: torch.Tensor | None = None,
         vis_rhand: torch.Tensor | None = None,
         profile: OutputProfile = "release",
@@ -376,8 +388,16 @@ class PyMAFX(nn.Module):
         unless ``run_hidden_hands``. ``profile`` (``output_profile``): "release" (the
         release's outputs, neutral SMPL-X face), "joints" or "mesh" (the pipeline's, with the
         predicted expression applied to the final SMPL-X).
+
+        Crops given as None leave their expert out: no hand crops run no hand (both hands not
+        visible, scores 0), no face crops keep the initial face (``face_expert``).
         """
-        _check_crops(img_body, img_lhand, img_rhand, img_face)
+        if img_lhand is None or img_rhand is None:
+            img_lhand, img_rhand, vis_lhand, vis_rhand = without_hands(
+                img_body, img_lhand, img_rhand
+            )
+            run_hidden_hands = False  # the crops are not real: nothing to run
+        _check_crops(*(c for c in (img_body, img_lhand, img_rhand, img_face) if c is not None))
         vis_hands, predict_visibility = visibility_inputs(vis_lhand, vis_rhand, img_body)
         run = hands_to_run(vis_lhand, vis_rhand, img_body.shape[0], everyone=run_hidden_hands)
         hands = select_hands(img_lhand, img_rhand, run)
@@ -446,13 +466,14 @@ def _check_rows(
     img_body: torch.Tensor,
     img_hands: torch.Tensor,
     hand_rows: torch.Tensor,
-    img_face: torch.Tensor,
+    img_face: torch.Tensor | None,
     vis_hands: torch.Tensor,
 ) -> None:
-    if img_face.shape != img_body.shape or img_hands.shape[1:] != img_body.shape[1:]:
+    face_shape = img_body.shape if img_face is None else img_face.shape
+    if face_shape != img_body.shape or img_hands.shape[1:] != img_body.shape[1:]:
         raise ValueError(
             "img_body and img_face must be [B,3,224,224] and img_hands [H,3,224,224], got "
-            f"{tuple(img_body.shape)}, {tuple(img_face.shape)}, {tuple(img_hands.shape)}"
+            f"{tuple(img_body.shape)}, {tuple(face_shape)}, {tuple(img_hands.shape)}"
         )
     if hand_rows.shape != (img_body.shape[0], 2) or vis_hands.shape != hand_rows.shape:
         raise ValueError(

@@ -112,9 +112,11 @@ def assemble_people(
     detections: Sequence[PersonDetection],
     intrinsics: Intrinsics,
     track_ids: Sequence[str] | None = None,
+    face_estimated: bool = True,
 ) -> tuple[list[PersonResult], int]:
     """Lift, convert and split the batch into people, each with its ``track_ids`` entry;
-    returns (people, number dropped)."""
+    returns (people, number dropped). ``face_estimated`` False: the face expert did not run
+    (its neutral face is flagged, and no face counts as valid)."""
     body_boxes = np.array([[d.body.cx, d.body.cy, d.body.size] for d in detections], np.float64)
     model_joints = output.all_joints[:, :NUM_JOINTS]
     translation, lift_ok = lift_translation(model_joints, output.cams, body_boxes, intrinsics)
@@ -146,7 +148,7 @@ def assemble_people(
             face_visibility=float(detection.vis_face),
             left_hand_valid=bool(output.hand_visibility[index, 0] > HAND_VISIBILITY_GATE),
             right_hand_valid=bool(output.hand_visibility[index, 1] > HAND_VISIBILITY_GATE),
-            face_valid=bool(detection.vis_face > FACE_VISIBILITY_GATE),
+            face_valid=face_estimated and bool(detection.vis_face > FACE_VISIBILITY_GATE),
             betas=output.betas[index].copy(),
             expression=output.expression[index].copy(),
             transl=translation[index].copy(),
@@ -156,6 +158,7 @@ def assemble_people(
             vertices=vertices,
             fingertips=output.all_joints[index, FINGERTIPS] + translation[index],
             track_id=track_ids[index] if track_ids is not None else "",
+            face_estimated=face_estimated,
             **pose.parameters(index),
         )
         if lift_ok[index] and person.is_finite():

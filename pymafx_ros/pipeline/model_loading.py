@@ -91,7 +91,9 @@ def load_model(config: PipelineConfig) -> tuple[Predictor, ModelInfo]:
     # What building and exporting freed (over a gigabyte) stays resident unless handed back.
     gc.collect()
     return_freed_memory()
-    described = dataclasses.replace(describe_model(info, backend.describe()), body=body)
+    # Which experts run is the pipeline's choice (it crops only theirs), reported with the rest.
+    facts = {**backend.describe(), "experts": config.experts}
+    described = dataclasses.replace(describe_model(info, facts), body=body)
     return backend.predictor(profile), described
 
 

@@ -98,6 +98,14 @@ class Pipeline:
         if parts_from_body is None:
             parts_from_body = self.config.detector == "full_frame"
         self._parts_from_body = parts_from_body
+        # The parts cropped for the model: a left-out expert's crops are never cut (``experts``).
+        self._cropped = tuple(
+            part
+            for part in _PARTS
+            if part == "body"
+            or (part == "face" and self.config.runs_face)
+            or (part.endswith("_hand") and self.config.runs_hands)
+        )
         # Public: offline smoothing (bags) recomputes its filtered people the same way.
         self.posing = self._posing()
         self._over_time = PeopleOverTime(self.config.tracking, self.posing)
@@ -208,7 +216,7 @@ class Pipeline:
             )
             mark = time.perf_counter()
             result.people, result.dropped_non_finite = assemble_people(
-                final, people, intrinsics, ids
+                final, people, intrinsics, ids, face_estimated=self.config.runs_face
             )
             projected = project_parts(people, final.all_joints, final.cams, width, height)
             mark = _add_time(timings, "lift", mark)
@@ -297,11 +305,12 @@ class Pipeline:
         device = self.device
         boxes = [
             (box.cx, box.cy, box.size)
-            for part in _PARTS
+            for part in self._cropped
             for box in (getattr(person, part) for person in people)
         ]
         crops = frame.crops(np.array(boxes), device)
-        body, left, right, face = crops.split(len(people))
+        # A part left out of ``experts`` is None: the model does not run its expert.
+        cut = dict(zip(self._cropped, crops.split(len(people)), strict=True))
         mark = _add_time(timings, "crops", mark)
         visibility: dict[str, torch.Tensor] = {}
         if detector_visibility:
@@ -310,7 +319,10 @@ class Pipeline:
             given = torch.tensor([[p.vis_lhand, p.vis_rhand] for p in people])
             visibility = {"vis_lhand": given[:, 0], "vis_rhand": given[:, 1]}
         with torch.inference_mode():
-            output = self._model(body, left, right, face, **visibility)
+            output = self._model(
+                cut["body"], cut.get("left_hand"), cut.get("right_hand"), cut.get("face"),
+                **visibility,
+            )  # fmt: skip
         final = FinalOutput.from_model(output, with_vertices=self.config.with_vertices)
         _add_time(timings, "model", mark)
         return final

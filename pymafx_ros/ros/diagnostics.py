@@ -255,6 +255,7 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("backend", info.get("backend", "")),
         ("backend fallback", info.get("backend_fallback") or "none"),
         ("precision", info.get("precision", "")),
+        ("experts", info.get("experts", "")),
         ("CPU features", info.get("cpu", "")),
         ("device", hardware),
         *((key, value) for key, value in info.items() if key.startswith("device ")),

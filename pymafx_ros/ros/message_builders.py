@@ -105,6 +105,7 @@ def person_message(
         left_hand_valid=bool(person.left_hand_valid),
         right_hand_valid=bool(person.right_hand_valid),
         face_valid=bool(person.face_valid),
+        face_estimated=bool(person.face_estimated),
         global_orient=_f32(person.global_orient),
         body_pose=_f32(person.body_pose),
         jaw_pose=_f32(person.jaw_pose),

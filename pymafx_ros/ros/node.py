@@ -237,6 +237,7 @@ class PymafxNode(Node):
             precision=info.backend.get("precision", "fp32"),
             cpu=info.backend.get("cpu", ""),
             backend_fallback=info.backend.get("fallback", ""),
+            experts=info.backend.get("experts", "body,hands,face"),
             assets_source=info.assets_source,
             weights_source=info.weights_source,
             placeholder_assets=bool(info.placeholder_assets),

@@ -198,6 +198,7 @@ def add_parser(subparsers: Any) -> None:
     _option(parser, "--threads", pipeline, "num_threads")
     _option(parser, "--backend", pipeline, "backend")
     _option(parser, "--precision", pipeline, "precision")
+    _option(parser, "--experts", pipeline, "experts")
     parser.add_argument(
         "--no-smoothing",
         action="store_true",
@@ -259,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         backend=args.backend,
         precision=args.precision,
+        experts=args.experts,
     )
     config.tracking.smoothing.enable = not args.no_smoothing
     pipeline = Pipeline(config)

@@ -72,6 +72,13 @@ class PersonFilter:
         from the parameters."""
         local = self._rotations(_local_rotations(person), dt)
         axis_angle = self._rotations.rotation.as_rotvec()
+        expression = self._expression(person.expression[:, None], dt)[:, 0]
+        if not person.face_estimated:
+            # A face the face expert did not see stays exactly the neutral one it was given
+            # (the filter would otherwise leave rounding, or a jaw lagging behind the head).
+            face = ROTATION_GROUPS["face"]
+            local[face], axis_angle[face] = np.eye(3), 0.0
+            expression = person.expression.copy()
         transl = self._transl(person.transl[None], dt)[0]
         changes: dict[str, object] = dict(
             global_orient=axis_angle[0],
@@ -83,7 +90,7 @@ class PersonFilter:
             right_hand_pose=axis_angle[RIGHT_HAND_JOINTS].ravel(),
             joint_rotations=_global_rotations(local),
             transl=transl,
-            expression=self._expression(person.expression[:, None], dt)[:, 0],
+            expression=expression,
             betas=self._betas(person.betas),
         )
         return dataclasses.replace(person, **changes)

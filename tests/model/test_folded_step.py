@@ -60,7 +60,7 @@ def test_step_equals_fusion_and_regressor(seeded_model, steps, t, people, hand_r
 
 def test_refine_with_steps_equals_refine_with_layers(seeded_model, steps):
     inputs = example_head_inputs(2, 3)
-    maps, (hand_rows, vis_hands, _) = inputs[:9], inputs[9:]
+    maps, (hand_rows, vis_hands, _, _) = inputs[:9], inputs[9:]
     pyramids = {
         part: list(maps[3 * i : 3 * i + 3]) for i, part in enumerate(("body", "hand", "face"))
     }

@@ -22,6 +22,10 @@ pytestmark = pytest.mark.slow  # subprocess nodes
         (["-p", "detector:=external"], "'detector' is 'external'; choose one of mediapipe, full"),
         (["-p", "world_frame:=/map"], "parameter 'world_frame' is '/map'; give a TF frame id"),
         (
+            ["-p", "experts:=hands,face"],
+            "parameter 'experts' is 'hands,face'; the body expert always runs",
+        ),
+        (
             ["-p", "default_fov_deg:=5.0"],
             "'default_fov_deg' is out of range: allowed [10.0, 170.0]",
         ),

@@ -20,3 +20,6 @@ def test_backend_flags_are_checked_before_any_work(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["process", str(image), "--out", str(out), "--backend", "tvm"])
     assert "invalid choice: 'tvm'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["process", str(image), "--out", str(out), "--experts", "hands,face"])
+    assert "invalid choice: 'hands,face'" in capsys.readouterr().err

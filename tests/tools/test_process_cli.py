@@ -114,6 +114,20 @@ def test_processes_a_single_image_with_external_boxes(shared_model, tmp_path) ->
         assert person["detection_score"] == pytest.approx(0.9)
 
 
+def test_experts_flag_leaves_the_face_out_and_says_so(shared_model, tmp_path) -> None:
+    from skimage import data
+
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), data.astronaut()[:, :, ::-1])
+    out = tmp_path / "out"
+    code = main(["process", str(image), "--out", str(out), "--detector", "full_frame",
+                 "--experts", "body,hands", *ON_CPU])  # fmt: skip
+    assert code == 0
+    (person,) = json.loads((out / "frame_000000.json").read_text())["people"]
+    assert person["face_estimated"] is False and person["face_valid"] is False
+    assert person["expression"] == [0.0] * 50 and person["jaw_pose"] == [0.0] * 3
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

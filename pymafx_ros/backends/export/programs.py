@@ -11,9 +11,12 @@ OpenVINO, and Torch-TensorRT's input). The cut at the encoder outputs is deliber
   in its pooling layers, and it is wasted work anyway);
 * one set of encoder programs serves every output profile of the head.
 
-Head inputs: the nine pyramid maps, ``hand_rows`` [B,2] int64, ``vis_hands`` [B,2] float32 and
-``predict_visibility`` (0-d bool), as in ``PyMAFX.refine``; outputs: the final mesh's tensors in
-``head_output_names`` order.
+Head inputs: the nine pyramid maps, ``hand_rows`` [B,2] int64, ``vis_hands`` [B,2] float32,
+``predict_visibility`` (0-d bool) and ``run_face`` [B] bool, as in ``PyMAFX.refine``; outputs:
+the final mesh's tensors in ``head_output_names`` order. Without the face expert the face
+encoder is not called and the head gets zero face maps with ``run_face`` False: one head serves
+both (the face branch's few head milliseconds run on zeros and are held out of every output,
+``face_expert.hold_face``), so no second head is exported, cached or compiled.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ BatchRange = tuple[int, int, int]
 FREE_PEOPLE: BatchRange = (1, 2, MAX_PEOPLE)
 FREE_HAND_ROWS: BatchRange = (0, 3, MAX_HAND_ROWS)
 FREE_CROPS: BatchRange = (1, 2, MAX_HAND_ROWS)
-HEAD_CONTROL_INPUTS = ("hand_rows", "vis_hands", "predict_visibility")
+HEAD_CONTROL_INPUTS = ("hand_rows", "vis_hands", "predict_visibility", "run_face")
 
 
 def batch_ranges(max_people: int, head: bool = False) -> tuple[BatchRange, BatchRange]:
@@ -141,7 +144,7 @@ class HeadProgram(nn.Module):
     def run(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
         """The named final outputs for inputs in ``HEAD_INPUTS`` order."""
         maps = inputs[:9]
-        hand_rows, vis_hands, predict_visibility = inputs[9:]
+        hand_rows, vis_hands, predict_visibility, run_face = inputs[9:]
         pyramids = {part: list(maps[3 * i : 3 * i + 3]) for i, part in enumerate(ENCODER_PARTS)}
         return self.model.refine(
             pyramids,
@@ -150,6 +153,7 @@ class HeadProgram(nn.Module):
             predict_visibility,
             self.profile,
             steps=self.steps,
+            run_face=run_face,
         )[-1]
 
     def forward(
@@ -166,10 +170,11 @@ class HeadProgram(nn.Module):
         hand_rows: torch.Tensor,
         vis_hands: torch.Tensor,
         predict_visibility: torch.Tensor,
+        run_face: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
         out = self.run(
             body_map0, body_map1, body_map2, hand_map0, hand_map1, hand_map2,
-            face_map0, face_map1, face_map2, hand_rows, vis_hands, predict_visibility,
+            face_map0, face_map1, face_map2, hand_rows, vis_hands, predict_visibility, run_face,
         )  # fmt: skip
         return tuple(out[name] for name in self.output_names)
 
@@ -187,7 +192,8 @@ def example_head_inputs(
             maps.append(torch.rand(count, width, size, size, generator=generator))
     rows = torch.arange(2 * people).reshape(people, 2) % (hand_rows + 1)
     vis = torch.rand(people, 2, generator=generator)
-    return tuple(t.to(device) for t in (*maps, rows, vis, torch.tensor(False)))
+    run_face = torch.ones(people, dtype=torch.bool)
+    return tuple(t.to(device) for t in (*maps, rows, vis, torch.tensor(False), run_face))
 
 
 def model_device(model: PyMAFX) -> torch.device:
@@ -261,7 +267,7 @@ def export_head(
     head.output_names, aliases = head_output_names(model, profile)
     bodies, hands = batch_dim("people", people), batch_dim("hand_rows", hand_rows)
     shapes = [{0: bodies}] * 3 + [{0: hands}] * 3 + [{0: bodies}] * 3
-    shapes += [{0: bodies}, {0: bodies}, None]
+    shapes += [{0: bodies}, {0: bodies}, None, {0: bodies}]
     example = example_head_inputs(people[1], hand_rows[1], model_device(model))
     start = time.perf_counter()
     with torch.no_grad(), keep_size_one_dynamic(people, hand_rows):

@@ -88,6 +88,7 @@ def engine_profiles(name: str, max_people: int) -> tuple[InputProfile, ...]:
     profiles.append(InputProfile("hand_rows", *rows, dtype="int64"))
     profiles.append(InputProfile("vis_hands", *rows))
     profiles.append(InputProfile("predict_visibility", (), (), (), dtype="bool"))
+    profiles.append(InputProfile("run_face", *((count,) for count in people), dtype="bool"))
     assert tuple(p.name for p in profiles) == HEAD_INPUTS
     return tuple(profiles)
 

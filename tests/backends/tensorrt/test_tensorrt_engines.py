@@ -41,6 +41,7 @@ def test_profiles_cover_one_to_max_people_and_twice_as_many_hands():
     assert (head["hand_map0"].min[0], head["hand_map0"].max[0]) == (1, 6)
     assert head["hand_rows"].dtype == "int64" and head["hand_rows"].max == (3, 2)
     assert head["predict_visibility"].min == () and head["predict_visibility"].dtype == "bool"
+    assert head["run_face"].dtype == "bool" and head["run_face"].max == (3,)  # per person
     with pytest.raises(ValueError, match=r"max_people must lie in \[1, 64\]"):
         engine_profiles("face_encoder", 0)
     with pytest.raises(ValueError, match="no program"):
