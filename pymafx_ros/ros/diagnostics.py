@@ -243,6 +243,8 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("frames failed", sum(snap.failed.values())),
         *((f"frames failed: {kind}", n) for kind, n in sorted(snap.failed.items())),
         ("inference thread restarts", snap.thread_restarts),
+        ("stages", info.get("stages", "")),
+        ("stage means", info.get("stage_means", "")),
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
         ("backend fallback", info.get("backend_fallback") or "none"),
