@@ -19,8 +19,10 @@ frames follow each other every max(front, back) instead of front + back. Without
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -30,8 +32,14 @@ LOG = logging.getLogger(__name__)
 In = TypeVar("In")
 Mid = TypeVar("Mid")
 
-# Weight of a new duration in the running means (about the last ten frames count).
+# Weight of a new duration in the reported running means (about the last ten frames count).
 _MEAN_WEIGHT = 0.2
+# The start is planned with the median of the last few durations: one slow frame (a busy
+# core, a slow publish) would otherwise delay the next starts and leave the model idle.
+_RECENT = 9
+# The front end starts this share of its own time early: a little latency for fewer model
+# waits when a frame's front end or model stage takes longer or shorter than usual.
+_EARLY_SHARE = 0.1
 # Longest sleep between checks of the stop flag, seconds.
 _POLL_S = 0.2
 
@@ -61,6 +69,19 @@ class _Round:
     ending: bool = False
     front_ended: bool = False
     failure: BaseException | None = None
+
+
+class _Recent:
+    """The last ``_RECENT`` durations of a stage, seconds."""
+
+    def __init__(self) -> None:
+        self._values: deque[float] = deque(maxlen=_RECENT)
+
+    def add(self, seconds: float) -> None:
+        self._values.append(seconds)
+
+    def median(self) -> float:
+        return statistics.median(self._values) if self._values else 0.0
 
 
 def _mean(old: float, new: float, first: bool) -> float:
@@ -105,6 +126,8 @@ class TwoStages(Generic[In, Mid]):
         self._back_idle_since: float | None = None
         self._thread: threading.Thread | None = None
         self.times = StageTimes()
+        self._recent_front = _Recent()
+        self._recent_back = _Recent()
 
     # ------------------------------------------------------------------ back end (caller)
     def run(self, stop: threading.Event | None = None) -> None:
@@ -174,6 +197,7 @@ class TwoStages(Generic[In, Mid]):
             release()
             with self._cond:
                 took = 1e3 * (time.perf_counter() - self._back_started)
+                self._recent_back.add(took / 1e3)
                 self.times.back_ms = _mean(self.times.back_ms, took, self.times.frames == 0)
                 self.times.frames += 1
                 self._back_busy = False
@@ -196,8 +220,9 @@ class TwoStages(Generic[In, Mid]):
             return _POLL_S
         if not self.just_in_time:
             return 0.0
-        # The back end's expected end less the front end's expected time.
-        start_at = self._back_started + (self.times.back_ms - self.times.front_ms) / 1e3
+        # The back end's expected end less the front end's expected time (and a little).
+        front = (1 + _EARLY_SHARE) * self._recent_front.median()
+        start_at = self._back_started + self._recent_back.median() - front
         return max(0.0, start_at - time.perf_counter())
 
     def _front_loop(self, stop: threading.Event, round_: _Round) -> None:
@@ -236,6 +261,7 @@ class TwoStages(Generic[In, Mid]):
         finally:
             with self._cond:
                 took = 1e3 * (time.perf_counter() - started)
+                self._recent_front.add(took / 1e3)
                 self.times.front_ms = _mean(self.times.front_ms, took, self.times.front_ms == 0)
                 self._front_busy = False
         if result is None:
