@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from pymafx_ros.pipeline.devices import describe_device, resolve_device
 from pymafx_ros.pipeline.model_loading import ModelLoader, Predictor, load_model
 from pymafx_ros.pipeline.part_projection import project_parts
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
+from pymafx_ros.pipeline.thread_budget import model_threads
 from pymafx_ros.tracking.people import PeopleOverTime, Posing
 
 LOG = logging.getLogger(__name__)
@@ -89,7 +90,9 @@ class Pipeline:
         config = config or PipelineConfig()
         config.validate()
         device = resolve_device(config.device)
-        self.config = dataclasses.replace(config, device=str(device))
+        # Beside the front end, eager torch keeps a core free (pipeline.thread_budget).
+        threads = model_threads(config, device)
+        self.config = dataclasses.replace(config, device=str(device), num_threads=threads)
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         # An injected model without a loader cannot be rebuilt on the CPU after a GPU failure.
@@ -223,7 +226,12 @@ class Pipeline:
         ``tracked()`` is called once tracking took the frame: the next frame's front end may
         start from then on and sees the tracks after this frame, as in a serial run."""
         start = time.perf_counter()
-        image, intrinsics, stamp_s, timings = front.image, front.intrinsics, front.stamp_s, front.timings
+        image, intrinsics, stamp_s, timings = (
+            front.image,
+            front.intrinsics,
+            front.stamp_s,
+            front.timings,
+        )
         height, width = image.shape[:2]
         tracked_frame = self._over_time.begin_frame(
             front.detections, stamp_s, self._parts_from_body

@@ -308,7 +308,8 @@ def run(args: argparse.Namespace) -> int:
         index, name, rgb = frame
         timestamp_ms = None if still else round(index * 1000.0 / source.fps)
         boxes = per_frame.get(index, every_frame) if args.detector == "external" else None
-        return _Frame(index, name, rgb, timestamp_ms, pipeline.front_end(rgb, None, timestamp_ms, boxes))
+        prepared = pipeline.front_end(rgb, None, timestamp_ms, boxes)
+        return _Frame(index, name, rgb, timestamp_ms, prepared)
 
     def back(frame: _Frame, release: Callable[[], None]) -> None:
         try:
@@ -328,9 +329,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Offline, latency does not count: the next front end starts as soon as tracking took
     # this frame (not just in time), and waits for the model stage instead of replacing.
-    stages = TwoStages(
-        take, front, back, overlap=config.overlap_front_end, just_in_time=False
-    )
+    stages = TwoStages(take, front, back, overlap=config.overlap_front_end, just_in_time=False)
     try:
         stages.run()
     finally:

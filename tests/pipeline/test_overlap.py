@@ -154,7 +154,7 @@ def test_just_in_time_takes_fresh_frames_and_keeps_the_throughput() -> None:
         span = recorder.at("back end", processed[-1]) - recorder.at("back end", processed[0])
         return waited, span / (len(processed) - 1)
 
-    eager_wait, eager_period = waits(just_in_time=False)
+    eager_wait, _ = waits(just_in_time=False)
     jit_wait, jit_period = waits(just_in_time=True)
     assert sorted(eager_wait)[len(eager_wait) // 2] > 0.03
     assert sorted(jit_wait)[len(jit_wait) // 2] < 0.015
@@ -170,9 +170,8 @@ def test_a_failing_front_end_costs_its_item_only() -> None:
             raise ValueError("bad frame")
         return item
 
-    stages = TwoStages(
-        from_list([0, 1, 2, 3]), front, lambda item, _r: done.append(item), on_error=failures.append
-    )
+    back = lambda item, _release: done.append(item)  # noqa: E731
+    stages = TwoStages(from_list([0, 1, 2, 3]), front, back, on_error=failures.append)
     stages.run()
     assert done == [0, 1, 3] and len(failures) == 1
 

@@ -66,7 +66,10 @@ def _comparable(result: FrameResult) -> dict:
 
 
 # MediaPipe reads the tracks' predicted boxes; full_frame's part boxes come from the frame before.
-@pytest.mark.parametrize(("detector", "just_in_time"), [("mediapipe", False), ("full_frame", True)])
+CASES = [("mediapipe", False), ("full_frame", True)]
+
+
+@pytest.mark.parametrize(("detector", "just_in_time"), CASES)
 def test_staged_results_equal_serial_ones(
     detector, just_in_time, clip, fake_smplx_layer, fake_model_info
 ) -> None:

@@ -88,4 +88,3 @@ def test_front_end_wait_is_reported(run) -> None:
     assert "latency front end wait (ms) p50/p95/max" in values
     p50 = float(values["latency front end wait (ms) p50/p95/max"].split("/")[0])
     assert p50 < 1e3 * FRONT_S  # just in time: the front end's result hardly waits
-
