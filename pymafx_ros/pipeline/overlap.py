@@ -8,11 +8,12 @@ end began, in input order, and the processed stamps stay increasing.
 Two rules order the stages. The front end of item n+1 starts only after the back end of item n
 called ``release`` (the pipeline does so once tracking took the frame: the detector's predicted
 boxes for n+1 then come from the tracks after n, exactly as in a serial run). And, with
-``just_in_time``, it starts when the back end's expected remaining time is about the front end's
-expected time (running means), or at once when the back end is idle: the input taken is the
-newest the camera has, so a frame's latency stays about front end + back end (as serial), while
-frames follow each other every max(front, back) instead of front + back. Without just in time
-(offline inputs, where latency does not matter) it starts as soon as the rule above allows.
+``just_in_time``, it starts when the back end's expected remaining time is about the front
+end's expected time (medians of the last frames), or at once when the back end is idle: the
+input taken is the newest the camera has, so a frame's latency stays about front end + back end
+(as serial), while frames follow each other every max(front, back) instead of front + back.
+Without just in time (offline inputs, where latency does not matter) it starts as soon as the
+rule above allows.
 ``overlap`` False runs the stages one after the other (the front end waits for an idle back end).
 """
 

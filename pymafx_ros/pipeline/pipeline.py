@@ -283,6 +283,8 @@ class Pipeline:
             if timestamp_ms is not None and isinstance(self._detector, LooksAgain):
                 # Where the live tracks should be now: the detector looks there again when its
                 # whole-frame pass misses them, so a tracked person is not lost between grids.
+                # Overlapped, this read runs beside the previous frame's model stage, after its
+                # tracking step (the hand-off of pipeline.overlap); only begin_frame writes it.
                 self._detector.expect_people(self._over_time.predicted_boxes(timestamp_ms / 1e3))
             return self._detector.detect(image, timestamp_ms=timestamp_ms)
         if isinstance(boxes, Mapping):
