@@ -280,6 +280,11 @@ class TwoStages(Generic[In, Mid]):
         with self._cond:
             return int(self._front_busy) + len(self._waiting) + int(self._back_busy)
 
+    def wake(self) -> None:
+        """Let the stages see a ``stop`` just set now rather than at their next poll."""
+        with self._cond:
+            self._cond.notify_all()
+
     def idle(self) -> bool:
         """No front-end thread is running (none started, or the last one ended)."""
         return self._thread is None or not self._thread.is_alive()

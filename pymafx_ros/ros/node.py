@@ -443,6 +443,7 @@ class PymafxNode(Node):
         nothing more). False when the inference thread had to be abandoned."""
         self._stop.set()
         self._slot.close()
+        self._stages.wake()
         self._worker.join(STOP_JOIN_S)
         finished = not self._worker.is_alive()
         if not finished:

@@ -1,12 +1,12 @@
 """The front end beside the model, across processes: a 30 Hz camera against a test double whose
 front end takes 0.1 s and model stage 0.2 s. With the overlap on, the node publishes the frames
-in order (a subsequence of what was sent), every frame is processed, replaced while waiting or
-still in flight, it runs faster than front end + model allow one after the other, and the
-diagnostics say what the stages do."""
+in order (a subsequence of what was sent), every frame is processed or replaced while waiting,
+the model stage does not wait for the front end, and the diagnostics say what the stages do."""
 
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 import pytest
@@ -65,9 +65,14 @@ def test_stamps_increase_and_are_a_subsequence_of_the_camera(run) -> None:
     assert processed[-1] == sent[-1]  # the newest frame is never lost
 
 
-def test_overlap_beats_one_after_the_other(run) -> None:
-    # One after the other: at most RUN_S / (FRONT_S + MODEL_S) = 13 frames; beside: ~20.
-    assert len(run["people"]) > RUN_S / (FRONT_S + MODEL_S) + 2
+def test_the_model_does_not_wait_for_the_front_end(run) -> None:
+    # One after the other, the model stage would idle FRONT_S for every frame; beside it, the
+    # next front end is (nearly) done when the model stage ends. (Frames per second would say
+    # the same, but a busy machine slows publishing; these waits are sleeps.)
+    means = status_values(run["diagnostics"], ": inference")["stage means"]
+    idle_ms = float(re.search(r"model idle ([0-9.]+) ms", means).group(1))
+    assert idle_ms < 0.4 * 1e3 * FRONT_S, means
+    assert len(run["people"]) >= RUN_S / (FRONT_S + MODEL_S)
 
 
 def test_nothing_is_lost_but_replaced_frames(run) -> None:
