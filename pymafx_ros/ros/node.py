@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from typing import Any
 
 import rclpy
@@ -38,11 +37,10 @@ from pymafx_ros.ros.conversions import (
     check_camera_info,
     check_compressed,
     check_image,
-    compressed_to_rgb,
     detector_timestamp_ms,
-    image_to_rgb,
 )
 from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
+from pymafx_ros.ros.frame_stages import FrontDone, decode
 from pymafx_ros.ros.node_log import CoreLogForwarder, NodeLog
 from pymafx_ros.ros.parameters import ParameterError, declare_and_validate
 from pymafx_ros.ros.pipeline_factory import (
@@ -75,22 +73,6 @@ def input_qos(reliability: str) -> QoSProfile:
 
 def stamp_ns(header: Header) -> int:
     return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-
-
-@dataclass
-class _FrontDone:
-    """An image after the front-end stage: decoded, its intrinsics, the pipeline's front-end
-    result (None for a pipeline without ``front_end``: it all runs in the model stage) and the
-    times (perf_counter seconds; received_at: monotonic) its latency figures come from."""
-
-    msg: Image | CompressedImage
-    rgb: Any
-    intrinsics: Intrinsics | None
-    front: Any
-    received_at: float
-    started: float
-    decoded: float
-    done: float
 
 
 class PymafxNode(Node):
@@ -137,13 +119,14 @@ class PymafxNode(Node):
         self._pipeline_factory = pipeline_factory
         self._pipeline: Any = None
         overlap = self.params.pipeline.overlap_front_end
-        self._stages: TwoStages[Any, _FrontDone] = TwoStages(
+        self._stages: TwoStages[Any, FrontDone] = TwoStages(
             self._slot.take, self._front, self._back, overlap=overlap, on_error=self._front_bug
         )
         self.stats.set_info(
             stages="front end beside the model (just in time)" if overlap else "one after another"
         )
         self._worker_failure: str | None = None
+        self._model_ended_at: float | None = None  # perf_counter at the last model stage's end
         self._worker = self._start_worker()
         self.create_timer(WATCHDOG_PERIOD_S, self._watch_worker)
 
@@ -302,7 +285,7 @@ class PymafxNode(Node):
         one that ends the stages (SystemExit, a dead front-end thread) goes to the watchdog."""
         self._stages.run(self._stop)
 
-    def _front(self, item: tuple[Image | CompressedImage, float]) -> _FrontDone | None:
+    def _front(self, item: tuple[Image | CompressedImage, float]) -> FrontDone | None:
         """Decode and run the pipeline's front end; None when the frame is refused, fails or
         inference is paused."""
         msg, received_at = item
@@ -311,11 +294,7 @@ class PymafxNode(Node):
             return None
         started = time.perf_counter()
         try:
-            limit = self.params.input.max_image_pixels
-            if isinstance(msg, CompressedImage):
-                rgb = compressed_to_rgb(msg, limit)
-            else:
-                rgb = image_to_rgb(msg, limit)
+            rgb = decode(msg, self.params.input.max_image_pixels)
         except RejectedMessageError as exc:
             self._reject(exc, getattr(msg, "format", ""))
             return None
@@ -333,7 +312,7 @@ class PymafxNode(Node):
                 self._pipeline_failed(exc)
                 return None
         done = time.perf_counter()
-        return _FrontDone(msg, rgb, intrinsics, front, received_at, started, decoded, done)
+        return FrontDone(msg, rgb, intrinsics, front, received_at, started, decoded, done)
 
     def _front_bug(self, exc: Exception) -> None:
         """A bug in our front-end code: log it, count it, take the next frame."""
@@ -343,7 +322,7 @@ class PymafxNode(Node):
             f"the front end failed in the node:\n{trace}", key=f"internal:{type(exc).__name__}"
         )
 
-    def _back(self, frame: _FrontDone, release) -> None:
+    def _back(self, frame: FrontDone, release) -> None:
         """The model stage and publishing; a paused node drops the frame here."""
         try:
             if self._enabled.is_set():
@@ -354,6 +333,8 @@ class PymafxNode(Node):
                 f"processing a frame failed in the node:\n{traceback.format_exc(limit=8)}",
                 key=f"internal:{type(exc).__name__}",
             )
+        finally:
+            self._model_ended_at = time.perf_counter()
 
     def _pipeline_failed(self, exc: Exception) -> None:
         # GPU out of memory / lost device: pipeline.device_recovery.DeviceError
@@ -382,7 +363,7 @@ class PymafxNode(Node):
         )
         return None
 
-    def _process(self, frame: _FrontDone, release) -> None:
+    def _process(self, frame: FrontDone, release) -> None:
         msg, rgb = frame.msg, frame.rgb
         model_started = time.perf_counter()
         try:
@@ -406,6 +387,8 @@ class PymafxNode(Node):
         latency["queue wait"] = 1e3 * (frame.started - frame.received_at)
         # A front-end result waiting for the model stage (just in time keeps it short).
         latency["front end wait"] = 1e3 * (model_started - frame.done)
+        if self._model_ended_at is not None:  # the model stage waiting for a frame
+            latency["model idle"] = 1e3 * (model_started - self._model_ended_at)
         with self._publish_lock:
             if self._stop.is_set():
                 return
