@@ -100,7 +100,7 @@ def test_overload_benchmark_prints_the_documented_keys(tmp_path):
     assert record["frames_in"] > 0 and record["frames_processed"] > 0 and plot.is_file()
 
 
-def test_pipeline_benchmark_prints_frames_per_second_per_case():
+def test_pipeline_benchmark_prints_frames_per_second_per_case_and_mode():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "benchmarks/pipeline_cpu.py", "--repeats", "1", "--backend", "torch"],
@@ -112,9 +112,12 @@ def test_pipeline_benchmark_prints_frames_per_second_per_case():
         check=True,
     )
     records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert [r["people"] for r in records] == [1, 3]
+    assert [(r["people"], r["stages_run"]) for r in records] == [
+        (1, "serial"), (1, "overlapped"), (3, "serial"), (3, "overlapped")
+    ]  # fmt: skip
     for record in records:
         assert record["frames_per_s"] > 0 and record["backend"] == "torch"
+        assert 0 < record["latency_ms"]["p50"] <= record["latency_ms"]["p95"]
         assert record["precision"] == "fp32" and record["cpu"]
         assert set(record["stages"]) == {"frontend", "tracking", "crops", "model", "lift", "total"}
 

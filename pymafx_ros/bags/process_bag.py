@@ -151,7 +151,8 @@ class BagRun:
     def _run(self, bag: InputBag, selection: Any, out: OutputBag) -> None:
         self.node = RecordingNode(out)
         self.publisher = FramePublisher(self.node, self.params.output)
-        config = pipeline_config(self.params)
+        # One stage after the other here: the model keeps every core (pipeline.thread_budget).
+        config = dataclasses.replace(pipeline_config(self.params), overlap_front_end=False)
         if self.options.smoothing != "causal":  # offline smooths afterwards, none never
             smoothing = dataclasses.replace(config.tracking.smoothing, enable=False)
             tracking = dataclasses.replace(config.tracking, smoothing=smoothing)

@@ -84,6 +84,13 @@ class PipelineConfig:
         low=0,
         high=256,
     )
+    overlap_front_end: bool = option(
+        True,
+        "run the front end (decoding, detector) of the next frame beside the model on this one, "
+        "started just in time so a frame's latency stays front end + model: about "
+        "1/max(front end, model) frames/s instead of 1/(front end + model); `false` runs them "
+        "one after the other",
+    )
     seed: int = 0  # seed of the placeholder weights
     backend: str = option(
         "auto",

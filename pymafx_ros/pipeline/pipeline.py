@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from pymafx_ros.pipeline.devices import describe_device, resolve_device
 from pymafx_ros.pipeline.model_loading import ModelLoader, Predictor, load_model
 from pymafx_ros.pipeline.part_projection import project_parts
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
+from pymafx_ros.pipeline.thread_budget import model_threads
 from pymafx_ros.tracking.people import PeopleOverTime, Posing
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +44,18 @@ _PARTS = ("body", "left_hand", "right_hand", "face")
 
 # A person from outside: a PersonDetection or a box record (see frontend.external).
 PersonBoxes = PersonDetection | Mapping[str, Any]
+
+
+@dataclass
+class FrontEndFrame:
+    """A frame after ``Pipeline.front_end``: the checked (H, W, 3) uint8 image, its
+    intrinsics, its stamp in seconds (None: a still) and the people found, best first."""
+
+    image: np.ndarray
+    intrinsics: Intrinsics
+    stamp_s: float | None
+    detections: list[PersonDetection]
+    timings: dict[str, float]  # milliseconds per stage, filled in by both stages
 
 
 def check_intrinsics(intrinsics: Intrinsics) -> Intrinsics:
@@ -76,7 +90,9 @@ class Pipeline:
         config = config or PipelineConfig()
         config.validate()
         device = resolve_device(config.device)
-        self.config = dataclasses.replace(config, device=str(device))
+        # Beside the front end, eager torch keeps a core free (pipeline.thread_budget).
+        threads = model_threads(config, device)
+        self.config = dataclasses.replace(config, device=str(device), num_threads=threads)
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         # An injected model without a loader cannot be rebuilt on the CPU after a GPU failure.
@@ -183,6 +199,20 @@ class Pipeline:
         a video frame (increasing; it drives tracking and the filters' time steps), None for an
         independent still image (every person a new track, nothing filtered).
         """
+        return self.back_end(self.front_end(rgb, intrinsics, timestamp_ms, boxes))
+
+    def front_end(
+        self,
+        rgb: np.ndarray,
+        intrinsics: Intrinsics | None = None,
+        timestamp_ms: int | None = None,
+        boxes: Sequence[PersonBoxes] | None = None,
+    ) -> FrontEndFrame:
+        """The first stage of ``process`` (same arguments): the frame checked and its people
+        found. It reads the tracks (where the detector looks again) but changes no tracking
+        state, so it may run beside ``back_end`` of the previous frame (``pipeline.overlap``)
+        once that one called its ``tracked``; a result never given to ``back_end`` leaves
+        tracking as if the frame never came."""
         start = time.perf_counter()
         image = check_rgb(rgb)
         height, width = image.shape[:2]
@@ -192,11 +222,32 @@ class Pipeline:
         # Every key is always present (0 for skipped stages) so consumers can chart them.
         timings = dict.fromkeys(("frontend", "tracking", "crops", "model", "lift", "total"), 0.0)
         detections = self._select(self._detect(image, timestamp_ms, boxes))
-        mark = _add_time(timings, "frontend", start)
+        _add_time(timings, "frontend", start)
         stamp_s = None if timestamp_ms is None else timestamp_ms / 1e3
-        tracked = self._over_time.begin_frame(detections, stamp_s, self._parts_from_body)
-        people, ids = tracked.people, tracked.ids
-        _add_time(timings, "tracking", mark)
+        return FrontEndFrame(image, intrinsics, stamp_s, detections, timings)
+
+    def back_end(
+        self, front: FrontEndFrame, tracked: Callable[[], None] | None = None
+    ) -> FrameResult:
+        """The rest of ``process`` for a ``front_end`` result: tracking, part boxes, crops,
+        model, lift and filtering. Frames must come in the order their front ends ran.
+        ``tracked()`` is called once tracking took the frame: the next frame's front end may
+        start from then on and sees the tracks after this frame, as in a serial run."""
+        start = time.perf_counter()
+        image, intrinsics, stamp_s, timings = (
+            front.image,
+            front.intrinsics,
+            front.stamp_s,
+            front.timings,
+        )
+        height, width = image.shape[:2]
+        tracked_frame = self._over_time.begin_frame(
+            front.detections, stamp_s, self._parts_from_body
+        )
+        if tracked is not None:
+            tracked()
+        people, ids = tracked_frame.people, tracked_frame.ids
+        _add_time(timings, "tracking", start)
         result = FrameResult(
             people=[],
             intrinsics=intrinsics,
@@ -209,7 +260,7 @@ class Pipeline:
         )
         frame = FrameCrops(image)
         if people and self._parts_from_body:
-            people = self._parts_for(frame, image.shape, people, tracked.carried, timings)
+            people = self._parts_for(frame, image.shape, people, tracked_frame.carried, timings)
         if people:
             final = self._infer(
                 frame, people, timings, detector_visibility=not self._parts_from_body
@@ -224,7 +275,8 @@ class Pipeline:
             result.people = self._over_time.finish(result.people, stamp_s, intrinsics)
             _add_time(timings, "tracking", mark)
         result.tracks = self._over_time.quality()
-        timings["total"] = (time.perf_counter() - start) * 1e3
+        # Work only: the wait between the stages (overlapped) is not the frame's.
+        timings["total"] = timings["frontend"] + (time.perf_counter() - start) * 1e3
         if result.dropped_non_finite:
             LOG.warning("dropped %d people with non-finite values", result.dropped_non_finite)
         return result
@@ -239,6 +291,8 @@ class Pipeline:
             if timestamp_ms is not None and isinstance(self._detector, LooksAgain):
                 # Where the live tracks should be now: the detector looks there again when its
                 # whole-frame pass misses them, so a tracked person is not lost between grids.
+                # Overlapped, this read runs beside the previous frame's model stage, after its
+                # tracking step (the hand-off of pipeline.overlap); only begin_frame writes it.
                 self._detector.expect_people(self._over_time.predicted_boxes(timestamp_ms / 1e3))
             return self._detector.detect(image, timestamp_ms=timestamp_ms)
         if isinstance(boxes, Mapping):

@@ -251,6 +251,8 @@ def diagnostic_array(snap: StatsSnapshot, prefix: str, header: Header) -> Diagno
         ("inference thread restarts", snap.thread_restarts),
         ("resident memory (MB)", snap.rss_mb),
         ("peak resident memory (MB)", snap.peak_rss_mb),
+        ("stages", info.get("stages", "")),
+        ("stage means", info.get("stage_means", "")),
         ("last thread failure", snap.last_thread_failure),
         ("backend", info.get("backend", "")),
         ("backend fallback", info.get("backend_fallback") or "none"),

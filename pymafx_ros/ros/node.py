@@ -1,7 +1,8 @@
 """The pymafx ROS 2 node: camera images in; SMPL-X people, TF, markers, overlay, diagnostics out.
 
-A thin adapter: callbacks validate cheaply and store the newest frame; one inference thread loads
-the pipeline, then decodes, runs and publishes; the main thread only spins the executor, so
+A thin adapter: callbacks validate cheaply and store the newest frame; the inference thread loads
+the pipeline, then runs the model and publishes while a front-end thread decodes and detects
+the next frame beside it (``pipeline.overlap``); the main thread only spins the executor, so
 parameter/service requests are answered while inference runs. Every output carries the header
 of the image it came from. Nothing that fails on one frame stops the node: it is logged (rate
 limited), counted in the diagnostics, and the next frame is processed.
@@ -29,6 +30,7 @@ from std_msgs.msg import Header
 from pymafx_ros.geometry.camera import Intrinsics
 from pymafx_ros.pipeline.frame_slot import NewestFrameSlot
 from pymafx_ros.pipeline.memory import limit_heap_arenas, return_freed_memory
+from pymafx_ros.pipeline.overlap import TwoStages
 from pymafx_ros.ros.conversions import (
     RejectedMessageError,
     camera_info_is_uncalibrated,
@@ -36,11 +38,10 @@ from pymafx_ros.ros.conversions import (
     check_camera_info,
     check_compressed,
     check_image,
-    compressed_to_rgb,
     detector_timestamp_ms,
-    image_to_rgb,
 )
 from pymafx_ros.ros.diagnostics import NodeStats, diagnostic_array
+from pymafx_ros.ros.frame_stages import FrontDone, decode
 from pymafx_ros.ros.node_log import CoreLogForwarder, NodeLog
 from pymafx_ros.ros.parameters import ParameterError, declare_and_validate
 from pymafx_ros.ros.pipeline_factory import (
@@ -118,7 +119,15 @@ class PymafxNode(Node):
 
         self._pipeline_factory = pipeline_factory
         self._pipeline: Any = None
+        overlap = self.params.pipeline.overlap_front_end
+        self._stages: TwoStages[Any, FrontDone] = TwoStages(
+            self._slot.take, self._front, self._back, overlap=overlap, on_error=self._front_bug
+        )
+        self.stats.set_info(
+            stages="front end beside the model (just in time)" if overlap else "one after another"
+        )
         self._worker_failure: str | None = None
+        self._model_ended_at: float | None = None  # perf_counter at the last model stage's end
         self._worker = self._start_worker()
         self.create_timer(WATCHDOG_PERIOD_S, self._watch_worker)
 
@@ -179,9 +188,20 @@ class PymafxNode(Node):
         # (tens of MB at 1080p) unless handed back; once per period costs about a millisecond.
         return_freed_memory()
         header = Header(stamp=self.get_clock().now().to_msg())
-        self.stats.pending = self._slot.pending()
+        self.stats.pending = self.frames_pending()
+        times = self._stages.snapshot()
+        if times.frames:
+            self.stats.set_info(
+                stage_means=f"front end {times.front_ms:.1f} ms, model stage {times.back_ms:.1f} "
+                f"ms, model idle {times.back_idle_ms:.1f} ms, front end result waiting "
+                f"{times.handoff_wait_ms:.1f} ms"
+            )
         name = self.get_fully_qualified_name().lstrip("/")  # e.g. "cam1/pymafx"
         self._diagnostics_pub.publish(diagnostic_array(self.stats.snapshot(), name, header))
+
+    def frames_pending(self) -> int:
+        """Frames waiting for the front end, in it, waiting for the model stage or in it."""
+        return self._slot.pending() + self._stages.in_flight()
 
     def _watch_worker(self) -> None:
         """Restart the inference thread if something ended it (executor timer)."""
@@ -212,7 +232,8 @@ class PymafxNode(Node):
             self._worker_failure = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            if self._stop.is_set() and self._pipeline is not None:
+            # Not under a front end still running (abandoned on stop): it uses the detector.
+            if self._stop.is_set() and self._pipeline is not None and self._stages.idle():
                 self._pipeline.close()
 
     def _load_pipeline(self) -> bool:
@@ -264,22 +285,67 @@ class PymafxNode(Node):
         return True
 
     def _serve_frames(self) -> None:
-        """Take the newest frame and process it; an exception costs that frame only."""
-        while not self._stop.is_set():
-            item = self._slot.take(timeout=0.5)
-            if item is None:
-                continue
+        """Frames through the two stages until stopped: the front end (decode, detector) on its
+        own thread, the model and publishing on this one. An exception costs that frame only;
+        one that ends the stages (SystemExit, a dead front-end thread) goes to the watchdog."""
+        self._stages.run(self._stop)
+
+    def _front(self, item: tuple[Image | CompressedImage, float]) -> FrontDone | None:
+        """Decode and run the pipeline's front end; None when the frame is refused, fails or
+        inference is paused."""
+        msg, received_at = item
+        self._slot.done()  # from now on the stages count it (frames_pending)
+        if not self._enabled.is_set():
+            return None
+        started = time.perf_counter()
+        try:
+            rgb = decode(msg, self.params.input.max_image_pixels)
+        except RejectedMessageError as exc:
+            self._reject(exc, getattr(msg, "format", ""))
+            return None
+        height, width = rgb.shape[:2]
+        intrinsics = self._intrinsics(width, height)
+        decoded = time.perf_counter()
+        front = None
+        front_end = getattr(self._pipeline, "front_end", None)
+        if callable(front_end):
             try:
-                if self._enabled.is_set():
-                    self._process(*item)
-            except Exception as exc:  # a bug in our code: log it, count it, take the next frame
-                self.stats.frame_failed("internal_error")
-                self._log.error(
-                    f"processing a frame failed in the node:\n{traceback.format_exc(limit=8)}",
-                    key=f"internal:{type(exc).__name__}",
+                front = front_end(
+                    rgb, intrinsics=intrinsics, timestamp_ms=detector_timestamp_ms(msg.header)
                 )
-            finally:
-                self._slot.done()
+            except Exception as exc:  # one bad frame must not end the node
+                self._pipeline_failed(exc)
+                return None
+        done = time.perf_counter()
+        return FrontDone(msg, rgb, intrinsics, front, received_at, started, decoded, done)
+
+    def _front_bug(self, exc: Exception) -> None:
+        """A bug in our front-end code: log it, count it, take the next frame."""
+        self.stats.frame_failed("internal_error")
+        trace = "".join(traceback.format_exception(exc, limit=8))
+        self._log.error(
+            f"the front end failed in the node:\n{trace}", key=f"internal:{type(exc).__name__}"
+        )
+
+    def _back(self, frame: FrontDone, release) -> None:
+        """The model stage and publishing; a paused node drops the frame here."""
+        try:
+            if self._enabled.is_set():
+                self._process(frame, release)
+        except Exception as exc:  # a bug in our code: log it, count it, take the next frame
+            self.stats.frame_failed("internal_error")
+            self._log.error(
+                f"processing a frame failed in the node:\n{traceback.format_exc(limit=8)}",
+                key=f"internal:{type(exc).__name__}",
+            )
+        finally:
+            self._model_ended_at = time.perf_counter()
+
+    def _pipeline_failed(self, exc: Exception) -> None:
+        # GPU out of memory / lost device: pipeline.device_recovery.DeviceError
+        self.stats.frame_failed(getattr(exc, "failure_kind", "processing_error"))
+        text = f"the pipeline failed on a frame: {type(exc).__name__}: {exc}"
+        self._log.warning(text, key=f"pipeline:{type(exc).__name__}")
 
     def _intrinsics(self, width: int, height: int) -> Intrinsics | None:
         """Intrinsics for this image from the last usable CameraInfo; None (with a rate-limited
@@ -302,37 +368,32 @@ class PymafxNode(Node):
         )
         return None
 
-    def _process(self, msg: Image | CompressedImage, received_at: float) -> None:
-        started = time.perf_counter()
+    def _process(self, frame: FrontDone, release) -> None:
+        msg, rgb = frame.msg, frame.rgb
+        model_started = time.perf_counter()
         try:
-            limit = self.params.input.max_image_pixels
-            if isinstance(msg, CompressedImage):
-                rgb = compressed_to_rgb(msg, limit)
+            if frame.front is not None:
+                result = self._pipeline.back_end(frame.front, tracked=release)
             else:
-                rgb = image_to_rgb(msg, limit)
-        except RejectedMessageError as exc:
-            self._reject(exc, getattr(msg, "format", ""))
-            return
-        height, width = rgb.shape[:2]
-        intrinsics = self._intrinsics(width, height)
-        decoded = time.perf_counter()
-        try:
-            result = self._pipeline.process(
-                rgb, intrinsics=intrinsics, timestamp_ms=detector_timestamp_ms(msg.header)
-            )
+                result = self._pipeline.process(
+                    rgb,
+                    intrinsics=frame.intrinsics,
+                    timestamp_ms=detector_timestamp_ms(msg.header),
+                )
         except Exception as exc:  # one bad frame must not end the node
-            # GPU out of memory / lost device: pipeline.device_recovery.DeviceError
-            self.stats.frame_failed(getattr(exc, "failure_kind", "processing_error"))
-            text = f"the pipeline failed on a frame: {type(exc).__name__}: {exc}"
-            self._log.warning(text, key=f"pipeline:{type(exc).__name__}")
+            self._pipeline_failed(exc)
             return
         finally:
             self._report_device(self._pipeline)
         inferred = time.perf_counter()
         latency = {f"stage {k}": v for k, v in result.timings_ms.items()}
-        latency["decode"] = 1e3 * (decoded - started)
-        latency["pipeline"] = 1e3 * (inferred - decoded)
-        latency["queue wait"] = 1e3 * (started - received_at)
+        latency["decode"] = 1e3 * (frame.decoded - frame.started)
+        latency["pipeline"] = 1e3 * (frame.done - frame.decoded + inferred - model_started)
+        latency["queue wait"] = 1e3 * (frame.started - frame.received_at)
+        # A front-end result waiting for the model stage (just in time keeps it short).
+        latency["front end wait"] = 1e3 * (model_started - frame.done)
+        if self._model_ended_at is not None:  # the model stage waiting for a frame
+            latency["model idle"] = 1e3 * (model_started - self._model_ended_at)
         with self._publish_lock:
             if self._stop.is_set():
                 return
@@ -370,6 +431,7 @@ class PymafxNode(Node):
         nothing more). False when the inference thread had to be abandoned."""
         self._stop.set()
         self._slot.close()
+        self._stages.wake()
         self._worker.join(STOP_JOIN_S)
         finished = not self._worker.is_alive()
         if not finished:

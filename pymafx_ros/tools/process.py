@@ -12,10 +12,10 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from pymafx_ros.config import OFFLINE_MAX_PEOPLE, OutputOptions, PipelineConfig, find
 from pymafx_ros.pipeline.hands import hand_outputs, hand_to_dict
+from pymafx_ros.pipeline.overlap import END, EndOfInput, TwoStages
 from pymafx_ros.pipeline.overlay import draw_people
 from pymafx_ros.pipeline.result import FrameResult
 from pymafx_ros.pipeline.serialize import frame_to_dict
@@ -33,12 +34,26 @@ from pymafx_ros.tools.motion_export import (
     camera_pose,
 )
 
+if TYPE_CHECKING:  # the pipeline (torch) is imported when a run starts
+    from pymafx_ros.pipeline.pipeline import FrontEndFrame
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 IMAGE_RATE_FPS = 10.0  # frame rate given to overlay videos made from still images
 
 
 class InputError(Exception):
     """An input the tool cannot use; the message names the file and what is wrong."""
+
+
+@dataclass
+class _Frame:
+    """A frame between the two stages: its index, name, RGB image, stamp and front end."""
+
+    index: int
+    name: str
+    rgb: np.ndarray
+    timestamp_ms: int | None
+    front: FrontEndFrame
 
 
 @dataclass
@@ -200,6 +215,13 @@ def add_parser(subparsers: Any) -> None:
     _option(parser, "--precision", pipeline, "precision")
     _option(parser, "--experts", pipeline, "experts")
     parser.add_argument(
+        "--no-overlap",
+        dest="overlap",
+        action="store_false",
+        help="run the front end and the model one after the other (default: the next frame's "
+        "front end runs beside the model, overlap_front_end)",
+    )
+    parser.add_argument(
         "--no-smoothing",
         action="store_true",
         help="publish each frame's raw estimate (no temporal filter; tracking stays on)",
@@ -261,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         precision=args.precision,
         experts=args.experts,
+        overlap_front_end=args.overlap,
     )
     config.tracking.smoothing.enable = not args.no_smoothing
     pipeline = Pipeline(config)
@@ -275,29 +298,47 @@ def run(args: argparse.Namespace) -> int:
     exporter = AmassExporter("world (stated camera pose)") if args.export else None
     pose = camera_pose(args.camera_pose) if args.export else None
     lost: list[int] = []
+    progress = tqdm(source.frames(), total=source.frame_count, unit="frame", disable=None)
+    frames = enumerate(progress)
+
+    def take(_timeout_s: float) -> tuple[int, str, np.ndarray] | EndOfInput:
+        """The next frame; the front end waits for the model stage (nothing is dropped)."""
+        index, (name, rgb) = next(frames, (-1, ("", None)))
+        return END if rgb is None else (index, name, rgb)
+
+    def front(frame: tuple[int, str, np.ndarray]) -> _Frame:
+        index, name, rgb = frame
+        timestamp_ms = None if still else round(index * 1000.0 / source.fps)
+        boxes = per_frame.get(index, every_frame) if args.detector == "external" else None
+        prepared = pipeline.front_end(rgb, None, timestamp_ms, boxes)
+        return _Frame(index, name, rgb, timestamp_ms, prepared)
+
+    def back(frame: _Frame, release: Callable[[], None]) -> None:
+        try:
+            result = pipeline.back_end(frame.front, tracked=release)
+        except DeviceError as error:  # out of GPU memory even after a retry: skip it
+            print(f"pymafx-ros process: frame {frame.index} skipped: {error}", file=sys.stderr)
+            lost.append(frame.index)
+            return
+        _write_frame(args, frame.index, result, frame.name, info.num_vertices)
+        if exporter is not None and pose is not None and frame.timestamp_ms is not None:
+            exporter.add(frame.timestamp_ms * 1_000_000, result.people, *pose)
+        if overlay is not None:
+            drawn = draw_people(
+                frame.rgb, result.people, result.intrinsics, info.joint_parents, info.faces
+            )
+            overlay.write(frame.index, drawn)
+
+    # Offline, latency does not count: the next front end starts as soon as tracking took
+    # this frame (not just in time), and waits for the model stage instead of replacing.
+    stages = TwoStages(take, front, back, overlap=config.overlap_front_end, just_in_time=False)
     try:
-        progress = tqdm(source.frames(), total=source.frame_count, unit="frame", disable=None)
-        for index, (name, rgb) in enumerate(progress):
-            timestamp_ms = None if still else round(index * 1000.0 / source.fps)
-            boxes = per_frame.get(index, every_frame) if args.detector == "external" else None
-            try:
-                result = pipeline.process(rgb, timestamp_ms=timestamp_ms, boxes=boxes)
-            except DeviceError as error:  # out of GPU memory even after a retry: skip it
-                print(f"pymafx-ros process: frame {index} skipped: {error}", file=sys.stderr)
-                lost.append(index)
-                continue
-            _write_frame(args, index, result, name, info.num_vertices)
-            if exporter is not None and pose is not None and timestamp_ms is not None:
-                exporter.add(timestamp_ms * 1_000_000, result.people, *pose)
-            if overlay is not None:
-                drawn = draw_people(
-                    rgb, result.people, result.intrinsics, info.joint_parents, info.faces
-                )
-                overlay.write(index, drawn)
+        stages.run()
     finally:
         if overlay is not None:
             overlay.close()
-        pipeline.close()
+        if stages.idle():
+            pipeline.close()
     if exporter is not None:
         exporter.write(args.out / "amass")
     logging.getLogger(__name__).info("wrote %s", args.out)

@@ -56,8 +56,8 @@ def test_every_option_has_a_description_and_a_valid_default():
     NodeConfig.from_parameters({})
 
 
-def test_the_node_declares_52_options_and_keeps_the_rest_to_python():
-    assert len(parameter_defaults(NodeConfig())) == 52
+def test_the_node_declares_53_options_and_keeps_the_rest_to_python():
+    assert len(parameter_defaults(NodeConfig())) == 53
     hidden = [s.name for s in walk(NodeConfig()) if not s.option.node]
     assert hidden == ["tracking.iou_weight"]
 

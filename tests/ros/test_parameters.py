@@ -36,8 +36,8 @@ def test_yaml_has_every_parameter_with_the_declared_default():
     assert {k: type(v) for k, v in values.items()} == {k: type(v) for k, v in defaults().items()}
 
 
-def test_there_are_52_parameters():
-    assert len(defaults()) == 52
+def test_there_are_53_parameters():
+    assert len(defaults()) == 53
 
 
 def test_every_parameter_is_described_and_numbers_have_ranges():

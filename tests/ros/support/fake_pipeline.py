@@ -149,6 +149,7 @@ class FakePipeline:
         self.config = config
         self.faults = bool(os.environ.get("PYMAFX_TEST_FAULTS"))
         self.delay_s = float(os.environ.get("PYMAFX_TEST_DELAY_S", "0"))
+        self.front_delay_s = float(os.environ.get("PYMAFX_TEST_FRONT_S", "0"))
         self.people = int(os.environ.get("PYMAFX_TEST_PEOPLE", "1"))
         self.layer = placeholder_smplx()
         self._info = placeholder_model_info()
@@ -170,6 +171,17 @@ class FakePipeline:
     @property
     def model_info(self) -> ModelInfo:
         return self._info
+
+    def front_end(self, rgb: np.ndarray, intrinsics=None, timestamp_ms=None, boxes=None):
+        """The front-end stage: PYMAFX_TEST_FRONT_S seconds, then the arguments for
+        ``back_end`` (this double reads no tracks before its model stage)."""
+        time.sleep(self.front_delay_s)
+        return rgb, intrinsics, timestamp_ms, boxes
+
+    def back_end(self, front, tracked=None):
+        if tracked is not None:
+            tracked()
+        return self.process(*front)
 
     def process(self, rgb: np.ndarray, intrinsics=None, timestamp_ms=None, boxes=None):
         start = time.perf_counter()

@@ -67,11 +67,10 @@ class InProcessNode:
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Until no frame is waiting or being processed."""
-        slot = self.node._slot
         deadline = time.monotonic() + timeout
-        while slot.pending() and time.monotonic() < deadline:
+        while self.node.frames_pending() and time.monotonic() < deadline:
             time.sleep(0.001)
-        assert not slot.pending(), "the node did not finish its frame"
+        assert not self.node.frames_pending(), "the node did not finish its frame"
 
     def close(self) -> None:
         self.node.stop()
