@@ -88,8 +88,10 @@ class PipelineConfig:
         True,
         "run the front end (decoding, detector) of the next frame beside the model on this one, "
         "started just in time so a frame's latency stays front end + model: about "
-        "1/max(front end, model) frames/s instead of 1/(front end + model); `false` runs them "
-        "one after the other",
+        "1/max(front end, model) frames/s instead of 1/(front end + model); only where the "
+        "front end gets a core the model does not use (4+ cores, the model then every core "
+        "but one, or `num_threads` below the core count; on fewer it cost more than it saved, "
+        "measured); `false` runs them one after the other",
     )
     seed: int = 0  # seed of the placeholder weights
     backend: str = option(

@@ -34,7 +34,7 @@ from pymafx_ros.pipeline.devices import describe_device, resolve_device
 from pymafx_ros.pipeline.model_loading import ModelLoader, Predictor, load_model
 from pymafx_ros.pipeline.part_projection import project_parts
 from pymafx_ros.pipeline.result import FrameResult, ModelInfo
-from pymafx_ros.pipeline.thread_budget import model_threads
+from pymafx_ros.pipeline.thread_budget import stage_plan
 from pymafx_ros.tracking.people import PeopleOverTime, Posing
 
 LOG = logging.getLogger(__name__)
@@ -90,9 +90,14 @@ class Pipeline:
         config = config or PipelineConfig()
         config.validate()
         device = resolve_device(config.device)
-        # Beside the front end, eager torch keeps a core free (pipeline.thread_budget).
-        threads = model_threads(config, device)
-        self.config = dataclasses.replace(config, device=str(device), num_threads=threads)
+        # Whether the front end runs beside the model, and the model's threads if so.
+        self.stage_plan = stage_plan(config, device)
+        self.config = dataclasses.replace(
+            config,
+            device=str(device),
+            num_threads=self.stage_plan.threads,
+            overlap_front_end=self.stage_plan.overlap,
+        )
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         # An injected model without a loader cannot be rebuilt on the CPU after a GPU failure.

@@ -28,9 +28,11 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
 from pymafx_ros.geometry.camera import Intrinsics
+from pymafx_ros.pipeline.devices import resolve_device
 from pymafx_ros.pipeline.frame_slot import NewestFrameSlot
 from pymafx_ros.pipeline.memory import limit_heap_arenas, return_freed_memory
 from pymafx_ros.pipeline.overlap import TwoStages
+from pymafx_ros.pipeline.thread_budget import stage_plan
 from pymafx_ros.ros.conversions import (
     RejectedMessageError,
     camera_info_is_uncalibrated,
@@ -119,13 +121,18 @@ class PymafxNode(Node):
 
         self._pipeline_factory = pipeline_factory
         self._pipeline: Any = None
-        overlap = self.params.pipeline.overlap_front_end
+        config = self.params.pipeline
+        plan = stage_plan(config, resolve_device(config.device))
         self._stages: TwoStages[Any, FrontDone] = TwoStages(
-            self._slot.take, self._front, self._back, overlap=overlap, on_error=self._front_bug
+            self._slot.take,
+            self._front,
+            self._back,
+            overlap=plan.overlap,
+            on_error=self._front_bug,
         )
-        self.stats.set_info(
-            stages="front end beside the model (just in time)" if overlap else "one after another"
-        )
+        how = "front end beside the model (just in time)" if plan.overlap else "one after another"
+        self.stats.set_info(stages=f"{how}: {plan.reason}")
+        self._log.info(f"stages: {how} ({plan.reason})")
         self._worker_failure: str | None = None
         self._model_ended_at: float | None = None  # perf_counter at the last model stage's end
         self._worker = self._start_worker()

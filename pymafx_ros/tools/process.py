@@ -331,7 +331,8 @@ def run(args: argparse.Namespace) -> int:
 
     # Offline, latency does not count: the next front end starts as soon as tracking took
     # this frame (not just in time), and waits for the model stage instead of replacing.
-    stages = TwoStages(take, front, back, overlap=config.overlap_front_end, just_in_time=False)
+    overlap = pipeline.config.overlap_front_end  # as planned by pipeline.thread_budget
+    stages = TwoStages(take, front, back, overlap=overlap, just_in_time=False)
     try:
         stages.run()
     finally:

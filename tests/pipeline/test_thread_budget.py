@@ -1,32 +1,37 @@
-"""Threads of the model stage beside the front end (``pipeline.thread_budget``)."""
+"""Whether the front end runs beside the model, and the model's threads (``thread_budget``)."""
 
 from __future__ import annotations
 
 import torch
 
 from pymafx_ros.config import PipelineConfig
-from pymafx_ros.pipeline.thread_budget import model_threads
+from pymafx_ros.pipeline.thread_budget import stage_plan
 
 CPU = torch.device("cpu")
 
 
-def test_a_set_thread_count_is_kept() -> None:
-    assert model_threads(PipelineConfig(backend="torch", num_threads=3), CPU, cores=8) == 3
+def test_enough_cores_overlap_and_the_model_leaves_the_front_end_one() -> None:
+    for backend in ("torch", "openvino", "onnxruntime"):
+        plan = stage_plan(PipelineConfig(backend=backend), CPU, cores=8)
+        assert plan.overlap and plan.threads == 7, plan
 
 
-def test_eager_torch_leaves_the_front_end_a_core() -> None:
-    assert model_threads(PipelineConfig(backend="torch"), CPU, cores=8) == 7
-    # Two cores: one thread would cost the model more than the overlap saves.
-    assert model_threads(PipelineConfig(backend="torch"), CPU, cores=2) == 0
-    # One after the other, the model has every core.
-    config = PipelineConfig(backend="torch", overlap_front_end=False)
-    assert model_threads(config, CPU, cores=8) == 0
+def test_two_cores_run_one_after_the_other_with_every_core() -> None:
+    # Measured: beside the front end the model loses more than the front end's time.
+    plan = stage_plan(PipelineConfig(backend="openvino"), CPU, cores=2)
+    assert not plan.overlap and plan.threads == 0
+    assert "2 cores" in plan.reason and "num_threads" in plan.reason
 
 
-def test_engines_that_do_not_spin_keep_every_core() -> None:
-    assert model_threads(PipelineConfig(backend="onnxruntime"), CPU, cores=8) == 0
-    assert model_threads(PipelineConfig(backend="openvino"), CPU, cores=8) == 0
+def test_a_set_thread_count_overlaps_only_when_it_leaves_a_core() -> None:
+    plan = stage_plan(PipelineConfig(num_threads=1), CPU, cores=2)
+    assert plan.overlap and plan.threads == 1
+    plan = stage_plan(PipelineConfig(num_threads=2), CPU, cores=2)
+    assert not plan.overlap and plan.threads == 2
 
 
-def test_a_gpu_is_left_alone() -> None:
-    assert model_threads(PipelineConfig(backend="torch"), torch.device("cuda"), cores=8) == 0
+def test_overlap_off_is_kept_and_a_gpu_always_overlaps() -> None:
+    plan = stage_plan(PipelineConfig(overlap_front_end=False), CPU, cores=8)
+    assert not plan.overlap and plan.threads == 0
+    plan = stage_plan(PipelineConfig(), torch.device("cuda"), cores=2)
+    assert plan.overlap and plan.threads == 0

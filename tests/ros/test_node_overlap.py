@@ -25,7 +25,8 @@ RUN_S = 4.0
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     node = start_fake_node(
-        ["-p", "detector:=full_frame", "-p", "diagnostics.period_s:=0.5"],
+        # One model thread leaves the front end a core: the stages overlap on any machine.
+        ["-p", "detector:=full_frame", "-p", "diagnostics.period_s:=0.5", "-p", "num_threads:=1"],
         tmp_path_factory.mktemp("node") / "node.log",
         PYMAFX_TEST_DELAY_S=str(MODEL_S),
         PYMAFX_TEST_FRONT_S=str(FRONT_S),
@@ -83,7 +84,7 @@ def test_nothing_is_lost_but_replaced_frames(run) -> None:
     assert int(values["frames failed"]) == 0
     assert int(values["frames pending (waiting or in progress)"]) == 0
     assert received == processed + dropped
-    assert values["stages"] == "front end beside the model (just in time)"
+    assert values["stages"].startswith("front end beside the model (just in time): ")
     assert "front end" in values["stage means"]
 
 
