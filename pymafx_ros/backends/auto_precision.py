@@ -178,13 +178,12 @@ def time_encoders(backend: Backend, repeats: int = TIMED_REPEATS) -> float:
     return total
 
 
-def backend_timer(model: PyMAFX, options: BackendOptions, backend: str) -> Timer:
-    """Times ``backend`` in a given precision on ``model`` (each built, timed and freed)."""
+def backend_timer(build: Callable[[str], Backend]) -> Timer:
+    """Times the backend ``build(precision)`` makes (each built, timed and freed); the builder
+    comes from ``selection``, which calls ``decide``."""
 
     def timer(precision: str) -> float:
-        from pymafx_ros.backends.selection import create_backend
-
-        engine = create_backend(model, replace(options, backend=backend, precision=precision))
+        engine = build(precision)
         try:
             return time_encoders(engine)
         finally:
@@ -199,13 +198,13 @@ def decide(
     cpu: CpuFeatures,
     options: BackendOptions,
     backend: str,
-    timer: Timer | None = None,
+    timer: Timer,
     store: CalibrationStore | None = None,
     cache: DecisionCache | None = None,
 ) -> AutoDecision:
     """auto's precision for ``backend`` on ``cpu``: the cached decision for this CPU, libraries
     (and weights, with int8) when there is one, else the candidates timed (``timer``, default:
-    the real encoders) and the decision cached."""
+    ``backend_timer`` for the real encoders) and the decision cached."""
     offered = candidates(cpu, backend, options.calibration is not None)
     costs: dict[str, float | None] = {"fp32": 0.0, "bf16": BF16_MEASURED_MM}
     weights = calibration = ""
@@ -228,7 +227,6 @@ def decide(
     cached = cache.load(key)
     if cached is not None:
         return cached
-    timer = timer or backend_timer(model, options, backend)
     timings = {precision: round(timer(precision), 2) for precision in within}
     precision, reason = pick_precision(timings, costs)
     if excluded:

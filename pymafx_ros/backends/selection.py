@@ -174,9 +174,11 @@ def create_backend(model: PyMAFX, options: BackendOptions | None = None) -> Back
     choice = choose_backend(options.backend, options.precision, options.device, cpu)
     decision = None
     if options.precision == "auto" and choice.backend == "openvino":
-        from pymafx_ros.backends.auto_precision import decide
+        from pymafx_ros.backends.auto_precision import backend_timer, decide
 
-        decision = decide(model, cpu, replace(options, cpu=cpu), choice.backend)
+        options = replace(options, cpu=cpu)
+        timer = backend_timer(lambda precision: _fixed(model, options, choice, precision, cpu))
+        decision = decide(model, cpu, options, choice.backend, timer)
         if "int8" in decision.costs_mm:  # int8 was in the running: say how it went
             reason = f"{choice.reason}; with int8: {decision.describe()}"
             choice = BackendChoice(choice.backend, decision.precision, reason)
@@ -186,6 +188,18 @@ def create_backend(model: PyMAFX, options: BackendOptions | None = None) -> Back
     if decision is not None:
         backend.auto_precision = decision.describe()
     return backend
+
+
+def _fixed(
+    model: PyMAFX,
+    options: BackendOptions,
+    choice: BackendChoice,
+    precision: str,
+    cpu: CpuFeatures,
+) -> Backend:
+    """``choice``'s backend in ``precision`` (auto timing its candidates)."""
+    fixed = BackendChoice(choice.backend, precision, f"timing {precision} for precision auto")
+    return _create(model, replace(options, precision=precision), fixed, cpu)
 
 
 def _create(
